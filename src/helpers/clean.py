@@ -1,0 +1,196 @@
+"""Cleaning rules of notebook 01, each a small function with a test of its own.
+
+Order matters and is the study's: drop responses without consent, then unfinished
+ones, then keep the latest submission of each participant among what is left, so a
+finished response is never replaced by a later abandoned one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .errors import InputError, Problem
+from .load import (
+    FREE_TEXT_PREFIX, LIKERT_PREFIX, ROLE_GROUPS, RawInputs, normalise_role, parse_bool,
+    parse_timestamp, split_ids,
+)
+
+REASON_NO_CONSENT = "no consent"
+REASON_NOT_FINISHED = "questionnaire not finished"
+REASON_DUPLICATE = "earlier submission of a repeated participant_id"
+REASON_EXCLUDED_PARTICIPANT = "coded segment of a participant excluded by cleaning"
+LOG_COLUMNS = ["cohort", "file", "row", "participant_id", "reason"]
+
+
+@dataclass
+class Cleaned:
+    """The analysis-ready tables of one run."""
+
+    participants: pd.DataFrame  # one row per cleaned participant
+    sources: pd.DataFrame       # one row per source
+    segments: pd.DataFrame      # one row per segment, code and coder (as coded)
+    codebook: pd.DataFrame      # one row per code, in codebook order
+    cleaning_log: pd.DataFrame  # one row per dropped row, with its reason
+    role_groups: list[str]      # role groups of role_map.csv, in canonical order
+
+
+def _log(frame: pd.DataFrame, cohort: str, file: str, reason: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "cohort": cohort, "file": file, "row": frame["_row"].to_numpy(),
+        "participant_id": frame["participant_id"].to_numpy(), "reason": reason,
+    })
+
+
+def drop_without_consent(q: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, dropped): only responses whose consent is yes are kept."""
+    keep = parse_bool(q["consent"]).fillna(False).astype(bool)
+    return q[keep], q[~keep]
+
+
+def drop_unfinished(q: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, dropped): only finished responses are kept."""
+    keep = parse_bool(q["finished"]).fillna(False).astype(bool)
+    return q[keep], q[~keep]
+
+
+def keep_latest_submission(q: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, dropped): for a repeated participant_id keep the latest submitted_at.
+
+    Equal timestamps keep the row lower in the file, as the later-exported one.
+    """
+    stamp = parse_timestamp(q["submitted_at"])
+    order = q.assign(_stamp=stamp).sort_values(["_stamp", "_row"], kind="mergesort")
+    latest = ~order.duplicated("participant_id", keep="last")
+    kept = order[latest].drop(columns="_stamp").sort_values("_row")
+    dropped = order[~latest].drop(columns="_stamp").sort_values("_row")
+    return kept, dropped
+
+
+def map_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: Path,
+              role_map_path: Path) -> pd.Series:
+    """role_group of each response; InputError naming every role the map lacks."""
+    lookup = dict(zip(normalise_role(role_map["role_as_typed"]), role_map["role_group"].str.strip()))
+    groups = normalise_role(q["role"]).map(lookup)
+    missing = groups.isna()
+    if missing.any():
+        problems = [
+            Problem(questionnaire_path,
+                    f"a role listed in {role_map_path} (add a row role_as_typed,role_group for it)",
+                    row, "role", value)
+            for row, value in q.loc[missing, ["_row", "role"]].itertuples(index=False)
+        ]
+        raise InputError("Some roles are not in the role map.", problems)
+    return groups.astype(str)
+
+
+def ordered_role_groups(role_map: pd.DataFrame) -> list[str]:
+    present = set(role_map["role_group"].str.strip())
+    return [g for g in ROLE_GROUPS if g in present]
+
+
+def _prefixer(cohort: str, pooled: bool):
+    """Pooled runs make ids unique across folders: `cohort1/P01` and `cohort2/P01` differ."""
+    if not pooled:
+        return lambda s: s
+    return lambda s: s.where(s == "", cohort + "/" + s)
+
+
+def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
+    """Apply every cleaning rule to every cohort of the run and pool the results."""
+    participants, sources, segments, codebooks, logs = [], [], [], [], []
+    problems: list[Problem] = []
+    for raw in inputs.cohorts:
+        q = raw.questionnaire.assign(participant_id=raw.questionnaire["participant_id"].str.strip())
+        qfile = str(Path(raw.name) / paths.QUESTIONNAIRE)
+        q, no_consent = drop_without_consent(q)
+        q, unfinished = drop_unfinished(q)
+        q, duplicates = keep_latest_submission(q)
+        logs += [_log(no_consent, raw.name, qfile, REASON_NO_CONSENT),
+                 _log(unfinished, raw.name, qfile, REASON_NOT_FINISHED),
+                 _log(duplicates, raw.name, qfile, REASON_DUPLICATE)]
+        try:
+            role_group = map_roles(q, inputs.role_map, raw.folder / paths.QUESTIONNAIRE, inputs.role_map_path)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        prefix = _prefixer(raw.name, pooled)
+        keep_cols = [c for c in q.columns if c.startswith((LIKERT_PREFIX, FREE_TEXT_PREFIX))]
+        part = pd.DataFrame({
+            "cohort": raw.name,
+            "participant_id": prefix(q["participant_id"]).to_numpy(),
+            "submitted_at": parse_timestamp(q["submitted_at"]).to_numpy(),
+            "role": q["role"].to_numpy(),
+            "role_group": role_group.to_numpy(),
+        })
+        for column in keep_cols:
+            values = q[column].to_numpy()
+            if column.startswith(LIKERT_PREFIX):
+                part[column] = pd.to_numeric(pd.Series(values).str.strip().replace("", None)).astype("Int64")
+            else:
+                part[column] = values
+        participants.append(part)
+
+        src = raw.sources
+        sources.append(pd.DataFrame({
+            "cohort": raw.name,
+            "source_id": prefix(src["source_id"].str.strip()).to_numpy(),
+            "source_type": src["source_type"].str.strip().to_numpy(),
+            "participant_ids": split_ids(src["participant_ids"]).map(
+                lambda ids: ";".join(prefix(pd.Series(ids, dtype=str)))).to_numpy(),
+        }))
+
+        seg = raw.segments.assign(participant_id=raw.segments["participant_id"].str.strip())
+        kept_ids = set(q["participant_id"])
+        excluded = (seg["participant_id"] != "") & ~seg["participant_id"].isin(kept_ids)
+        logs.append(_log(seg[excluded], raw.name, str(Path(raw.name) / paths.CODED_SEGMENTS),
+                         REASON_EXCLUDED_PARTICIPANT))
+        seg = seg[~excluded]
+        segments.append(pd.DataFrame({
+            "cohort": raw.name,
+            "segment_id": prefix(seg["segment_id"].str.strip()).to_numpy(),
+            "source_id": prefix(seg["source_id"].str.strip()).to_numpy(),
+            "participant_id": prefix(seg["participant_id"]).to_numpy(),
+            "code": seg["code"].str.strip().to_numpy(),
+            "coder": seg["coder"].str.strip().to_numpy(),
+            "text": seg["text"].to_numpy(),
+        }))
+        codebooks.append(raw.codebook.assign(cohort=raw.name))
+    if problems:
+        raise InputError("Some roles are not in the role map.", problems)
+    return Cleaned(
+        participants=pd.concat(participants, ignore_index=True),
+        sources=pd.concat(sources, ignore_index=True),
+        segments=pd.concat(segments, ignore_index=True),
+        codebook=merge_codebooks(codebooks),
+        cleaning_log=pd.concat(logs, ignore_index=True)[LOG_COLUMNS],
+        role_groups=ordered_role_groups(inputs.role_map),
+    )
+
+
+def merge_codebooks(codebooks: list[pd.DataFrame]) -> pd.DataFrame:
+    """One codebook for the run; a code must sit under the same theme in every cohort."""
+    columns = ["code", "theme", "subtheme", "description"]
+    stacked = pd.concat(codebooks, ignore_index=True)
+    for column in columns:
+        stacked[column] = stacked[column].str.strip()
+    clash = stacked.groupby("code")[["theme", "subtheme"]].nunique().max(axis=1) > 1
+    if clash.any():
+        problems = []
+        for code in clash[clash].index:
+            rows = stacked[stacked["code"] == code]
+            for cohort, row, theme, sub in rows[["cohort", "_row", "theme", "subtheme"]].itertuples(index=False):
+                problems.append(Problem(Path(cohort) / paths.CODEBOOK,
+                                        "the same theme and subtheme for this code in every cohort's codebook",
+                                        row, "code", f"{code} (theme {theme!r}, subtheme {sub!r})"))
+        raise InputError("The cohorts' codebooks disagree.", problems)
+    return stacked.drop_duplicates("code", keep="first")[columns].reset_index(drop=True)
+
+
+def log_counts(log: pd.DataFrame) -> pd.DataFrame:
+    """Rows dropped per cohort, file and reason, every reason shown even at zero."""
+    reasons = [REASON_NO_CONSENT, REASON_NOT_FINISHED, REASON_DUPLICATE, REASON_EXCLUDED_PARTICIPANT]
+    counts = log.groupby("reason").size().reindex(reasons, fill_value=0)
+    return counts.rename("rows_dropped").rename_axis("reason").reset_index()

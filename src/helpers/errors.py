@@ -1,0 +1,46 @@
+"""Errors a researcher can act on: file, spreadsheet row, column, value, expectation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input file.
+
+    `row` is numbered as a spreadsheet shows it: the header is row 1, so the first
+    record is row 2. None when the problem concerns the whole file or a column.
+    """
+
+    file: Path
+    expected: str
+    row: int | None = None
+    column: str | None = None
+    value: object = None
+
+    def __str__(self) -> str:
+        where = str(self.file)
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        value = "" if self.value is None else f": value {self.value!r}"
+        return f"{where}{value}: {self.expected}"
+
+
+class InputError(Exception):
+    """Input that the pipeline refuses; carries every problem found, not only the first."""
+
+    def __init__(self, message: str | None = None, problems: list[Problem] | None = None):
+        self.problems = list(problems or [])
+        lines = [message] if message else []
+        if self.problems:
+            lines.append(f"{len(self.problems)} problem(s) in the input:")
+            lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+def raise_if_any(problems: list[Problem], message: str | None = None) -> None:
+    if problems:
+        raise InputError(message, problems)

@@ -1,0 +1,97 @@
+"""Every path the project uses, derived from one project root.
+
+Notebooks and the pipeline runner ask this module for folders instead of building
+paths by hand, so that a notebook opened in JupyterLab (cwd = notebooks/) and the
+same notebook run by papermill (cwd = anywhere) read and write the same places.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# src/helpers/paths.py -> project root is two levels above the package folder.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+PROCESSED_DIR = DATA_DIR / "processed"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+# The pooled analysis of every cohort folder in raw_dir.
+POOLED_COHORT = "all"
+
+# File names of the raw-data contract (data/README.md documents their columns).
+QUESTIONNAIRE = "questionnaire.csv"
+SOURCES = "sources.csv"
+CODED_SEGMENTS = "coded_segments.csv"
+CODEBOOK = "codebook.csv"
+ROLE_MAP = "role_map.csv"
+COHORT_FILES = (QUESTIONNAIRE, SOURCES, CODED_SEGMENTS, CODEBOOK)
+
+# Notebooks in run order; the pipeline runner executes exactly these.
+NOTEBOOKS = (
+    "01_clean.ipynb",
+    "02_describe.ipynb",
+    "03_thematic_tallies.ipynb",
+    "04_figures.ipynb",
+    "05_report.ipynb",
+)
+
+
+def resolve_dir(value: str | os.PathLike | None, default: Path) -> Path:
+    """A notebook parameter as an absolute folder: blank means the project default."""
+    if value is None or str(value).strip() == "":
+        return default
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+def cohort_processed_dir(processed_dir: Path, cohort: str) -> Path:
+    return Path(processed_dir) / cohort
+
+
+def cohort_out_dir(out_dir: Path, cohort: str) -> Path:
+    return Path(out_dir) / cohort
+
+
+def tables_dir(cohort_out: Path) -> Path:
+    return Path(cohort_out) / "tables"
+
+
+def figures_dir(cohort_out: Path) -> Path:
+    return Path(cohort_out) / "figures"
+
+
+def list_cohorts(raw_dir: Path) -> list[str]:
+    """Cohort folders in raw_dir: every sub-folder holding a questionnaire.csv, sorted."""
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return []
+    return sorted(
+        p.name for p in raw_dir.iterdir() if p.is_dir() and (p / QUESTIONNAIRE).is_file()
+    )
+
+
+def cohort_folders(raw_dir: Path, cohort: str) -> list[tuple[str, Path]]:
+    """The (cohort name, folder) pairs a run reads: one, or every cohort for `all`.
+
+    Raises InputError naming the cohorts that exist when `cohort` is unknown.
+    """
+    from .errors import InputError
+
+    raw_dir = Path(raw_dir)
+    existing = list_cohorts(raw_dir)
+    if cohort == POOLED_COHORT:
+        if not existing:
+            raise InputError(
+                f"{raw_dir}: no cohort folders found (a cohort folder holds {QUESTIONNAIRE})."
+            )
+        return [(name, raw_dir / name) for name in existing]
+    if cohort not in existing:
+        listed = ", ".join(existing + [POOLED_COHORT]) if existing else "none"
+        raise InputError(
+            f"Unknown cohort {cohort!r}: there is no folder {raw_dir / cohort} holding "
+            f"{QUESTIONNAIRE}. Cohorts in {raw_dir}: {listed}."
+        )
+    return [(cohort, raw_dir / cohort)]
