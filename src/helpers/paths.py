@@ -27,6 +27,8 @@ SOURCES = "sources.csv"
 CODED_SEGMENTS = "coded_segments.csv"
 CODEBOOK = "codebook.csv"
 ROLE_MAP = "role_map.csv"
+# A file of this name in raw_dir marks generated (synthetic) data: the report shows a banner.
+SYNTHETIC_MARKER = "SYNTHETIC"
 COHORT_FILES = (QUESTIONNAIRE, SOURCES, CODED_SEGMENTS, CODEBOOK)
 
 # Notebooks in run order; the pipeline runner executes exactly these.
@@ -95,3 +97,28 @@ def cohort_folders(raw_dir: Path, cohort: str) -> list[tuple[str, Path]]:
             f"{QUESTIONNAIRE}. Cohorts in {raw_dir}: {listed}."
         )
     return [(cohort, raw_dir / cohort)]
+
+
+class RunDirs:
+    """The folders of one notebook run, from its parameters (blank = project default)."""
+
+    def __init__(self, cohort: str, raw_dir: str = "", processed_dir: str = "", out_dir: str = ""):
+        self.cohort = str(cohort)  # papermill may pass a cohort such as 2018 as an int
+        self.raw = resolve_dir(raw_dir, RAW_DIR)
+        self.processed = cohort_processed_dir(resolve_dir(processed_dir, PROCESSED_DIR), self.cohort)
+        self.out = cohort_out_dir(resolve_dir(out_dir, REPORTS_DIR), self.cohort)
+        self.tables = tables_dir(self.out)
+        self.figures = figures_dir(self.out)
+
+    @property
+    def pooled(self) -> bool:
+        return self.cohort == POOLED_COHORT
+
+    def make(self) -> "RunDirs":
+        for folder in (self.processed, self.tables, self.figures):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __repr__(self) -> str:
+        return (f"RunDirs(cohort={self.cohort!r}, raw={str(self.raw)!r}, processed={str(self.processed)!r}, "
+                f"out={str(self.out)!r})")

@@ -182,6 +182,13 @@ SOURCE_MIX = {
 }
 
 
+SYNTHETIC_NOTE = (
+    "The cohorts in this folder are synthetic, written by `make synthetic` (helpers/synthetic.py).\n"
+    "No real participant is described. They are built to reproduce the published figures of\n"
+    "Acharya et al., BMJ Open 2022 and JMIR Med Educ 2024. Remove this file only for real data.\n"
+)
+
+
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -266,14 +273,18 @@ def build_cohort(design: CohortDesign) -> dict[str, list[list[str]]]:
             kind = rng.choices(list(mix), weights=list(mix.values()))[0]
             refs.append((code, kind, quotes[k % len(quotes)]))
     rng.shuffle(refs)
-    segments = []  # [segment_id, source_id, participant_id, codes, text]
+    segments = []  # [segment_id, source_id, participant_id, codes, text, kind]
+    queues: dict[str, list[str]] = {}
     for code, kind, quote in refs:
         # About one reference in six shares a segment with the previous one (co-coding).
         prev = segments[-1] if segments else None
         if prev and prev[5] == kind and code not in prev[3] and len(prev[3]) == 1 and rng.random() < 0.17:
             prev[3].append(code)
             continue
-        sid = rng.choice(kinds[kind])
+        # Deal sources of each kind in shuffled rounds so that every source gets coded.
+        if not queues.get(kind):
+            queues[kind] = rng.sample(kinds[kind], len(kinds[kind]))
+        sid = queues[kind].pop()
         who = members[sid]
         pid = rng.choice(who)
         if kind == "focus_group" and rng.random() < 0.2:
@@ -321,7 +332,11 @@ def to_csv_bytes(rows: list[list[str]]) -> bytes:
 
 def planned_files() -> dict[Path, bytes]:
     """Relative path -> exact bytes of every file the generator writes."""
-    files = {Path(paths.ROLE_MAP): to_csv_bytes(build_role_map())}
+    files = {
+        Path(paths.ROLE_MAP): to_csv_bytes(build_role_map()),
+        # The report shows a synthetic-data banner when this marker is present in raw_dir.
+        Path(paths.SYNTHETIC_MARKER): SYNTHETIC_NOTE.encode("utf-8"),
+    }
     for design in COHORTS:
         for name, rows in build_cohort(design).items():
             files[Path(design.name) / name] = to_csv_bytes(rows)

@@ -1,0 +1,150 @@
+"""Paper-ready figures, each drawn from a table the pipeline wrote.
+
+Category order is set explicitly on every axis (role groups in role-map order, themes
+in codebook order) rather than left to seaborn's hue handling, which has mis-ordered
+string categories with some pandas versions. Files are saved without creation dates
+and with fixed SVG ids so that reruns give identical bytes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display in papermill or CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .stats import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+LIKERT_COLOURS = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]  # diverging, red-blue
+WIDTH_IN = 7.0  # a journal's full text width
+DPI = 200
+
+
+def style() -> None:
+    """Fonts, sizes and reproducible-output settings shared by every figure."""
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
+    plt.rcParams.update({
+        "svg.hashsalt": "nhsda-eval",   # fixed SVG element ids
+        "svg.fonttype": "none",         # text stays text in SVG (editable, smaller)
+        "figure.dpi": 100,
+        "axes.titleweight": "bold",
+    })
+
+
+def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
+    """Write name.png and name.svg without timestamps; return the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    fig.savefig(png, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return [png, svg]
+
+
+def role_groups(table: pd.DataFrame) -> plt.Figure:
+    """Horizontal bars of participants per role group, labelled n (%)."""
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.5 * len(table) + 1.2))
+    y = np.arange(len(table))
+    ax.barh(y, table["n"], color=PALETTE[: len(table)])
+    ax.set_yticks(y, table["role_group"].str.capitalize())
+    ax.invert_yaxis()  # first role group on top
+    for yi, (n, pct) in enumerate(zip(table["n"], table["pct"])):
+        ax.text(n, yi, f"  {n} ({pct:.1f}%)", va="center")
+    ax.set_xlabel("Participants")
+    ax.set_xlim(0, max(table["n"].max(), 1) * 1.25)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def theme_tallies(themes: pd.DataFrame) -> plt.Figure:
+    """References per theme, with the share of all references."""
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(themes) + 1.2))
+    y = np.arange(len(themes))
+    ax.barh(y, themes["references"], color=PALETTE[: len(themes)])
+    ax.set_yticks(y, themes["theme"])
+    ax.invert_yaxis()
+    for yi, (n, pct) in enumerate(zip(themes["references"], themes["pct_references"])):
+        ax.text(n, yi, f"  {n} ({pct:.1f}%)", va="center")
+    ax.set_xlabel("Coded references")
+    ax.set_xlim(0, max(themes["references"].max(), 1) * 1.25)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def code_tallies(codes: pd.DataFrame) -> plt.Figure:
+    """References per code, coloured by theme, codes in codebook order."""
+    themes = list(dict.fromkeys(codes["theme"]))
+    colour = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(themes)}
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(codes) + 1.4))
+    y = np.arange(len(codes))
+    ax.barh(y, codes["references"], color=[colour[t] for t in codes["theme"]])
+    ax.set_yticks(y, codes["code"])
+    ax.invert_yaxis()
+    ax.set_xlabel("Coded references")
+    ax.grid(axis="y", visible=False)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[t]) for t in themes]
+    ax.legend(handles, themes, loc="lower right", frameon=True, fontsize="small")
+    return fig
+
+
+def theme_role_heatmap(long: pd.DataFrame, themes: list[str], role_groups: list[str]) -> plt.Figure:
+    """Share of each role group's references falling under each theme (columns sum to 100)."""
+    grid = long.pivot(index="theme", columns="role_group", values="pct_of_role_group")
+    grid = grid.reindex(index=themes, columns=role_groups)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(themes) + 1.6))
+    sns.heatmap(grid, annot=True, fmt=".1f", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "% of the role group's references"}, ax=ax)
+    ax.set_xlabel("Role group")
+    ax.set_ylabel("")
+    ax.set_xticklabels([g.capitalize() for g in role_groups], rotation=0)
+    return fig
+
+
+def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
+    """Diverging stacked bars: disagreement left of zero, agreement right, neutral split."""
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.6 * max(len(summary), 1) + 1.6))
+    counts = summary[[f"n_{x}" for x in LIKERT_LEVELS]].to_numpy(dtype=float)
+    n = np.where(summary["n"].to_numpy() == 0, 1, summary["n"].to_numpy())
+    shares = 100 * counts / n[:, None]
+    left = -(shares[:, 0] + shares[:, 1] + shares[:, 2] / 2)
+    y = np.arange(len(summary))
+    for level, colour in zip(range(5), LIKERT_COLOURS):
+        ax.barh(y, shares[:, level], left=left, color=colour, label=LIKERT_LABELS[level + 1], edgecolor="white")
+        left = left + shares[:, level]
+    ax.axvline(0, color="black", linewidth=0.8)
+    labels = [f"{item.replace('_', ' ').capitalize()} (n={k})" for item, k in zip(summary["item"], summary["n"])]
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(-100, 100)
+    ax.set_xticks(range(-100, 101, 25), [f"{abs(t)}%" for t in range(-100, 101, 25)])
+    ax.set_xlabel("Share of respondents answering the item")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=5, frameon=False, fontsize="small")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def draw_all(tables: Path, folder: Path) -> list[Path]:
+    """Every figure of the report, from the tables in `tables`; returns the files written."""
+    from .store import read_table
+
+    tables = Path(tables)
+    codes = read_table(tables, "theme_tallies.csv")
+    themes = read_table(tables, "theme_summary.csv")
+    participants = read_table(tables, "participants_by_role.csv")
+    role_order = participants["role_group"].tolist()
+    written = []
+    written += save(role_groups(participants), folder, "role_groups")
+    written += save(theme_tallies(themes), folder, "theme_tallies")
+    written += save(code_tallies(codes), folder, "code_tallies")
+    by_role = read_table(tables, "theme_by_role_group.csv")
+    written += save(theme_role_heatmap(by_role, themes["theme"].tolist(), role_order), folder, "theme_by_role_group")
+    likert = read_table(tables, "likert_summary.csv")
+    if len(likert):
+        written += save(likert_diverging(likert), folder, "likert")
+    return written

@@ -1,0 +1,128 @@
+"""Render reports/<cohort>/report.html from the tables and figures the pipeline wrote.
+
+The page is one self-contained file: figures are embedded as base64 PNG, the style
+sheet is inline, and nothing is loaded from another host. Every value shown is read
+from reports/<cohort>/tables or figures; none is computed or typed here. Text from the
+data is escaped (Jinja2 autoescape, pandas to_html escape) so it shows as text.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from . import paths
+from .store import read_table
+
+PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "pyarrow", "jinja2")
+
+# (figure file stem, caption) in the order the report numbers them.
+FIGURES = [
+    ("role_groups", "Participants by role group (n and % of cleaned participants)."),
+    ("theme_tallies", "Coded references per theme, with the share of all references in the run."),
+    ("code_tallies", "Coded references per code, coloured by theme, in codebook order."),
+    ("theme_by_role_group", "Share of each role group's coded references that fall under each theme "
+                            "(each column sums to 100%; unattributed focus-group talk excluded)."),
+    ("likert", "Questionnaire items: distribution of answers as diverging stacked bars "
+               "(disagreement left, agreement right, neutral split at zero)."),
+]
+
+
+def run_time() -> datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now, in UTC."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.PROJECT_ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.PROJECT_ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" (with uncommitted changes)" if dirty else "")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def is_synthetic(raw_dir: Path) -> bool:
+    return (Path(raw_dir) / paths.SYNTHETIC_MARKER).is_file()
+
+
+def html_table(frame: pd.DataFrame, percent_columns: tuple[str, ...] = ()) -> str:
+    """A table as escaped HTML: percentages to one decimal, counts as integers."""
+    formatters = {c: (lambda v: f"{v:.1f}") for c in frame.columns if c in percent_columns}
+    return frame.to_html(index=False, escape=True, border=0, classes="data", formatters=formatters,
+                         na_rep="", float_format=lambda v: f"{v:g}")
+
+
+def embed_png(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> dict:
+    tables, figures = paths.tables_dir(out), paths.figures_dir(out)
+    pct = ("pct", "pct_references", "pct_of_role_group", "pct_of_source_type", "pct_agree")
+    check = read_table(tables, "reproduction_check.csv")
+    provenance = json.loads((out / "provenance.json").read_text())
+    themes = read_table(tables, "theme_summary.csv")
+    context = {
+        "cohort": cohort,
+        "synthetic": is_synthetic(raw_dir),
+        "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),
+        "n_participants": int(read_table(tables, "participants_by_role.csv")["n"].sum()),
+        "n_references": int(themes["references"].sum()),
+        "check": check.to_dict("records"),
+        "check_agree": int(check["agrees"].astype(str).eq("True").sum()),
+        "check_total": len(check),
+        "cleaning_log": html_table(read_table(tables, "cleaning_log_counts.csv")),
+        "participants": html_table(read_table(tables, "participants_by_role.csv"), pct),
+        "sources": html_table(read_table(tables, "coding_by_source_type.csv")),
+        "likert": html_table(read_table(tables, "likert_summary.csv"), pct),
+        "themes": html_table(themes, pct),
+        "subthemes": html_table(read_table(tables, "subtheme_tallies.csv"), pct),
+        "codes": html_table(read_table(tables, "theme_tallies.csv"), pct),
+        "by_role": html_table(read_table(tables, "theme_by_role_group.csv"), pct),
+        "by_source": html_table(read_table(tables, "theme_by_source_type.csv"), pct),
+        "figures": [
+            {"number": i, "src": embed_png(figures / f"{stem}.png"), "caption": caption, "stem": stem}
+            for i, (stem, caption) in enumerate(FIGURES, 1) if (figures / f"{stem}.png").is_file()
+        ],
+        "parameters": parameters,
+        "inputs": provenance["inputs"],
+        "packages": package_versions(),
+        "commit": git_commit(),
+    }
+    return context
+
+
+def render(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> Path:
+    """Write out/report.html; return its path."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("helpers", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+    )
+    html = env.get_template("report.html.j2").render(**build_context(cohort, Path(raw_dir), Path(out), parameters))
+    target = Path(out) / "report.html"
+    target.write_text(html, encoding="utf-8")
+    return target

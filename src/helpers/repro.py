@@ -1,0 +1,54 @@
+"""Reproduction check: each published figure beside the value this run computed.
+
+Published values are kept once, in published_figures.csv next to this module. The
+computed value is read from the tables the pipeline wrote, then rounded half-up to the
+precision the paper printed; the two agree when those are equal.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+
+PUBLISHED_FIGURES = Path(__file__).with_name("published_figures.csv")
+COLUMNS = ["paper", "figure", "published", "computed", "computed_at_paper_precision", "agrees", "note"]
+
+
+def published_figures(cohort: str) -> pd.DataFrame:
+    """The published figures this cohort's run is meant to reproduce (may be none)."""
+    table = pd.read_csv(PUBLISHED_FIGURES, dtype=str, keep_default_na=False)
+    return table[table["cohort"] == cohort].reset_index(drop=True)
+
+
+def round_half_up(value: float, decimals: int) -> Decimal:
+    # Through str() so that 41.5 stays 41.5 rather than its binary neighbour.
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def computed_value(tables_dir: Path, row: pd.Series) -> float:
+    table = pd.read_csv(Path(tables_dir) / row["table"], keep_default_na=False)
+    column = table[row["value_column"]]
+    if row["row_column"] == "":
+        return float(column.sum())  # a total over the table's rows
+    match = table[table[row["row_column"]].astype(str) == row["row_value"]]
+    if len(match) != 1:
+        raise ValueError(f"{row['table']}: expected one row with {row['row_column']} = "
+                         f"{row['row_value']!r}, found {len(match)}")
+    return float(match[row["value_column"]].iloc[0])
+
+
+def reproduction_check(tables_dir: Path, cohort: str) -> pd.DataFrame:
+    """One row per published figure for this cohort, with the computed value and agreement."""
+    rows = []
+    for _, fig in published_figures(cohort).iterrows():
+        decimals = int(fig["decimals"])
+        computed = computed_value(tables_dir, fig)
+        at_precision = round_half_up(computed, decimals)
+        published = Decimal(fig["published"])
+        rows.append({
+            "paper": fig["paper"], "figure": fig["figure"], "published": fig["published"],
+            "computed": computed, "computed_at_paper_precision": str(at_precision),
+            "agrees": at_precision == published, "note": fig["note"],
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
