@@ -83,7 +83,7 @@ def embed_png(path: Path) -> str:
 def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> dict:
     tables, figures = paths.tables_dir(out), paths.figures_dir(out)
     pct = ("pct", "pct_references", "pct_of_role_group", "pct_of_source_type", "pct_agree")
-    check = read_table(tables, "reproduction_check.csv")
+    check = pd.read_csv(tables / "reproduction_check.csv", dtype=str, keep_default_na=False)
     provenance = json.loads((out / "provenance.json").read_text())
     themes = read_table(tables, "theme_summary.csv")
     context = {
@@ -92,8 +92,8 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> di
         "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),
         "n_participants": int(read_table(tables, "participants_by_role.csv")["n"].sum()),
         "n_references": int(themes["references"].sum()),
-        "check": check.to_dict("records"),
-        "check_agree": int(check["agrees"].astype(str).eq("True").sum()),
+        "check": {paper: rows.to_dict("records") for paper, rows in check.groupby("paper", sort=False)},
+        "check_agree": int(check["agrees"].eq("True").sum()),
         "check_total": len(check),
         "cleaning_log": html_table(read_table(tables, "cleaning_log_counts.csv")),
         "participants": html_table(read_table(tables, "participants_by_role.csv"), pct),

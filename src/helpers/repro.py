@@ -48,7 +48,7 @@ def reproduction_check(tables_dir: Path, cohort: str) -> pd.DataFrame:
         published = Decimal(fig["published"])
         rows.append({
             "paper": fig["paper"], "figure": fig["figure"], "published": fig["published"],
-            "computed": computed, "computed_at_paper_precision": str(at_precision),
+            "computed": format(computed, "g"), "computed_at_paper_precision": str(at_precision),
             "agrees": at_precision == published, "note": fig["note"],
         })
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,46 @@
+# NHS Digital Academy evaluation: raw cohort data -> reports/<cohort>/report.html
+# Run `make` or `make help` for the list of targets.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+COHORT  ?= cohort1
+RAW_DIR ?= data/raw
+PYTHON_BOOT ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+KERNEL  := nhsda-eval
+# Quote a make variable for the shell, so a cohort or path cannot run commands.
+q = '$(subst ','\'',$(1))'
+
+.PHONY: help report test lab synthetic clean venv
+
+help: ## List the targets
+	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@echo "Creating $(VENV) from requirements.lock (first run only, about a minute)..."
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "NHSDA evaluation (.venv)" >/dev/null
+	@touch $@
+
+venv: $(VENV)/.installed ## Create the virtual environment from pinned versions
+
+report: $(VENV)/.installed ## Build reports/$(COHORT)/report.html (COHORT=cohort1, cohort2, all; RAW_DIR=...)
+	$(PY) -m helpers.pipeline --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR))
+
+test: $(VENV)/.installed ## Run the test suite (unit tests and the end-to-end pipeline)
+	$(PY) -m pytest
+
+lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
+	  $$( [ -n "$$DISPLAY" ] || echo --no-browser )
+
+synthetic: $(VENV)/.installed ## Regenerate the synthetic cohorts in data/raw (FORCE=1 to replace edited files)
+	$(PY) -m helpers.synthetic --out data/raw $(if $(FORCE),--force)
+
+clean: ## Remove built outputs (reports/, data/processed/); keeps data/raw and .venv
+	rm -rf reports/*/ reports/.build data/processed/*/

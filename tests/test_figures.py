@@ -1,0 +1,34 @@
+"""Figures keep the category order of their tables, and save reproducibly."""
+import pandas as pd
+
+from helpers import figures
+
+
+def test_role_group_bars_follow_table_order():
+    table = pd.DataFrame({"role_group": ["clinician", "management", "data science", "other"],
+                          "n": [1, 9, 3, 0], "pct": [7.7, 69.2, 23.1, 0.0]})
+    fig = figures.role_groups(table)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["Clinician", "Management", "Data science", "Other"]
+    widths = [p.get_width() for p in fig.axes[0].patches]
+    assert widths == [1, 9, 3, 0]
+
+
+def test_heatmap_rows_and_columns_follow_given_order():
+    long = pd.DataFrame({
+        "theme": ["B", "B", "A", "A"], "role_group": ["other", "clinician", "other", "clinician"],
+        "pct_of_role_group": [10.0, 20.0, 90.0, 80.0]})
+    fig = figures.theme_role_heatmap(long, ["B", "A"], ["clinician", "other"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["B", "A"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Clinician", "Other"]
+    assert [t.get_text() for t in ax.texts] == ["20.0", "10.0", "80.0", "90.0"]
+
+
+def test_saved_figures_are_byte_identical(tmp_path):
+    table = pd.DataFrame({"role_group": ["clinician"], "n": [3], "pct": [100.0]})
+    figures.style()
+    a = figures.save(figures.role_groups(table), tmp_path / "a", "f")
+    b = figures.save(figures.role_groups(table), tmp_path / "b", "f")
+    for x, y in zip(a, b):
+        assert x.read_bytes() == y.read_bytes(), x.name
