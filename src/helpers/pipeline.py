@@ -86,6 +86,8 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                     str(paths.NOTEBOOKS_DIR / name), str(output), parameters=parameters,
                     kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
                     cwd=str(paths.NOTEBOOKS_DIR), progress_bar=progress, log_output=False,
+                    # The kernel only talks to this process over loopback; its TCP notice is noise here.
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 )
             except Exception as exc:  # papermill raises its own and nbclient's errors
                 failed = reports_dir / FAILED_DIR / cohort
