@@ -37,7 +37,7 @@ test: $(VENV)/.installed ## Run the test suite (unit tests and the end-to-end pi
 
 lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
-	  $$( [ -n "$$DISPLAY" ] || echo --no-browser )
+	  $$( [ -n "$$DISPLAY" ] || echo --no-browser ) $$( [ "$$(id -u)" != 0 ] || echo --allow-root )
 
 synthetic: $(VENV)/.installed ## Regenerate the synthetic cohorts in data/raw (FORCE=1 to replace edited files)
 	$(PY) -m helpers.synthetic --out data/raw $(if $(FORCE),--force)
