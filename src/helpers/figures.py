@@ -48,34 +48,30 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     return [png, svg]
 
 
-def role_groups(table: pd.DataFrame) -> plt.Figure:
-    """Horizontal bars of participants per role group, labelled n (%)."""
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.5 * len(table) + 1.2))
-    y = np.arange(len(table))
-    ax.barh(y, table["n"], color=PALETTE[: len(table)])
-    ax.set_yticks(y, table["role_group"].str.capitalize())
-    ax.invert_yaxis()  # first role group on top
-    for yi, (n, pct) in enumerate(zip(table["n"], table["pct"])):
+def labelled_bars(labels, counts, pcts, xlabel: str) -> plt.Figure:
+    """Horizontal bars in the given order (first on top), each labelled `n (pct%)`."""
+    counts = list(counts)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(counts) + 1.2))
+    y = np.arange(len(counts))
+    ax.barh(y, counts, color=[PALETTE[i % len(PALETTE)] for i in y])
+    ax.set_yticks(y, list(labels))
+    ax.invert_yaxis()
+    for yi, (n, pct) in enumerate(zip(counts, pcts)):
         ax.text(n, yi, f"  {n} ({pct:.1f}%)", va="center")
-    ax.set_xlabel("Participants")
-    ax.set_xlim(0, max(table["n"].max(), 1) * 1.25)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, max(max(counts, default=0), 1) * 1.25)
     ax.grid(axis="y", visible=False)
     return fig
+
+
+def role_groups(table: pd.DataFrame) -> plt.Figure:
+    """Participants per role group, labelled n (%)."""
+    return labelled_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], "Participants")
 
 
 def theme_tallies(themes: pd.DataFrame) -> plt.Figure:
     """References per theme, with the share of all references."""
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(themes) + 1.2))
-    y = np.arange(len(themes))
-    ax.barh(y, themes["references"], color=PALETTE[: len(themes)])
-    ax.set_yticks(y, themes["theme"])
-    ax.invert_yaxis()
-    for yi, (n, pct) in enumerate(zip(themes["references"], themes["pct_references"])):
-        ax.text(n, yi, f"  {n} ({pct:.1f}%)", va="center")
-    ax.set_xlabel("Coded references")
-    ax.set_xlim(0, max(themes["references"].max(), 1) * 1.25)
-    ax.grid(axis="y", visible=False)
-    return fig
+    return labelled_bars(themes["theme"], themes["references"], themes["pct_references"], "Coded references")
 
 
 def code_tallies(codes: pd.DataFrame) -> plt.Figure:
