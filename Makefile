@@ -6,6 +6,9 @@ SHELL := /bin/bash
 
 COHORT  ?= cohort1
 RAW_DIR ?= data/raw
+MIN_COUNT ?= 0
+ROUND_TO  ?= 0
+# PSEUDONYM_KEY: secret for participant pseudonyms; required for real (non-synthetic) data.
 PYTHON_BOOT ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -29,8 +32,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 venv: $(VENV)/.installed ## Create the virtual environment from pinned versions
 
-report: $(VENV)/.installed ## Build reports/$(COHORT)/report.html (COHORT=cohort1, cohort2, all; RAW_DIR=...)
-	$(PY) -m helpers.pipeline --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR))
+report: $(VENV)/.installed ## Build reports/$(COHORT)/report.html (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=)
+	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.pipeline \
+	  --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
+	  --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
 
 test: $(VENV)/.installed ## Run the test suite (unit tests and the end-to-end pipeline)
 	$(PY) -m pytest

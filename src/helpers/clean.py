@@ -194,3 +194,21 @@ def log_counts(log: pd.DataFrame) -> pd.DataFrame:
     reasons = [REASON_NO_CONSENT, REASON_NOT_FINISHED, REASON_DUPLICATE, REASON_EXCLUDED_PARTICIPANT]
     counts = log.groupby("reason").size().reindex(reasons, fill_value=0)
     return counts.rename("rows_dropped").rename_axis("reason").reset_index()
+
+
+def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
+    """The same tables with every participant id replaced by its keyed pseudonym."""
+    from .privacy import pseudonymise as hide
+
+    sources = cleaned.sources.copy()
+    exploded = sources["participant_ids"].str.split(";").explode()
+    hidden = hide(exploded.fillna(""), key)
+    sources["participant_ids"] = hidden.groupby(level=0).agg(lambda ids: ";".join(i for i in ids if i))
+    return Cleaned(
+        participants=cleaned.participants.assign(participant_id=hide(cleaned.participants["participant_id"], key)),
+        sources=sources,
+        segments=cleaned.segments.assign(participant_id=hide(cleaned.segments["participant_id"], key)),
+        codebook=cleaned.codebook,
+        cleaning_log=cleaned.cleaning_log.assign(participant_id=hide(cleaned.cleaning_log["participant_id"], key)),
+        role_groups=cleaned.role_groups,
+    )

@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .disclosure import REDACTED  # noqa: E402
 from .stats import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -48,18 +49,25 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     return [png, svg]
 
 
+def numeric(values) -> np.ndarray:
+    """A table column as floats, with redacted cells (disclosure control) as NaN."""
+    return pd.to_numeric(pd.Series(values).replace(REDACTED, np.nan)).to_numpy(dtype=float)
+
+
 def labelled_bars(labels, counts, pcts, xlabel: str) -> plt.Figure:
-    """Horizontal bars in the given order (first on top), each labelled `n (pct%)`."""
-    counts = list(counts)
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(counts) + 1.2))
-    y = np.arange(len(counts))
-    ax.barh(y, counts, color=[PALETTE[i % len(PALETTE)] for i in y])
+    """Horizontal bars in the given order (first on top), each labelled `n (pct%)`;
+    a redacted count draws no bar and is labelled as redacted."""
+    values, shares = numeric(counts), numeric(pcts)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(values) + 1.2))
+    y = np.arange(len(values))
+    ax.barh(y, np.nan_to_num(values), color=[PALETTE[i % len(PALETTE)] for i in y])
     ax.set_yticks(y, list(labels))
     ax.invert_yaxis()
-    for yi, (n, pct) in enumerate(zip(counts, pcts)):
-        ax.text(n, yi, f"  {n} ({pct:.1f}%)", va="center")
+    for yi, (n, pct) in enumerate(zip(values, shares)):
+        label = REDACTED if np.isnan(n) else f"{n:.0f} ({pct:.1f}%)"
+        ax.text(0 if np.isnan(n) else n, yi, f"  {label}", va="center")
     ax.set_xlabel(xlabel)
-    ax.set_xlim(0, max(max(counts, default=0), 1) * 1.25)
+    ax.set_xlim(0, max(np.nanmax(values, initial=0), 1) * 1.25)
     ax.grid(axis="y", visible=False)
     return fig
 
@@ -80,7 +88,10 @@ def code_tallies(codes: pd.DataFrame) -> plt.Figure:
     colour = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(themes)}
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(codes) + 1.4))
     y = np.arange(len(codes))
-    ax.barh(y, codes["references"], color=[colour[t] for t in codes["theme"]])
+    values = numeric(codes["references"])
+    ax.barh(y, np.nan_to_num(values), color=[colour[t] for t in codes["theme"]])
+    for yi in y[np.isnan(values)]:
+        ax.text(0, yi, f" {REDACTED}", va="center", fontsize="small")
     ax.set_yticks(y, codes["code"])
     ax.invert_yaxis()
     ax.set_xlabel("Coded references")
@@ -92,10 +103,12 @@ def code_tallies(codes: pd.DataFrame) -> plt.Figure:
 
 def theme_role_heatmap(long: pd.DataFrame, themes: list[str], role_groups: list[str]) -> plt.Figure:
     """Share of each role group's references falling under each theme (columns sum to 100)."""
-    grid = long.pivot(index="theme", columns="role_group", values="pct_of_role_group")
-    grid = grid.reindex(index=themes, columns=role_groups)
+    cells = long.pivot(index="theme", columns="role_group", values="pct_of_role_group")
+    cells = cells.reindex(index=themes, columns=role_groups)
+    grid = cells.apply(numeric)
+    labels = cells.map(lambda v: REDACTED if v == REDACTED else f"{float(v):.1f}")
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(themes) + 1.6))
-    sns.heatmap(grid, annot=True, fmt=".1f", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "% of the role group's references"}, ax=ax)
+    sns.heatmap(grid, annot=labels.to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "% of the role group's references"}, ax=ax)
     ax.set_xlabel("Role group")
     ax.set_ylabel("")
     ax.set_xticklabels([g.capitalize() for g in role_groups], rotation=0)
@@ -105,8 +118,11 @@ def theme_role_heatmap(long: pd.DataFrame, themes: list[str], role_groups: list[
 def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     """Diverging stacked bars: disagreement left of zero, agreement right, neutral split."""
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.6 * max(len(summary), 1) + 1.6))
-    counts = summary[[f"n_{x}" for x in LIKERT_LEVELS]].to_numpy(dtype=float)
-    n = np.where(summary["n"].to_numpy() == 0, 1, summary["n"].to_numpy())
+    counts = np.column_stack([numeric(summary[f"n_{x}"]) for x in LIKERT_LEVELS])
+    redacted = np.isnan(counts).any(axis=1) | np.isnan(numeric(summary["n"]))
+    counts = np.nan_to_num(counts)
+    n = counts.sum(axis=1)
+    n = np.where(n == 0, 1, n)
     shares = 100 * counts / n[:, None]
     left = -(shares[:, 0] + shares[:, 1] + shares[:, 2] / 2)
     y = np.arange(len(summary))
@@ -114,7 +130,8 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
         ax.barh(y, shares[:, level], left=left, color=colour, label=LIKERT_LABELS[level + 1], edgecolor="white")
         left = left + shares[:, level]
     ax.axvline(0, color="black", linewidth=0.8)
-    labels = [f"{item.replace('_', ' ').capitalize()} (n={k})" for item, k in zip(summary["item"], summary["n"])]
+    labels = [f"{item.replace('_', ' ').capitalize()} (n={k})" + (f"\nsome counts {REDACTED}" if hidden else "")
+              for item, k, hidden in zip(summary["item"], summary["n"], redacted)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlim(-100, 100)

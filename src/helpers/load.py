@@ -1,15 +1,21 @@
 """Read the raw-data contract (data/README.md) and check it, collecting every problem.
 
-Everything is read as text first, so that identifiers such as `007` keep their
-leading zeros and a stray word in a number column is reported, not coerced.
+Files are read as text first, so that identifiers such as `007` keep their leading
+zeros and a stray word in a number column is reported, not coerced. Each file is then
+checked against a pandera schema in lazy mode: every failing cell of every file of the
+run is collected and reported together as file, spreadsheet row, column, value and
+what was expected. Extra columns are kept and mentioned, never an error.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pandera.pandas as pa
 
 from . import paths
 from .errors import InputError, Problem
@@ -28,9 +34,13 @@ REQUIRED_COLUMNS = {
     paths.CODEBOOK: ("code", "theme", "subtheme", "description"),
     paths.ROLE_MAP: ("role_as_typed", "role_group"),
 }
+# Columns a file may carry beyond the required ones, by name pattern, without a notice.
+OPTIONAL_PREFIXES = {paths.QUESTIONNAIRE: (LIKERT_PREFIX, FREE_TEXT_PREFIX)}
 
 # Spreadsheet row of the first record: the header is row 1.
 FIRST_DATA_ROW = 2
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SAVE_AS_HINT = "In Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'."
 
 
 @dataclass
@@ -53,40 +63,14 @@ class RawInputs:
     role_map: pd.DataFrame
     role_map_path: Path
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # accepted oddities worth telling the analyst
 
+
+# --- value parsing --------------------------------------------------------------------
 
 def normalise_role(text: pd.Series) -> pd.Series:
     """Role text as matched against role_map.csv: case-folded, whitespace collapsed."""
     return text.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
-
-
-def read_table(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    """A contract CSV as text cells with a `_row` column; None (and a problem) if unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        problems.append(Problem(path, "file is missing; see data/README.md for the files a cohort needs"))
-        return None
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
-            skip_blank_lines=True,
-        )
-    except pd.errors.EmptyDataError:
-        problems.append(Problem(path, "file is empty; expected a header row naming the columns"))
-        return None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        problems.append(Problem(path, f"could not be read as a UTF-8 comma-separated file ({exc})"))
-        return None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame.insert(0, "_row", range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame)))
-    required = REQUIRED_COLUMNS[path.name]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        problems.append(Problem(
-            path, f"missing column(s) {', '.join(missing)}; the header must include {', '.join(required)}",
-        ))
-        return None
-    return frame
 
 
 def parse_bool(values: pd.Series) -> pd.Series:
@@ -102,65 +86,17 @@ def parse_timestamp(values: pd.Series) -> pd.Series:
     """ISO 8601 text as UTC timestamps (no zone given = UTC); unparseable as NaT."""
     def one(text: str):
         try:
-            stamp = pd.Timestamp(text.strip())
+            stamp = pd.Timestamp(str(text).strip())
         except (ValueError, TypeError):
             return pd.NaT
         if stamp is pd.NaT:
             return pd.NaT
         return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
-    # Parsed once per distinct value: exports repeat few distinct timestamps per second.
-    uniques = pd.Series(values.unique())
+    # Parsed once per distinct value: exports repeat few distinct timestamps.
+    uniques = pd.Series(pd.unique(values))
     lookup = dict(zip(uniques, uniques.map(one)))
     return pd.to_datetime(values.map(lookup), utc=True)
-
-
-def check_questionnaire(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> None:
-    for column in ("participant_id",):
-        for row in frame.loc[frame[column].str.strip() == "", "_row"]:
-            problems.append(Problem(path, "a participant_id is required", row, column, ""))
-    stamps = parse_timestamp(frame["submitted_at"])
-    for row, value in frame.loc[stamps.isna(), ["_row", "submitted_at"]].itertuples(index=False):
-        problems.append(Problem(path, "an ISO 8601 date-time such as 2021-03-04T09:30:00Z", row, "submitted_at", value))
-    for column in ("consent", "finished"):
-        bad = parse_bool(frame[column]).isna()
-        for row, value in frame.loc[bad, ["_row", column]].itertuples(index=False):
-            problems.append(Problem(path, "yes or no (true/false and 1/0 also accepted)", row, column, value))
-    for column in likert_columns(frame):
-        text = frame[column].str.strip()
-        ok = (text == "") | text.isin({"1", "2", "3", "4", "5"})
-        for row, value in frame.loc[~ok, ["_row", column]].itertuples(index=False):
-            problems.append(Problem(path, "a whole number from 1 to 5, or blank for no answer", row, column, value))
-
-
-def likert_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c.startswith(LIKERT_PREFIX)]
-
-
-def check_codebook(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> None:
-    for column in ("code", "theme"):
-        for row in frame.loc[frame[column].str.strip() == "", "_row"]:
-            problems.append(Problem(path, f"a {column} is required", row, column, ""))
-    dup = frame["code"].duplicated(keep="first") & (frame["code"] != "")
-    for row, value in frame.loc[dup, ["_row", "code"]].itertuples(index=False):
-        problems.append(Problem(path, "each code once (this code is listed on an earlier row)", row, "code", value))
-
-
-def check_sources(frame: pd.DataFrame, path: Path, known_participants: set[str],
-                  problems: list[Problem]) -> None:
-    for row in frame.loc[frame["source_id"].str.strip() == "", "_row"]:
-        problems.append(Problem(path, "a source_id is required", row, "source_id", ""))
-    dup = frame["source_id"].duplicated(keep="first")
-    for row, value in frame.loc[dup, ["_row", "source_id"]].itertuples(index=False):
-        problems.append(Problem(path, "each source_id once (listed on an earlier row)", row, "source_id", value))
-    bad_type = ~frame["source_type"].str.strip().isin(SOURCE_TYPES)
-    for row, value in frame.loc[bad_type, ["_row", "source_type"]].itertuples(index=False):
-        problems.append(Problem(path, f"one of {', '.join(SOURCE_TYPES)}", row, "source_type", value))
-    ids = split_ids(frame["participant_ids"])
-    exploded = pd.DataFrame({"_row": frame["_row"], "pid": ids}).explode("pid").dropna()
-    unknown = exploded[~exploded["pid"].isin(known_participants)]
-    for row, value in unknown.itertuples(index=False):
-        problems.append(Problem(path, "a participant_id that appears in questionnaire.csv", row, "participant_ids", value))
 
 
 def split_ids(values: pd.Series) -> pd.Series:
@@ -168,38 +104,222 @@ def split_ids(values: pd.Series) -> pd.Series:
     return values.map(lambda text: [p.strip() for p in str(text).split(";") if p.strip()])
 
 
-def check_segments(frame: pd.DataFrame, path: Path, known_sources: set[str], known_codes: set[str],
-                   known_participants: set[str], problems: list[Problem]) -> None:
-    for column in ("segment_id", "code", "source_id"):
-        for row in frame.loc[frame[column].str.strip() == "", "_row"]:
-            problems.append(Problem(path, f"a {column} is required", row, column, ""))
-    bad_source = ~frame["source_id"].isin(known_sources) & (frame["source_id"] != "")
-    for row, value in frame.loc[bad_source, ["_row", "source_id"]].itertuples(index=False):
-        problems.append(Problem(path, "a source_id listed in sources.csv", row, "source_id", value))
-    bad_code = ~frame["code"].isin(known_codes) & (frame["code"] != "")
-    for row, value in frame.loc[bad_code, ["_row", "code"]].itertuples(index=False):
-        problems.append(Problem(path, "a code listed in codebook.csv", row, "code", value))
-    pid = frame["participant_id"].str.strip()
-    bad_pid = (pid != "") & ~pid.isin(known_participants)
-    for row, value in frame.loc[bad_pid, ["_row", "participant_id"]].itertuples(index=False):
-        problems.append(Problem(path, "blank or a participant_id that appears in questionnaire.csv", row, "participant_id", value))
+def likert_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith(LIKERT_PREFIX)]
+
+
+# --- reading --------------------------------------------------------------------------
+
+def decode(path: Path, data: bytes, notes: list[str]) -> str:
+    """File bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith(UTF16_BOMS):
+        notes.append(f"{path}: read as UTF-16 (it has a UTF-16 byte-order mark).")
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise ValueError("holds NUL bytes: it looks like UTF-16 saved without a byte-order mark. " + SAVE_AS_HINT)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on Windows writes cp1252; it decodes nearly any byte, so say so.
+        notes.append(f"{path}: not UTF-8, read as Windows-1252 (Excel's plain 'CSV'). "
+                     f"Check accented names in the report; {SAVE_AS_HINT}")
+        return data.decode("cp1252", errors="strict")
+
+
+def sniff_delimiter(path: Path, header: str, notes: list[str]) -> str:
+    """Comma, or semicolon/tab when the header clearly uses that instead (European Excel)."""
+    if "," in header:
+        return ","
+    for sep, name in ((";", "semicolon"), ("\t", "tab")):
+        if sep in header:
+            notes.append(f"{path}: {name}-delimited, read as such (the contract asks for commas).")
+            return sep
+    return ","
+
+
+def read_table(path: Path, problems: list[Problem], notes: list[str] | None = None) -> pd.DataFrame | None:
+    """A contract CSV as text cells with a `_row` column; None (and a problem) if unreadable."""
+    path = Path(path)
+    notes = [] if notes is None else notes
+    if not path.is_file():
+        problems.append(Problem(path, "file is missing; see data/README.md for the files a cohort needs"))
+        return None
+    data = path.read_bytes()
+    try:
+        text = decode(path, data, notes)
+    except (ValueError, UnicodeDecodeError) as exc:
+        problems.append(Problem(path, f"cannot be read as text: {exc}"))
+        return None
+    if not text.strip():
+        problems.append(Problem(path, "file is empty; expected a header row naming the columns "
+                                      f"{', '.join(REQUIRED_COLUMNS[path.name])}"))
+        return None
+    header_line = text.splitlines()[0]
+    sep = sniff_delimiter(path, header_line, notes)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
+    except csv.Error as exc:
+        problems.append(Problem(path, f"is not a well-formed CSV table ({exc}); check for a stray quote"))
+        return None
+    header = [h.strip() for h in records[0]]
+    doubled = sorted({h for h in header if header.count(h) > 1 and h})
+    if doubled:
+        problems.append(Problem(path, f"each column once; the header repeats {', '.join(map(repr, doubled))}", 1))
+        return None
+    required = REQUIRED_COLUMNS[path.name]
+    missing = [c for c in required if c not in header]
+    if missing:
+        problems.append(Problem(path, f"missing column(s) {', '.join(missing)}; the header must include "
+                                      f"{', '.join(required)} (found: {', '.join(header)})", 1))
+        return None
+    width = len(header)
+    body = []
+    for number, record in enumerate(records[1:], FIRST_DATA_ROW):
+        if len(record) > width and any(cell.strip() for cell in record[width:]):
+            problems.append(Problem(path, f"at most {width} cells, as many as the header has; this row has "
+                                          f"{len(record)} (an unquoted comma inside a cell?)", number))
+        body.append((record + [""] * width)[:width])  # Excel drops trailing empty cells
+    frame = pd.DataFrame(body, columns=header, dtype=str)
+    # The index is the record's position, so index + 2 is its spreadsheet row even after
+    # blank rows (trailing or not) are dropped here.
+    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
+    frame = frame[~blank]
+    frame.insert(0, "_row", frame.index + FIRST_DATA_ROW)
+    allowed = OPTIONAL_PREFIXES.get(path.name, ())
+    extra = [c for c in header if c not in required and not c.startswith(allowed)]
+    if extra:
+        notes.append(f"{path}: extra column(s) {', '.join(map(repr, extra))} kept but not analysed.")
+    return frame
+
+
+# --- checks (pandera, lazy) -----------------------------------------------------------
+
+def _required(name: str) -> pa.Check:
+    return pa.Check(lambda s: s.str.strip() != "", error=f"a {name} is required (the cell is blank)")
+
+
+def _one_of(values, message: str) -> pa.Check:
+    allowed = set(values)
+    return pa.Check(lambda s: s.str.strip().isin(allowed), error=message)
+
+
+def _known_or_blank(known: set[str], message: str) -> pa.Check:
+    return pa.Check(lambda s: (s.str.strip() == "") | s.str.strip().isin(known), error=message)
+
+
+def _text(*checks, unique: bool = False, regex: bool = False) -> pa.Column:
+    return pa.Column(str, checks=list(checks), unique=unique, regex=regex, report_duplicates="exclude_first")
+
+
+def questionnaire_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        "participant_id": _text(_required("participant_id")),
+        "submitted_at": _text(pa.Check(lambda s: parse_timestamp(s).notna(),
+                                       error="an ISO 8601 date-time such as 2021-03-04T09:30:00Z")),
+        "consent": _text(pa.Check(lambda s: parse_bool(s).notna(), error="yes or no (true/false and 1/0 also accepted)")),
+        "finished": _text(pa.Check(lambda s: parse_bool(s).notna(), error="yes or no (true/false and 1/0 also accepted)")),
+        f"^{LIKERT_PREFIX}.+": _text(_one_of({"", "1", "2", "3", "4", "5"},
+                                             "a whole number from 1 to 5, or blank for no answer"), regex=True),
+    })
+
+
+def codebook_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        "code": _text(_required("code"), unique=True),
+        "theme": _text(_required("theme")),
+    })
+
+
+def sources_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        "source_id": _text(_required("source_id"), unique=True),
+        "source_type": _text(_one_of(SOURCE_TYPES, f"one of {', '.join(SOURCE_TYPES)}")),
+    })
+
+
+def segments_schema(sources: set[str], codes: set[str], participants: set[str]) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        "segment_id": _text(_required("segment_id")),
+        "source_id": _text(_required("source_id"), _known_or_blank(sources, "a source_id listed in sources.csv")),
+        "code": _text(_required("code"), _known_or_blank(codes, "a code listed in codebook.csv")),
+        "participant_id": _text(_known_or_blank(
+            participants, "blank or a participant_id that appears in questionnaire.csv")),
+    })
+
+
+def role_map_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        "role_as_typed": _text(_required("role_as_typed")),
+        "role_group": _text(_one_of(ROLE_GROUPS, f"one of {', '.join(ROLE_GROUPS)}")),
+    })
+
+
+CHECK_MESSAGES = {
+    "field_uniqueness": "each value once (it appears on an earlier row too)",
+}
+
+
+def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: Path, problems: list[Problem]) -> None:
+    """Run a schema lazily and turn every failure case into a Problem with its row."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        for case in cases.itertuples(index=False):
+            expected = CHECK_MESSAGES.get(case.check, case.check)
+            row = frame.loc[case.index, "_row"] if case.index is not None and case.index in frame.index else None
+            problems.append(Problem(path, expected, None if row is None else int(row), case.column,
+                                    case.failure_case))
+
+
+def excel_zero_hint(problems: list[Problem], known: set[str]) -> list[Problem]:
+    """Explain ids that differ from a known one only by leading zeros Excel removed (7 vs 007)."""
+    def bare(value: str) -> str:
+        text = str(value).strip()
+        text = text[:-2] if text.endswith(".0") else text
+        return text.lstrip("0") or "0"
+
+    by_bare = {}
+    for pid in known:
+        by_bare.setdefault(bare(pid), pid)
+    out = []
+    for problem in problems:
+        match = by_bare.get(bare(problem.value)) if problem.column in ("participant_id", "participant_ids") else None
+        if match is not None and match != problem.value:
+            problem = Problem(problem.file, f"{problem.expected}; it matches {match!r} but for leading zeros or "
+                              f"a '.0', as when Excel turns ids into numbers. Format the column as Text "
+                              f"before saving, or fix the ids", problem.row, problem.column, problem.value)
+        out.append(problem)
+    return out
+
+
+# --- cross-row and cross-file checks that a per-column schema cannot express ----------
+
+def check_source_participants(frame: pd.DataFrame, path: Path, known: set[str], problems: list[Problem]) -> None:
+    exploded = pd.DataFrame({"_row": frame["_row"], "pid": split_ids(frame["participant_ids"])}).explode("pid").dropna()
+    for row, value in exploded[~exploded["pid"].isin(known)].itertuples(index=False):
+        problems.append(Problem(path, "a participant_id that appears in questionnaire.csv", int(row),
+                                "participant_ids", value))
+
+
+def check_segment_consistency(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> None:
     # A segment is one stretch of one source said by one person: every coder's row must agree.
     for column in ("source_id", "participant_id"):
         spread = frame.groupby("segment_id")[column].transform("nunique")
         first = frame.loc[spread > 1].drop_duplicates("segment_id")
         for row, seg in first[["_row", "segment_id"]].itertuples(index=False):
-            problems.append(Problem(path, f"every row of a segment to name the same {column}", row, "segment_id", seg))
+            problems.append(Problem(path, f"every row of a segment to name the same {column}", int(row), "segment_id", seg))
 
 
-def check_role_map(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> None:
-    bad = ~frame["role_group"].str.strip().isin(ROLE_GROUPS)
-    for row, value in frame.loc[bad, ["_row", "role_group"]].itertuples(index=False):
-        problems.append(Problem(path, f"one of {', '.join(ROLE_GROUPS)}", row, "role_group", value))
+def check_role_map_conflicts(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> None:
     key = normalise_role(frame["role_as_typed"])
     groups = frame["role_group"].str.strip()
     conflict = key.duplicated(keep=False) & (groups.groupby(key).transform("nunique") > 1)
     for row, value in frame.loc[conflict, ["_row", "role_as_typed"]].itertuples(index=False):
-        problems.append(Problem(path, "one role_group per role (ignoring case and spacing); this role is mapped twice", row, "role_as_typed", value))
+        problems.append(Problem(path, "one role_group per role (ignoring case and spacing); this role is mapped "
+                                      "to two groups", int(row), "role_as_typed", value))
 
 
 def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
@@ -207,33 +327,44 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
     raw_dir = Path(raw_dir)
     folders = paths.cohort_folders(raw_dir, cohort)
     problems: list[Problem] = []
+    notes: list[str] = []
     role_map_path = raw_dir / paths.ROLE_MAP
-    role_map = read_table(role_map_path, problems)
+    role_map = read_table(role_map_path, problems, notes)
     if role_map is not None:
-        check_role_map(role_map, role_map_path, problems)
+        validate(role_map, role_map_schema(), role_map_path, problems)
+        check_role_map_conflicts(role_map, role_map_path, problems)
     cohorts: list[RawCohort] = []
     files = [role_map_path]
     for name, folder in folders:
         tables = {}
         for filename in paths.COHORT_FILES:
             files.append(folder / filename)
-            tables[filename] = read_table(folder / filename, problems)
+            tables[filename] = read_table(folder / filename, problems, notes)
         q, src, seg, cb = (tables[f] for f in paths.COHORT_FILES)
+        found: list[Problem] = []
+        participants: set[str] = set()
         if q is not None:
-            check_questionnaire(q, folder / paths.QUESTIONNAIRE, problems)
-        participants = set(q["participant_id"].str.strip()) if q is not None else set()
+            validate(q, questionnaire_schema(), folder / paths.QUESTIONNAIRE, found)
+            participants = set(q["participant_id"].str.strip())
+            if len(q) == 0:
+                found.append(Problem(folder / paths.QUESTIONNAIRE, "at least one response below the header row"))
         if cb is not None:
-            check_codebook(cb, folder / paths.CODEBOOK, problems)
+            validate(cb, codebook_schema(), folder / paths.CODEBOOK, found)
         if src is not None:
-            check_sources(src, folder / paths.SOURCES, participants, problems)
-        if seg is not None and src is not None and cb is not None:
-            check_segments(seg, folder / paths.CODED_SEGMENTS, set(src["source_id"]), set(cb["code"]),
-                           participants, problems)
+            validate(src, sources_schema(), folder / paths.SOURCES, found)
+            if q is not None:
+                check_source_participants(src, folder / paths.SOURCES, participants, found)
+        if seg is not None and src is not None and cb is not None and q is not None:
+            schema = segments_schema(set(src["source_id"].str.strip()), set(cb["code"].str.strip()), participants)
+            validate(seg, schema, folder / paths.CODED_SEGMENTS, found)
+            check_segment_consistency(seg, folder / paths.CODED_SEGMENTS, found)
+        problems += excel_zero_hint(found, participants)
         if all(t is not None for t in (q, src, seg, cb)):
             cohorts.append(RawCohort(name, folder, q, src, seg, cb))
     if problems:
-        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.", problems)
-    return RawInputs(cohorts, role_map, role_map_path, files)
+        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.",
+                         sorted(problems, key=lambda p: (str(p.file), p.row or 0)))
+    return RawInputs(cohorts, role_map, role_map_path, files, notes)
 
 
 def sha256_file(path: Path) -> str:

@@ -27,6 +27,7 @@ SOURCES = "sources.csv"
 CODED_SEGMENTS = "coded_segments.csv"
 CODEBOOK = "codebook.csv"
 ROLE_MAP = "role_map.csv"
+REDACT_NAMES = "redact_names.txt"  # optional, in raw_dir: names to scrub from quotes
 # A file of this name in raw_dir marks generated (synthetic) data: the report shows a banner.
 SYNTHETIC_MARKER = "SYNTHETIC"
 COHORT_FILES = (QUESTIONNAIRE, SOURCES, CODED_SEGMENTS, CODEBOOK)

@@ -20,6 +20,7 @@ import jinja2
 import pandas as pd
 
 from . import paths
+from .disclosure import Disclosure
 from .store import read_table
 
 PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "pyarrow", "jinja2")
@@ -71,7 +72,13 @@ def is_synthetic(raw_dir: Path) -> bool:
 
 def html_table(frame: pd.DataFrame, percent_columns: tuple[str, ...] = ()) -> str:
     """A table as escaped HTML: percentages to one decimal, counts as integers."""
-    formatters = {c: (lambda v: f"{v:.1f}") for c in frame.columns if c in percent_columns}
+    def one_decimal(value):
+        try:
+            return f"{float(value):.1f}"
+        except (TypeError, ValueError):
+            return str(value)  # e.g. [REDACTED]
+
+    formatters = {c: one_decimal for c in frame.columns if c in percent_columns}
     return frame.to_html(index=False, escape=True, border=0, classes="data", formatters=formatters,
                          na_rep="", float_format=lambda v: f"{v:g}")
 
@@ -80,7 +87,7 @@ def embed_png(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> dict:
+def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure) -> dict:
     tables, figures = paths.tables_dir(out), paths.figures_dir(out)
     pct = ("pct", "pct_references", "pct_of_role_group", "pct_of_source_type", "pct_agree")
     check = pd.read_csv(tables / "reproduction_check.csv", dtype=str, keep_default_na=False)
@@ -90,10 +97,14 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> di
         "cohort": cohort,
         "synthetic": is_synthetic(raw_dir),
         "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),
-        "n_participants": int(read_table(tables, "participants_by_role.csv")["n"].sum()),
-        "n_references": int(themes["references"].sum()),
+        "totals": read_table(tables, "totals.csv").set_index("measure")["n"].astype(str).to_dict(),
         "check": {paper: rows.to_dict("records") for paper, rows in check.groupby("paper", sort=False)},
         "check_agree": int(check["agrees"].eq("True").sum()),
+        "check_redacted": int(check["agrees"].eq("redacted").sum()),
+        "disclosure": rules.describe(),
+        "notes": read_table(tables, "input_notes.csv")["note"].tolist(),
+        "quotes": {theme: rows.to_dict("records")
+                   for theme, rows in read_table(tables, "quotes.csv").fillna("").groupby("theme", sort=False)},
         "check_total": len(check),
         "cleaning_log": html_table(read_table(tables, "cleaning_log_counts.csv")),
         "participants": html_table(read_table(tables, "participants_by_role.csv"), pct),
@@ -116,13 +127,13 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> di
     return context
 
 
-def render(cohort: str, raw_dir: Path, out: Path, parameters: dict) -> Path:
+def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> Path:
     """Write out/report.html; return its path."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("helpers", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
-    html = env.get_template("report.html.j2").render(**build_context(cohort, Path(raw_dir), Path(out), parameters))
+    html = env.get_template("report.html.j2").render(**build_context(cohort, Path(raw_dir), Path(out), parameters, rules))
     target = Path(out) / "report.html"
     target.write_text(html, encoding="utf-8")
     return target

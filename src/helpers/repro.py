@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .disclosure import REDACTED
+
 PUBLISHED_FIGURES = Path(__file__).with_name("published_figures.csv")
 COLUMNS = ["paper", "figure", "published", "computed", "computed_at_paper_precision", "agrees", "note"]
 
@@ -26,16 +28,20 @@ def round_half_up(value: float, decimals: int) -> Decimal:
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def computed_value(tables_dir: Path, row: pd.Series) -> float:
-    table = pd.read_csv(Path(tables_dir) / row["table"], keep_default_na=False)
+def computed_value(tables_dir: Path, row: pd.Series) -> float | None:
+    """The value from the run's table; None where disclosure control redacted it."""
+    table = pd.read_csv(Path(tables_dir) / row["table"], keep_default_na=False, dtype=str)
     column = table[row["value_column"]]
+    if (column == REDACTED).any() and row["row_column"] == "":
+        return None
     if row["row_column"] == "":
-        return float(column.sum())  # a total over the table's rows
+        return float(pd.to_numeric(column).sum())  # a total over the table's rows
     match = table[table[row["row_column"]].astype(str) == row["row_value"]]
     if len(match) != 1:
         raise ValueError(f"{row['table']}: expected one row with {row['row_column']} = "
                          f"{row['row_value']!r}, found {len(match)}")
-    return float(match[row["value_column"]].iloc[0])
+    value = match[row["value_column"]].iloc[0]
+    return None if value == REDACTED else float(value)
 
 
 def reproduction_check(tables_dir: Path, cohort: str) -> pd.DataFrame:
@@ -44,11 +50,15 @@ def reproduction_check(tables_dir: Path, cohort: str) -> pd.DataFrame:
     for _, fig in published_figures(cohort).iterrows():
         decimals = int(fig["decimals"])
         computed = computed_value(tables_dir, fig)
+        if computed is None:
+            rows.append({"paper": fig["paper"], "figure": fig["figure"], "published": fig["published"],
+                         "computed": REDACTED, "computed_at_paper_precision": REDACTED,
+                         "agrees": "redacted", "note": fig["note"]})
+            continue
         at_precision = round_half_up(computed, decimals)
-        published = Decimal(fig["published"])
         rows.append({
             "paper": fig["paper"], "figure": fig["figure"], "published": fig["published"],
             "computed": format(computed, "g"), "computed_at_paper_precision": str(at_precision),
-            "agrees": at_precision == published, "note": fig["note"],
+            "agrees": at_precision == Decimal(fig["published"]), "note": fig["note"],
         })
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -56,3 +56,8 @@ def write_provenance(manifest: pd.DataFrame, out: Path) -> Path:
     target = out / "provenance.json"
     target.write_text(json.dumps({"inputs": manifest.to_dict("records")}, indent=2) + "\n")
     return target
+
+
+def write_notes(notes: list[str], tables: Path) -> Path:
+    """input_notes.csv: oddities in the input that were accepted (encoding, extra columns...)."""
+    return write_table(pd.DataFrame({"note": notes}, dtype=str), tables, "input_notes.csv")
