@@ -67,10 +67,12 @@ def check_folder(value: str | Path, what: str) -> Path:
 
 
 def strip_run_times(path: Path) -> None:
-    """Remove per-run timestamps from an executed notebook so reruns compare equal."""
+    """Remove per-run timestamps and random ids from an executed notebook so reruns compare equal."""
     book = nbformat.read(path, as_version=4)
     book.metadata.get("papermill", {}).update({k: None for k in VOLATILE_METADATA})
     for cell in book.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill gives it a random id on every run
         cell.metadata.pop("execution", None)
         if "papermill" in cell.metadata:
             cell.metadata["papermill"].update({k: None for k in VOLATILE_METADATA})

@@ -102,6 +102,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "check_agree": int(check["agrees"].eq("True").sum()),
         "check_redacted": int(check["agrees"].eq("redacted").sum()),
         "disclosure": rules.describe(),
+        "disclosure_active": rules.active,
         "notes": read_table(tables, "input_notes.csv")["note"].tolist(),
         "quotes": {theme: rows.to_dict("records")
                    for theme, rows in read_table(tables, "quotes.csv").fillna("").groupby("theme", sort=False)},

@@ -1,0 +1,118 @@
+"""Reruns give the same bytes; a killed run keeps the previous report; parameters are safe."""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import paths
+
+pytestmark = pytest.mark.e2e
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+
+
+def pipeline_cmd(cohort: str, raw: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "helpers.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+            "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports"), *extra]
+
+
+def run(cohort: str, raw: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(pipeline_cmd(cohort, raw, out, *extra), capture_output=True, text=True,
+                          env={**os.environ, **EPOCH})
+
+
+def hashes(*folders: Path) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_two_runs_give_identical_bytes(tmp_path):
+    out = tmp_path / "out"
+    outputs = (out / "reports" / "cohort1", out / "processed" / "cohort1")
+    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
+    first = hashes(*outputs)
+    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
+    second = hashes(*outputs)
+    assert len(first) > 30
+    differing = sorted(k for k in first if first[k] != second.get(k))
+    assert not differing and first.keys() == second.keys(), differing
+
+
+def test_killed_run_keeps_previous_report_and_the_partial_notebook(tmp_path):
+    out = tmp_path / "out"
+    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
+    report = out / "reports" / "cohort1" / "report.html"
+    before = hashes(out / "reports" / "cohort1")
+
+    target = out / "reports" / ".build" / "cohort1" / "reports" / "cohort1" / "notebooks" / "03_thematic_tallies.ipynb"
+    proc = subprocess.Popen(pipeline_cmd("cohort1", paths.RAW_DIR, out), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **EPOCH})
+    deadline = time.monotonic() + 120
+    while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert target.exists(), "the run never reached notebook 03"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+
+    assert proc.returncode != 0
+    kept = out / "reports" / "_failed" / "cohort1" / "03_thematic_tallies.ipynb"
+    assert "03_thematic_tallies.ipynb was interrupted" in stderr and str(kept) in stderr, stderr
+    assert kept.is_file()
+    assert hashes(out / "reports" / "cohort1") == before and report.is_file()
+    assert not (out / "reports" / ".build" / "cohort1").exists()
+
+
+def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):
+    out = tmp_path / "out"
+    result = run("cohort1", paths.RAW_DIR, out, "--min-count", "7", "--round-to", "5")
+    assert result.returncode == 0, result.stderr
+    tables = out / "reports" / "cohort1" / "tables"
+    roles = pd.read_csv(tables / "participants_by_role.csv", dtype=str)
+    assert roles["n"].tolist() == ["15", "[REDACTED]", "[REDACTED]", "[REDACTED]"]
+    codes = pd.read_csv(tables / "theme_tallies.csv", dtype=str)
+    counts = pd.to_numeric(codes["references"], errors="coerce").dropna()
+    assert (counts % 5 == 0).all() and (codes["references"] == "[REDACTED]").any()
+    html = (out / "reports" / "cohort1" / "report.html").read_text()
+    assert "counts of 7 or fewer" in html and "rounded to the nearest 5" in html
+    assert "<td>redacted</td>" in html and "Disclosure control is on" in html
+    svg = (out / "reports" / "cohort1" / "figures" / "role_groups.svg").read_text()
+    assert "[REDACTED]" in svg
+    quotes = pd.read_csv(tables / "quotes.csv")
+    assert "participant" not in quotes.columns and "role_group" not in quotes.columns
+
+
+def test_outputs_hold_pseudonyms_only(tmp_path):
+    out = tmp_path / "out"
+    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
+    raw_ids = set(pd.read_csv(paths.RAW_DIR / "cohort1" / "questionnaire.csv", dtype=str)["participant_id"])
+    for path in list((out / "reports" / "cohort1").rglob("*")) + list((out / "processed" / "cohort1").rglob("*")):
+        if path.suffix in {".csv", ".html", ".ipynb", ".json"}:
+            text = path.read_text()
+            leaked = [pid for pid in raw_ids if f"{pid}," in text or f"'{pid}'" in text or f">{pid}<" in text]
+            assert not leaked, f"{path} shows raw ids {leaked[:3]}"
+    processed = pd.read_parquet(out / "processed" / "cohort1" / "participants.parquet")
+    assert processed["participant_id"].str.match(r"^PT-[0-9a-f]{10}$").all()
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("COHORT", "cohort1;touch PWNED"),
+    ("COHORT", "`touch PWNED`"),
+    ("COHORT", "$(touch PWNED)"),
+    ("COHORT", "../cohort1"),
+    ("COHORT", "/etc"),
+    ("RAW_DIR", "data/raw;touch PWNED"),
+    ("RAW_DIR", "data/raw`touch PWNED`"),
+])
+def test_unsafe_parameters_are_refused_before_anything_runs(variable, value, tmp_path):
+    result = subprocess.run(["make", "-s", "report", f"{variable}={value}"], cwd=paths.PROJECT_ROOT,
+                            capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""})
+    assert result.returncode != 0
+    assert "ERROR:" in result.stderr and "Building the report" not in result.stdout
+    assert not (paths.PROJECT_ROOT / "PWNED").exists() and not Path("PWNED").exists()
