@@ -16,7 +16,7 @@ KERNEL  := nhsda-eval
 # Quote a make variable for the shell, so a cohort or path cannot run commands.
 q = '$(subst ','\'',$(1))'
 
-.PHONY: help report test lab synthetic clean venv
+.PHONY: help report test lab synthetic clean venv browser
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -37,8 +37,15 @@ report: $(VENV)/.installed ## Build reports/$(COHORT)/report.html (COHORT=, RAW_
 	  --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
 	  --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
 
-test: $(VENV)/.installed ## Run the test suite (unit tests and the end-to-end pipeline)
+test: $(VENV)/.installed browser ## Run the test suite (unit tests, end-to-end pipeline, browser checks)
 	$(PY) -m pytest
+
+browser: ## Install Debian's chromium for the browser tests, if missing (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the report's browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "ERROR: the browser tests need Chromium: run 'sudo apt-get install chromium' and retry." >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \

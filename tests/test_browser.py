@@ -1,0 +1,124 @@
+"""Free text is data, never markup: hostile quotes checked in headless Chromium.
+
+Chromium comes from Debian's `chromium` package (.ci/run installs it). The page is
+loaded with every host name mapped to a trap server on loopback: any request it
+receives means the page reached for something outside itself (for the hostile text:
+that data turned into markup).
+"""
+from __future__ import annotations
+
+import csv
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Trap(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        Trap.hits.append(f"{self.headers.get('Host')}{self.path}")
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def trap():
+    Trap.hits = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), Trap)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+
+
+def payloads(base: str) -> list[str]:
+    return [
+        f"<script>fetch('{base}/script'); document.title = 'PWNED';</script>",
+        f'<img src="{base}/img" onerror="document.title=\'PWNED\'">',
+        f"[a markdown link]({base}/markdown) and ![image]({base}/markdown-image)",
+        "{{ 7*7 }} and {% if true %}JINJA{% endif %}",
+    ]
+
+
+def poison(raw: Path, base: str) -> None:
+    """Put the payloads into quotes (coded_segments text) and into a theme name."""
+    segments = raw / "cohort1" / "coded_segments.csv"
+    rows = list(csv.reader(segments.open(newline="")))
+    texts = payloads(base)
+    for i, row in enumerate(rows[1:]):
+        row[5] = texts[i % len(texts)]
+    with segments.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    codebook = raw / "cohort1" / "codebook.csv"
+    codebook.write_text(codebook.read_text().replace(",Barriers,", f",Barriers <img src={base}/theme>,"))
+
+
+def dump_dom(page: Path, profile: Path, trap_port: int) -> str:
+    assert CHROMIUM, "Chromium is needed for this test: apt-get install chromium (.ci/run does it)"
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-features=NetworkTimeServiceQuerying",  # Chromium's own clock check, not the page
+         f"--user-data-dir={profile}", f"--host-resolver-rules=MAP * 127.0.0.1:{trap_port}",
+         "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy, tmp_path):
+    base = "http://trap.example"  # resolved to the trap by Chromium's host rules
+    poison(bundled_raw_copy, base)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(bundled_raw_copy),
+         "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
+        capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0, result.stderr
+    page = out / "reports" / "cohort1" / "report.html"
+    dom = dump_dom(page, tmp_path / "profile", trap)
+
+    assert Trap.hits == [], f"the report made requests: {Trap.hits}"
+    assert "PWNED" not in dom.split("</title>")[0]
+    assert "<script" not in dom.lower()
+    assert "&lt;script&gt;fetch(" in dom and "&lt;img src=" in dom  # shown as literal text
+    assert f"[a markdown link]({base}/markdown)" in dom and "<a href=\"http" not in dom
+    assert "{{ 7*7 }}" in dom and "JINJA{% endif %}" in dom
+    assert "Barriers &lt;img src=" in dom
+    assert dom.count("<img") == 5  # the five embedded figures, nothing from the data
+
+
+def test_real_report_loads_nothing_from_elsewhere(trap, tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(paths.RAW_DIR),
+         "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    dom = dump_dom(out / "reports" / "cohort1" / "report.html", tmp_path / "profile", trap)
+    assert "Reproduction check" in dom and "All 12 published figures agree" in dom
+    assert Trap.hits == []
+
+
+def test_the_trap_sees_a_page_that_does_reach_out(trap, tmp_path):
+    """Control: without it, an empty hit list could mean the trap never worked."""
+    page = tmp_path / "probe.html"
+    page.write_text('<html><body><img src="http://trap.example/probe"></body></html>')
+    dump_dom(page, tmp_path / "profile", trap)
+    assert Trap.hits == ["trap.example/probe"]
