@@ -78,3 +78,13 @@ def test_percentages_round_half_up_to_one_decimal(num, den, expected):
 
 def test_percentages_vectorised():
     assert np.array_equal(tally.pct_half_up([1, 5], [8, 8]), np.array([12.5, 62.5]))
+
+
+def test_illustrative_quotes_prefer_new_participants_and_are_scrubbed(tiny_raw):
+    segments = tiny_raw / "tiny" / "coded_segments.csv"
+    segments.write_text(segments.read_text().replace("S2,I2,B,Alpha,c1,", "S2,I2,B,Alpha,c1,mail me: b@trust.nhs.uk"))
+    cleaned = clean.clean(load.load_inputs(tiny_raw, "tiny"), pooled=False)
+    quotes = describe.illustrative_quotes(describe.references(cleaned), cleaned, [], per_theme=2)
+    theme_one = quotes[quotes["theme"] == "Theme one"]
+    assert theme_one["participant"].tolist() == ["A", "B"]  # not A twice (S1 has Alpha and Beta)
+    assert theme_one["quote"].tolist() == ["quote one", "mail me: [email]"]

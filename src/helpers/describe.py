@@ -101,9 +101,11 @@ def illustrative_quotes(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list
     quoted = refs[refs["text"].fillna("").str.strip() != ""].copy()
     quoted["_order"] = quoted["code"].map(order)
     quoted = quoted.sort_values(["_order", "segment_id"], kind="mergesort")
-    # One quote per participant per theme first, then fill up with the rest.
-    quoted["_repeat"] = quoted.groupby(["theme", "participant_id"]).cumcount()
-    quoted = quoted.sort_values(["_repeat", "_order", "segment_id"], kind="mergesort")
+    quoted = quoted.drop_duplicates(["theme", "text"])  # the same words are one quote
+    # Prefer a new participant, then a code not yet quoted, then codebook order.
+    quoted["_repeat_participant"] = quoted.groupby(["theme", "participant_id"]).cumcount()
+    quoted["_repeat_code"] = quoted.groupby(["theme", "code"]).cumcount()
+    quoted = quoted.sort_values(["_repeat_participant", "_repeat_code", "_order", "segment_id"], kind="mergesort")
     chosen = quoted.groupby("theme", sort=False).head(per_theme)
     theme_order = {t: i for i, t in enumerate(dict.fromkeys(cleaned.codebook["theme"]))}
     chosen = chosen.assign(_theme=chosen["theme"].map(theme_order)).sort_values(
