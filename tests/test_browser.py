@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from helpers import paths, report
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -101,7 +101,8 @@ def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy
     assert f"[a markdown link]({base}/markdown)" in dom and "<a href=\"http" not in dom
     assert "{{ 7*7 }}" in dom and "JINJA{% endif %}" in dom
     assert "Barriers &lt;img src=" in dom
-    assert dom.count("<img") == 5  # the five embedded figures, nothing from the data
+    # Only the report's own embedded figures are images; nothing from the data became one.
+    assert dom.count("<img") == dom.count('<img src="data:image/png;base64,') == len(report.FIGURES)
 
 
 def test_real_report_loads_nothing_from_elsewhere(trap, tmp_path):

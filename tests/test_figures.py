@@ -6,12 +6,14 @@ from helpers import figures
 
 def test_role_group_bars_follow_table_order():
     table = pd.DataFrame({"role_group": ["clinician", "management", "data science", "other"],
-                          "n": [1, 9, 3, 0], "pct": [7.7, 69.2, 23.1, 0.0]})
+                          "n": [1, 9, 3, 0], "pct": [7.7, 69.2, 23.1, 0.0],
+                          "ci_low": [1.4, 42.4, 8.2, 0.0], "ci_high": [33.3, 87.3, 50.3, 22.8]})
     fig = figures.role_groups(table)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["Clinician", "Management", "Data science", "Other"]
     widths = [p.get_width() for p in fig.axes[0].patches]
-    assert widths == [1, 9, 3, 0]
+    assert widths == [7.7, 69.2, 23.1, 0.0]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["1 (7.7%)", "9 (69.2%)", "3 (23.1%)", "0 (0.0%)"]
 
 
 def test_heatmap_rows_and_columns_follow_given_order():
@@ -26,7 +28,7 @@ def test_heatmap_rows_and_columns_follow_given_order():
 
 
 def test_saved_figures_are_byte_identical(tmp_path):
-    table = pd.DataFrame({"role_group": ["clinician"], "n": [3], "pct": [100.0]})
+    table = pd.DataFrame({"role_group": ["clinician"], "n": [3], "pct": [100.0], "ci_low": [43.9], "ci_high": [100.0]})
     figures.style()
     a = figures.save(figures.role_groups(table), tmp_path / "a", "f")
     b = figures.save(figures.role_groups(table), tmp_path / "b", "f")

@@ -1,6 +1,5 @@
 """Spreadsheet exports in the shapes they really arrive in are read correctly."""
 import pandas as pd
-import pytest
 
 from helpers import clean, load
 

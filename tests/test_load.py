@@ -31,7 +31,7 @@ def test_missing_file_is_named(tiny_raw):
 
 def test_missing_column_is_named(tiny_raw):
     _edit(tiny_raw / "tiny" / "codebook.csv", "code,theme,subtheme,description", "code,theme,description")
-    assert "codebook.csv: missing column(s) subtheme" in _problems(tiny_raw)
+    assert "codebook.csv, row 1: missing column(s) subtheme" in _problems(tiny_raw)
 
 
 def test_code_absent_from_codebook(tiny_raw):

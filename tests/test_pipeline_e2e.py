@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
+from helpers import report as report_module
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +59,7 @@ def test_report_reproduces_every_published_figure(built, cohort, n_checks):
 
 def test_cohort1_tables_hold_paper_one(built):
     out = built[0] / "reports" / "cohort1" / "tables"
-    roles = pd.read_csv(out / "participants_by_role.csv")
+    roles = pd.read_csv(out / "participants_by_role.csv")[["role_group", "n", "pct"]]
     assert roles.to_dict("list") == {"role_group": ["clinician", "management", "data science", "other"],
                                      "n": [13, 7, 5, 1], "pct": [50.0, 26.9, 19.2, 3.8]}
     codes = pd.read_csv(out / "theme_tallies.csv").set_index("code")
@@ -79,7 +80,9 @@ def test_pooled_tables_hold_paper_two(built):
 def test_result_tables_have_the_contract_columns(built, cohort):
     tables = built[0] / "reports" / cohort / "tables"
     for name, columns in REQUIRED_TABLES.items():
-        assert pd.read_csv(tables / name).columns.tolist() == columns, name
+        found = pd.read_csv(tables / name).columns.tolist()
+        assert found[: len(columns)] == columns, name  # the contract's columns first, in order
+        assert set(found[len(columns):]) <= {"ci_low", "ci_high"}, name
     codebook = pd.read_csv(paths.RAW_DIR / "cohort1" / "codebook.csv")
     assert pd.read_csv(tables / "theme_tallies.csv")["code"].tolist() == codebook["code"].tolist()
 
@@ -91,11 +94,11 @@ def test_report_is_self_contained_and_says_data_are_synthetic(built, cohort):
     assert "Synthetic data." in html
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the report loads from another host"
-    assert html.count("data:image/png;base64,") == 5
+    assert html.count("data:image/png;base64,") == len(report_module.FIGURES)
     for heading in ("Reproduction check", "Cleaning log", "Participants and sources", "Thematic tallies",
                     "Figures", "Provenance"):
         assert heading in html
-    for stem in ("role_groups", "theme_tallies", "code_tallies", "theme_by_role_group", "likert"):
+    for stem, _ in report_module.FIGURES:
         assert (report / "figures" / f"{stem}.png").is_file() and (report / "figures" / f"{stem}.svg").is_file()
     questionnaire = paths.RAW_DIR / "cohort1" / "questionnaire.csv"
     assert hashlib.sha256(questionnaire.read_bytes()).hexdigest() in html
@@ -133,7 +136,7 @@ def test_bad_input_fails_clearly_and_keeps_the_previous_report(built, bundled_ra
     assert kept.is_file() and str(kept) in result.stderr
     assert report.read_bytes() == previous
     assert tree_hash(bundled_raw_copy) == raw_before
-    assert not (out / "reports" / ".build").exists() or not any((out / "reports" / ".build").iterdir())
+    assert not (out / "reports" / ".build" / "cohort1").exists()  # the half-built run is gone
 
 
 def test_unknown_cohort_lists_existing_ones_before_running_anything(tmp_path):

@@ -140,6 +140,7 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
             "source_type": src["source_type"].str.strip().to_numpy(),
             "participant_ids": split_ids(src["participant_ids"]).map(
                 lambda ids: ";".join(prefix(pd.Series(ids, dtype=str)))).to_numpy(),
+            "date": (src["date"].str.strip() if "date" in src.columns else pd.Series("", index=src.index)).to_numpy(),
         }))
 
         seg = raw.segments.assign(participant_id=raw.segments["participant_id"].str.strip())
@@ -157,7 +158,7 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
             "coder": seg["coder"].str.strip().to_numpy(),
             "text": seg["text"].to_numpy(),
         }))
-        codebooks.append(raw.codebook.assign(cohort=raw.name))
+        codebooks.append(raw.codebook.assign(cohort=raw.name, _file=str(raw.folder / paths.CODEBOOK)))
     if problems:
         raise InputError("Some roles are not in the role map.", problems)
     return Cleaned(
@@ -181,10 +182,10 @@ def merge_codebooks(codebooks: list[pd.DataFrame]) -> pd.DataFrame:
         problems = []
         for code in clash[clash].index:
             rows = stacked[stacked["code"] == code]
-            for cohort, row, theme, sub in rows[["cohort", "_row", "theme", "subtheme"]].itertuples(index=False):
-                problems.append(Problem(Path(cohort) / paths.CODEBOOK,
-                                        "the same theme and subtheme for this code in every cohort's codebook",
-                                        row, "code", f"{code} (theme {theme!r}, subtheme {sub!r})"))
+            for file, row, theme, sub in rows[["_file", "_row", "theme", "subtheme"]].itertuples(index=False):
+                problems.append(Problem(Path(file),
+                                        f"the same theme and subtheme for code {code!r} in every cohort's codebook "
+                                        f"(here subtheme {sub!r})", row, "theme", theme))
         raise InputError("The cohorts' codebooks disagree.", problems)
     return stacked.drop_duplicates("code", keep="first")[columns].reset_index(drop=True)
 

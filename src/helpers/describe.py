@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import privacy, stats, tally
+from . import agreement, cooccurrence, privacy, saturation, stats, tally
 from .clean import Cleaned
-from .disclosure import REDACTED, Disclosure, protect
+from .disclosure import REDACTED, Disclosure, protect, round_counts
 from .load import SOURCE_TYPES
 
 OFF = Disclosure()
 QUOTES_PER_THEME = 3
 
 
+def _shown_denominator(value, rules: Disclosure):
+    """The denominator a protected table's percentages and intervals are built on."""
+    return round_counts(value, rules.round_to) if rules.round_to > 1 else value
+
+
 def participants_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
     table = tally.participants_by_role(cleaned.participants, cleaned.role_groups)
-    return protect(table, rules, {"n": {"pct": len(cleaned.participants)}})
+    total = len(cleaned.participants)
+    table = protect(table, rules, {"n": {"pct": total}})
+    return stats.add_ci(table, "n", _shown_denominator(total, rules), after="pct")
 
 
 def sources_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
@@ -41,18 +48,27 @@ def coding_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
 
 
 def likert_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
-    table = stats.likert_summary(cleaned.participants)
-    if not rules.active or table.empty:
-        return table
-    agree = table["n_4"] + table["n_5"]
-    out = protect(table.assign(_agree=agree), rules,
+    return _protect_likert(stats.likert_summary(cleaned.participants), rules)
+
+
+def likert_by_role_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """Likert summaries per role group (likert_by_role.csv)."""
+    return _protect_likert(stats.likert_by_role(cleaned.participants, cleaned.role_groups), rules)
+
+
+def _protect_likert(table: pd.DataFrame, rules: Disclosure) -> pd.DataFrame:
+    if table.empty:
+        return table.assign(ci_low=pd.Series(dtype=float), ci_high=pd.Series(dtype=float))
+    # % agreeing is built on the count answering 4 or 5; its interval on the count as shown.
+    out = protect(table.assign(_agree=table["n_4"] + table["n_5"]), rules,
                   {"_agree": {"pct_agree": table["n"]}, "n": {}, "missing": {},
                    **{f"n_{x}": {} for x in stats.LIKERT_LEVELS}})
     if rules.min_count > 0:
         few = table["n"] <= rules.min_count  # quartiles of a handful of answers reveal them
         for column in ("median", "q1", "q3"):
             out[column] = out[column].astype(object).where(~few, REDACTED)
-    return out.drop(columns="_agree")
+    answered = pd.to_numeric(out["n"], errors="coerce").fillna(0)
+    return stats.add_ci(out, "_agree", answered, after="pct_agree").drop(columns="_agree")
 
 
 def references(cleaned: Cleaned) -> pd.DataFrame:
@@ -60,7 +76,9 @@ def references(cleaned: Cleaned) -> pd.DataFrame:
 
 
 def _protect_tallies(table: pd.DataFrame, rules: Disclosure, total: int) -> pd.DataFrame:
-    return protect(table, rules, {"references": {"pct_references": total}, "sources": {}, "participants": {}})
+    table = protect(table, rules, {"references": {"pct_references": total}, "sources": {}, "participants": {}})
+    # At the end, so the contract's columns of theme_tallies.csv keep their positions.
+    return stats.add_ci(table, "references", _shown_denominator(total, rules))
 
 
 def code_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
@@ -74,7 +92,8 @@ def group_table(refs: pd.DataFrame, cleaned: Cleaned, level: str, rules: Disclos
 def _protect_crosstab(table: pd.DataFrame, column: str, rules: Disclosure) -> pd.DataFrame:
     pct = "pct_of_" + column.replace(" ", "_")
     per_category = table.groupby(column)["references"].transform("sum")
-    return protect(table, rules, {"references": {pct: per_category}, "sources": {}, "participants": {}})
+    table = protect(table, rules, {"references": {pct: per_category}, "sources": {}, "participants": {}})
+    return stats.add_ci(table, "references", _shown_denominator(per_category.to_numpy(), rules), after=pct)
 
 
 def theme_by_role_group(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
@@ -136,3 +155,40 @@ def totals_table(cleaned: Cleaned, refs: pd.DataFrame, rules: Disclosure = OFF) 
         "n": [len(cleaned.participants), len(cleaned.sources), len(refs)],
     })
     return protect(table, rules, {"n": {}})
+
+
+def theme_participants_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """theme_participants.csv: per theme, how many participants mention it, overall and as a
+    share of each role group, so that one talkative participant cannot carry a theme."""
+    named = refs[refs["participant_id"] != ""][["theme", "participant_id", "role_group"]].drop_duplicates()
+    themes = list(dict.fromkeys(cleaned.codebook["theme"]))
+    groups = ["all participants"] + list(cleaned.role_groups)
+    sizes = cleaned.participants["role_group"].value_counts().reindex(cleaned.role_groups, fill_value=0)
+    sizes = pd.concat([pd.Series({"all participants": len(cleaned.participants)}), sizes])
+    per_group = named.groupby(["theme", "role_group"])["participant_id"].nunique()
+    overall = named.groupby("theme")["participant_id"].nunique()
+    grid = pd.MultiIndex.from_product([themes, groups], names=["theme", "role_group"])
+    table = grid.to_frame(index=False)
+    table["participants"] = [
+        int(overall.get(t, 0)) if g == "all participants" else int(per_group.get((t, g), 0))
+        for t, g in grid]
+    table["role_group_n"] = table["role_group"].map(sizes).astype(int)
+    table["pct_of_role_group"] = tally.pct_half_up(table["participants"], table["role_group_n"])
+    table = protect(table, rules, {"participants": {"pct_of_role_group": table["role_group_n"]}, "role_group_n": {}})
+    den = pd.to_numeric(table["role_group_n"], errors="coerce").fillna(0).to_numpy()
+    return stats.add_ci(table, "participants", den, after="pct_of_role_group")
+
+
+def agreement_table(cleaned: Cleaned) -> pd.DataFrame:
+    """agreement.csv: counts of coding decisions, not of people, so no disclosure control."""
+    return agreement.agreement_table(cleaned.segments, cleaned.codebook)
+
+
+def cooccurrence_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    table = cooccurrence.cooccurrence_table(refs, cleaned.codebook)
+    return protect(table, rules, {"segments": {}, "participants": {}})
+
+
+def saturation_table(refs: pd.DataFrame, cleaned: Cleaned) -> pd.DataFrame:
+    """saturation.csv: counts of codes, not of people, so no disclosure control."""
+    return saturation.saturation_table(refs, cleaned.sources)

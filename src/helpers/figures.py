@@ -72,9 +72,30 @@ def labelled_bars(labels, counts, pcts, xlabel: str) -> plt.Figure:
     return fig
 
 
+def share_bars(labels, counts, pcts, low, high, xlabel: str) -> plt.Figure:
+    """Shares in percent as horizontal bars with 95% interval whiskers, each labelled
+    `n (pct%)` beyond its whisker; a redacted share draws nothing and says so."""
+    share, lo, hi = numeric(pcts), numeric(low), numeric(high)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(share) + 1.3))
+    y = np.arange(len(share))
+    ax.barh(y, np.nan_to_num(share), color=[PALETTE[i % len(PALETTE)] for i in y])
+    ax.errorbar(share, y, xerr=[share - lo, hi - share], fmt="none", ecolor="black", capsize=3, linewidth=1)
+    ax.set_yticks(y, list(labels))
+    ax.invert_yaxis()
+    for yi, (n, pct, end) in enumerate(zip(counts, share, hi)):
+        label = REDACTED if np.isnan(pct) else f"{n} ({pct:.1f}%)"
+        ax.text(0 if np.isnan(end) else end + 1.5, yi, label, va="center")
+    ax.set_xlim(0, 115)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
 def role_groups(table: pd.DataFrame) -> plt.Figure:
-    """Participants per role group, labelled n (%)."""
-    return labelled_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], "Participants")
+    """Share of participants per role group with 95% Wilson intervals, labelled n (%)."""
+    return share_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], table["ci_low"],
+                      table["ci_high"], "Share of cleaned participants, % (95% Wilson interval)")
 
 
 def theme_tallies(themes: pd.DataFrame) -> plt.Figure:
@@ -142,6 +163,46 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def theme_participants(table: pd.DataFrame) -> plt.Figure:
+    """Share of all participants who raised each theme, with 95% Wilson intervals."""
+    overall = table[table["role_group"] == "all participants"]
+    return share_bars(overall["theme"], overall["participants"], overall["pct_of_role_group"], overall["ci_low"],
+                      overall["ci_high"], "Participants who raised the theme, % (95% Wilson interval)")
+
+
+def cooccurrence_heatmap(matrix: pd.DataFrame) -> plt.Figure:
+    """Segments coded with both codes, for the codes with most references."""
+    size = 0.42 * len(matrix) + 2.5
+    fig, ax = plt.subplots(figsize=(max(WIDTH_IN, size), size))
+    mask = np.triu(np.ones(matrix.shape, dtype=bool))  # symmetric: show each pair once
+    # Zeros left blank so the pairs that do co-occur stand out; R marks a redacted small count.
+    labels = matrix.map(lambda v: "R" if np.isnan(v) else ("" if v == 0 else f"{v:.0f}"))
+    sns.heatmap(matrix.fillna(0), mask=mask, annot=labels.to_numpy(), fmt="", cmap="Purples", cbar_kws={"label": "Segments coded with both"},
+                ax=ax, square=True, linewidths=0.5)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.grid(False)
+    ax.tick_params(axis="x", rotation=60)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    return fig
+
+
+def saturation_curve(table: pd.DataFrame, total_codes: int) -> plt.Figure:
+    """Cumulative distinct codes found over interviews in date order, new codes as bars."""
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.6))
+    x = table["order"].to_numpy()
+    ax.bar(x, table["new_codes"], color=PALETTE[1], label="New codes in this interview")
+    ax.plot(x, table["cumulative_codes"], marker="o", color=PALETTE[0], label="Codes found so far")
+    ax.axhline(total_codes, color="grey", linestyle="--", linewidth=1, label=f"Codes in the codebook ({total_codes})")
+    ax.set_xticks(x)
+    ax.set_xlabel("Interview, in date order")
+    ax.set_ylabel("Codes")
+    ax.set_ylim(0, total_codes * 1.1 + 1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False, fontsize="small")
+    return fig
+
+
 def draw_all(tables: Path, folder: Path) -> list[Path]:
     """Every figure of the report, from the tables in `tables`; returns the files written."""
     from .store import read_table
@@ -160,4 +221,28 @@ def draw_all(tables: Path, folder: Path) -> list[Path]:
     likert = read_table(tables, "likert_summary.csv")
     if len(likert):
         written += save(likert_diverging(likert), folder, "likert")
+        by_role = read_table(tables, "likert_by_role.csv")
+        by_role = by_role.assign(item=by_role["item"] + " - " + by_role["role_group"])
+        written += save(likert_diverging(by_role), folder, "likert_by_role")
+    written += save(theme_participants(read_table(tables, "theme_participants.csv")), folder, "theme_participants")
+    pairs = read_table(tables, "cooccurrence.csv")
+    matrix = top_cooccurrence(pairs, codes)
+    if len(matrix) >= 2:
+        written += save(cooccurrence_heatmap(matrix), folder, "cooccurrence")
+    saturation = read_table(tables, "saturation.csv")
+    if len(saturation):
+        written += save(saturation_curve(saturation, len(codes)), folder, "saturation")
     return written
+
+
+def top_cooccurrence(pairs: pd.DataFrame, codes: pd.DataFrame, top: int = 12) -> pd.DataFrame:
+    """Segment co-occurrence matrix of the `top` codes with most references, codebook order."""
+    refs = pd.Series(numeric(codes["references"]), index=codes["code"]).fillna(0)
+    chosen = set(refs.sort_values(ascending=False, kind="mergesort").index[:top])
+    order = [c for c in codes["code"] if c in chosen]
+    matrix = pd.DataFrame(0.0, index=order, columns=order)
+    counts = numeric(pairs["segments"]) if len(pairs) else np.array([])
+    for (a, b), n in zip(pairs[["code_a", "code_b"]].itertuples(index=False), counts):
+        if a in chosen and b in chosen:
+            matrix.loc[a, b] = matrix.loc[b, a] = n  # NaN where disclosure control redacted it
+    return matrix

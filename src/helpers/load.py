@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ REQUIRED_COLUMNS = {
     paths.ROLE_MAP: ("role_as_typed", "role_group"),
 }
 # Columns a file may carry beyond the required ones, by name pattern, without a notice.
-OPTIONAL_PREFIXES = {paths.QUESTIONNAIRE: (LIKERT_PREFIX, FREE_TEXT_PREFIX)}
+OPTIONAL_PREFIXES = {paths.QUESTIONNAIRE: (LIKERT_PREFIX, FREE_TEXT_PREFIX), paths.SOURCES: ("date",)}
 
 # Spreadsheet row of the first record: the header is row 1.
 FIRST_DATA_ROW = 2
@@ -82,9 +83,16 @@ def parse_bool(values: pd.Series) -> pd.Series:
     return out
 
 
+# ISO 8601 date or date-time, with optional seconds, fraction and zone. Anything else
+# (01/02/2021 is 1 February or 2 January depending on who typed it) is refused.
+ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$")
+
+
 def parse_timestamp(values: pd.Series) -> pd.Series:
-    """ISO 8601 text as UTC timestamps (no zone given = UTC); unparseable as NaT."""
+    """ISO 8601 text as UTC timestamps (no zone given = UTC); anything else as NaT."""
     def one(text: str):
+        if not ISO_8601.match(str(text).strip()):
+            return pd.NaT
         try:
             stamp = pd.Timestamp(str(text).strip())
         except (ValueError, TypeError):
@@ -158,10 +166,15 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
         return None
     header_line = text.splitlines()[0]
     sep = sniff_delimiter(path, header_line, notes)
+    records = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
+        for record in reader:
+            records.append(record)
     except csv.Error as exc:
-        problems.append(Problem(path, f"is not a well-formed CSV table ({exc}); check for a stray quote"))
+        # The record that failed starts right after the last one read: that is where the quote opens.
+        problems.append(Problem(path, f"a well-formed CSV row; this one breaks the CSV format ({exc}), usually "
+                                      f"a quote that opens here and never closes", len(records) + 1))
         return None
     header = [h.strip() for h in records[0]]
     doubled = sorted({h for h in header if header.count(h) > 1 and h})
@@ -236,6 +249,9 @@ def sources_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema({
         "source_id": _text(_required("source_id"), unique=True),
         "source_type": _text(_one_of(SOURCE_TYPES, f"one of {', '.join(SOURCE_TYPES)}")),
+        # Optional: orders interviews for the saturation table.
+        "date": pa.Column(str, pa.Check(lambda s: (s.str.strip() == "") | parse_timestamp(s).notna(),
+                                        error="blank or an ISO 8601 date such as 2021-03-04"), required=False),
     })
 
 
@@ -348,6 +364,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             participants = set(q["participant_id"].str.strip())
             if len(q) == 0:
                 found.append(Problem(folder / paths.QUESTIONNAIRE, "at least one response below the header row"))
+                q = None  # without participants, every reference to one would be a problem of its own
         if cb is not None:
             validate(cb, codebook_schema(), folder / paths.CODEBOOK, found)
         if src is not None:
@@ -362,9 +379,16 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         if all(t is not None for t in (q, src, seg, cb)):
             cohorts.append(RawCohort(name, folder, q, src, seg, cb))
     if problems:
-        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.",
-                         sorted(problems, key=lambda p: (str(p.file), p.row or 0)))
+        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.", in_reading_order(problems))
     return RawInputs(cohorts, role_map, role_map_path, files, notes)
+
+
+def in_reading_order(problems: list[Problem]) -> list[Problem]:
+    """Files in the order they were read, whole-file problems first, then by row."""
+    first_seen = {}
+    for problem in problems:
+        first_seen.setdefault(str(problem.file), len(first_seen))
+    return sorted(problems, key=lambda p: (first_seen[str(p.file)], p.row or 0))
 
 
 def sha256_file(path: Path) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import os
 import re
 import shutil
 import signal
@@ -47,6 +46,23 @@ class PipelineError(Exception):
 
 class Interrupted(Exception):
     """SIGTERM or SIGINT while a step ran."""
+
+
+def kernel_manager_logging_to(log: Path):
+    """A kernel manager class whose kernels write their own stderr to `log`.
+
+    The kernel's shutdown chatter (ZMQ callbacks, "KeyboardInterrupt caught") is noise
+    to a researcher; errors that matter come back through the notebook's outputs.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggingKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
+                kw["stderr"] = handle
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return LoggingKernelManager
 
 
 def check_cohort_name(cohort: str) -> str:
@@ -134,9 +150,13 @@ def _signals_as_exceptions():
 
 
 def _keep_failed(output: Path, failed: Path, name: str) -> Path | None:
+    """Copy the executed notebook (and the kernel's own log) where the user can open them."""
     if failed.exists():
         shutil.rmtree(failed)
     failed.mkdir(parents=True)
+    kernel_log = output.parents[3] / "kernel.log"  # build/reports/<cohort>/notebooks/<name>
+    if kernel_log.exists():
+        shutil.copy2(kernel_log, failed / "kernel.log")
     if output.exists():
         shutil.copy2(output, failed / name)
         return failed / name
@@ -179,6 +199,7 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                         cwd=str(paths.NOTEBOOKS_DIR), progress_bar=progress, log_output=False,
                         # The kernel only talks to this process over loopback; its TCP notice is noise here.
                         extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                        kernel_manager_class=kernel_manager_logging_to(build / "kernel.log"),
                     )
                 except Interrupted as exc:
                     kept = _keep_failed(output, reports_dir / FAILED_DIR / cohort, name)

@@ -8,6 +8,7 @@ data is escaped (Jinja2 autoescape, pandas to_html escape) so it shows as text.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import platform
@@ -20,6 +21,8 @@ import jinja2
 import pandas as pd
 
 from . import paths
+from . import readings
+from .agreement import ALL_CODERS, POOLED
 from .disclosure import Disclosure
 from .store import read_table
 
@@ -34,6 +37,11 @@ FIGURES = [
                             "(each column sums to 100%; unattributed focus-group talk excluded)."),
     ("likert", "Questionnaire items: distribution of answers as diverging stacked bars "
                "(disagreement left, agreement right, neutral split at zero)."),
+    ("likert_by_role", "Questionnaire items within each role group, as diverging stacked bars."),
+    ("theme_participants", "Share of all participants who raised each theme, with 95% Wilson intervals."),
+    ("cooccurrence", "Segments coded with both codes of a pair, for the twelve codes with most references "
+                     "(blank: never together; R: redacted small count)."),
+    ("saturation", "Saturation: codes found so far (line) and new codes (bars) with each interview, in date order."),
 ]
 
 
@@ -83,16 +91,59 @@ def html_table(frame: pd.DataFrame, percent_columns: tuple[str, ...] = ()) -> st
                          na_rep="", float_format=lambda v: f"{v:g}")
 
 
+EMBED_WIDTH_PX = 1000  # enough for a laptop screen; the 200 dpi files stay in figures/
+
+
 def embed_png(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    """A figure as a data: URI, scaled down to screen size to keep the page light to e-mail."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.width > EMBED_WIDTH_PX:
+            height = round(image.height * EMBED_WIDTH_PX / image.width)
+            image = image.resize((EMBED_WIDTH_PX, height), Image.Resampling.LANCZOS)
+        # Charts use few colours: a 256-colour palette keeps them sharp at a third of the size.
+        image = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
+    """Each results table as escaped HTML with its one-line reading."""
+    def block(name: str, reading, frame: pd.DataFrame | None = None) -> dict:
+        full = read_table(tables, name)
+        shown = full if frame is None else frame
+        return {"html": html_table(shown, pct), "reading": reading(full) if reading else ""}
+
+    agreement = read_table(tables, "agreement.csv")
+    summary_rows = agreement[(agreement["code"] == POOLED) | (agreement["coders"] == ALL_CODERS)]
+    pairs = read_table(tables, "cooccurrence.csv")
+    top_pairs = pairs.assign(_n=pd.to_numeric(pairs["segments"], errors="coerce")).sort_values(
+        "_n", ascending=False, kind="mergesort").drop(columns="_n").head(15)
+    return {
+        "participants": block("participants_by_role.csv", readings.participants),
+        "sources": block("coding_by_source_type.csv", readings.sources),
+        "likert": block("likert_summary.csv", readings.likert),
+        "likert_by_role": block("likert_by_role.csv", readings.likert_by_role),
+        "themes": block("theme_summary.csv", readings.themes),
+        "subthemes": block("subtheme_tallies.csv", None),
+        "codes": block("theme_tallies.csv", None),
+        "by_role": block("theme_by_role_group.csv", None),
+        "by_source": block("theme_by_source_type.csv", None),
+        "theme_participants": block("theme_participants.csv", readings.theme_participants),
+        "agreement": block("agreement.csv", readings.agreement, summary_rows),
+        "cooccurrence": block("cooccurrence.csv", readings.cooccurrence, top_pairs),
+        "saturation": block("saturation.csv", readings.saturation),
+    }
 
 
 def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure) -> dict:
     tables, figures = paths.tables_dir(out), paths.figures_dir(out)
-    pct = ("pct", "pct_references", "pct_of_role_group", "pct_of_source_type", "pct_agree")
+    pct = ("pct", "pct_references", "pct_of_role_group", "pct_of_source_type", "pct_agree", "ci_low", "ci_high",
+           "agreement_pct", "pct_of_codes_found")
     check = pd.read_csv(tables / "reproduction_check.csv", dtype=str, keep_default_na=False)
     provenance = json.loads((out / "provenance.json").read_text())
-    themes = read_table(tables, "theme_summary.csv")
     context = {
         "cohort": cohort,
         "synthetic": is_synthetic(raw_dir),
@@ -108,14 +159,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
                    for theme, rows in read_table(tables, "quotes.csv").fillna("").groupby("theme", sort=False)},
         "check_total": len(check),
         "cleaning_log": html_table(read_table(tables, "cleaning_log_counts.csv")),
-        "participants": html_table(read_table(tables, "participants_by_role.csv"), pct),
-        "sources": html_table(read_table(tables, "coding_by_source_type.csv")),
-        "likert": html_table(read_table(tables, "likert_summary.csv"), pct),
-        "themes": html_table(themes, pct),
-        "subthemes": html_table(read_table(tables, "subtheme_tallies.csv"), pct),
-        "codes": html_table(read_table(tables, "theme_tallies.csv"), pct),
-        "by_role": html_table(read_table(tables, "theme_by_role_group.csv"), pct),
-        "by_source": html_table(read_table(tables, "theme_by_source_type.csv"), pct),
+        **table_blocks(tables, pct),
         "figures": [
             {"number": i, "src": embed_png(figures / f"{stem}.png"), "caption": caption, "stem": stem}
             for i, (stem, caption) in enumerate(FIGURES, 1) if (figures / f"{stem}.png").is_file()

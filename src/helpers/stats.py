@@ -1,6 +1,9 @@
 """Descriptive statistics of the questionnaire's Likert items."""
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
 import pandas as pd
 
 from .load import LIKERT_PREFIX
@@ -38,3 +41,58 @@ def likert_summary(participants: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     columns = ["item", "n", "missing", "median", "q1", "q3"] + [f"n_{x}" for x in LIKERT_LEVELS] + ["pct_agree"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def wilson_ci(count, nobs) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson score interval of count/nobs, in percent (statsmodels); NaN where nobs is 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    count = np.asarray(count, dtype=float)
+    nobs = np.asarray(nobs, dtype=float)
+    safe = np.where(nobs > 0, nobs, 1)
+    low, high = proportion_confint(count, safe, alpha=0.05, method="wilson")
+    low = np.where(nobs > 0, low, np.nan)
+    high = np.where(nobs > 0, high, np.nan)
+    return round_half_up_pct(np.atleast_1d(low) * 100), round_half_up_pct(np.atleast_1d(high) * 100)
+
+
+def round_half_up_pct(values: np.ndarray, decimals: int = 1) -> np.ndarray:
+    """Percentages rounded half-up, through their decimal text so 12.25 stays 12.25 first."""
+    def one(v):
+        if np.isnan(v):
+            return np.nan
+        return float(Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    return np.array([one(v) for v in np.asarray(values, dtype=float)])
+
+
+def add_ci(table: pd.DataFrame, count: str, denominator, after: str | None = None) -> pd.DataFrame:
+    """Add ci_low and ci_high (95% Wilson, percent) after column `after`, or at the end.
+
+    The interval is built from the count shown in the table, so a redacted count
+    (disclosure control) gives a redacted interval and a rounded one a rounded basis.
+    """
+    from .disclosure import REDACTED
+
+    shown = table[count]
+    redacted = shown.astype(str) == REDACTED
+    numbers = pd.to_numeric(shown.where(~redacted, 0)).to_numpy()
+    den = np.broadcast_to(np.asarray(pd.to_numeric(pd.Series(np.broadcast_to(denominator, len(table))))), len(table))
+    low, high = wilson_ci(numbers, den)
+    out = table.copy()
+    at = out.columns.get_loc(after) + 1 if after else len(out.columns)
+    out.insert(at, "ci_low", pd.Series(low, index=out.index, dtype=object).where(~redacted, REDACTED))
+    out.insert(at + 1, "ci_high", pd.Series(high, index=out.index, dtype=object).where(~redacted, REDACTED))
+    if not redacted.any():
+        out["ci_low"] = out["ci_low"].astype(float)
+        out["ci_high"] = out["ci_high"].astype(float)
+    return out
+
+
+def likert_by_role(participants: pd.DataFrame, role_groups: list[str]) -> pd.DataFrame:
+    """likert_summary per role group (every role group, even with no answers), long format."""
+    frames = []
+    for group in role_groups:
+        summary = likert_summary(participants[participants["role_group"] == group])
+        summary.insert(1, "role_group", group)
+        frames.append(summary)
+    return pd.concat(frames, ignore_index=True) if frames else likert_summary(participants)

@@ -128,6 +128,16 @@ REFERENCES = {
     "cohort2": [14, 12, 11, 9, 8, 7, 6, 5, 10, 8, 6, 4, 7, 6, 4, 6, 5, 3, 6, 5, 5],
 }
 
+# Pairs of codes coded together on the same segment, and how many times (per cohort).
+CO_CODED = [
+    ("Clinician engagement", "Clinical scepticism of digital", 4),
+    ("Service-user engagement", "De novo digital processes", 4),
+    ("Cross-organisation communication", "Efficiency of national infrastructure", 4),
+    ("Lack of protected time", "Funding constraints", 3),
+    ("Resistance to change", "Hierarchical culture", 3),
+    ("Peer support from alumni", "Commitment to the profession", 2),
+]
+
 # Roles as respondents typed them, and the role group each belongs to.
 ROLE_SPELLINGS = {
     "clinician": ["Consultant anaesthetist", " GP ", "gp", "Consultant Physician", "Nurse consultant",
@@ -261,9 +271,15 @@ def build_cohort(design: CohortDesign) -> dict[str, list[list[str]]]:
         sid = f"Q-{pid}"
         members[sid] = [pid]
         kinds["questionnaire"].append(sid)
+    # When each source was collected: interviews weekly after the questionnaire, focus
+    # groups after those, dissertations submitted before the evaluation began.
+    first_day = {"interview": 30, "focus_group": 100, "dissertation": -200, "questionnaire": 0}
+    spacing = {"interview": 7, "focus_group": 14, "dissertation": 2, "questionnaire": 0}
+    sources[0].append("date")
     for kind in ("interview", "focus_group", "dissertation", "questionnaire"):
-        for sid in kinds[kind]:
-            sources.append([sid, kind, ";".join(members[sid])])
+        for i, sid in enumerate(kinds[kind]):
+            day = design.start + timedelta(days=first_day[kind] + spacing[kind] * i)
+            sources.append([sid, kind, ";".join(members[sid]), day.strftime("%Y-%m-%d")])
 
     # References: the designed count per code, placed in segments of plausible sources.
     refs = []
@@ -273,12 +289,22 @@ def build_cohort(design: CohortDesign) -> dict[str, list[list[str]]]:
             kind = rng.choices(list(mix), weights=list(mix.values()))[0]
             refs.append((code, kind, quotes[k % len(quotes)]))
     rng.shuffle(refs)
+    # Codes that travel together in what alumni said: these pairs share segments.
+    paired: list[tuple[str, str, str, str]] = []  # (code, kind, quote, partner code)
+    for a, b, wanted in CO_CODED:
+        refs_a = [r for r in refs if r[0] == a]
+        refs_b = [r for r in refs if r[0] == b]
+        for ra, rb in list(zip(refs_a, refs_b))[:wanted]:
+            refs.remove(ra)
+            refs.remove(rb)
+            paired.append((ra[0], ra[1], ra[2], rb[0]))
     segments = []  # [segment_id, source_id, participant_id, codes, text, kind]
     queues: dict[str, list[str]] = {}
-    for code, kind, quote in refs:
-        # About one reference in six shares a segment with the previous one (co-coding).
+    for code, kind, quote, partner in paired + [(c, k, q, None) for c, k, q in refs]:
+        # Otherwise about one reference in eight shares a segment with the previous one.
         prev = segments[-1] if segments else None
-        if prev and prev[5] == kind and code not in prev[3] and len(prev[3]) == 1 and rng.random() < 0.17:
+        if (partner is None and prev and prev[5] == kind and code not in prev[3] and len(prev[3]) == 1
+                and rng.random() < 0.12):
             prev[3].append(code)
             continue
         # Deal sources of each kind in shuffled rounds so that every source gets coded.
@@ -289,18 +315,25 @@ def build_cohort(design: CohortDesign) -> dict[str, list[list[str]]]:
         pid = rng.choice(who)
         if kind == "focus_group" and rng.random() < 0.2:
             pid = ""  # unattributed talk in a focus group
-        segments.append([f"S{len(segments) + 1:04d}", sid, pid, [code], quote, kind])
+        segments.append([f"S{len(segments) + 1:04d}", sid, pid, [code] + ([partner] if partner else []), quote, kind])
 
     double_coded_interviews = set(kinds["interview"][:3])
     coded = [["segment_id", "source_id", "participant_id", "code", "coder", "text"]]
     for seg_id, sid, pid, codes, text, kind in segments:
         second = "RB" if kind == "dissertation" else ("AS" if sid in double_coded_interviews else None)
         rows = [("AA", c) for c in codes]
+        # Second coders agree often but not always (kappa about 0.7-0.85, as reviewers
+        # expect of real double coding); the union of their codes is the designed set.
         if second:
-            if len(codes) == 2 and rng.random() < 0.5:
-                rows = [("AA", codes[0]), (second, codes[1])]  # the coders disagreed
+            draw = rng.random()
+            if len(codes) == 2 and draw < 0.5:
+                rows = [("AA", codes[0]), (second, codes[1])]  # the coders split the codes
             elif len(codes) == 2:
                 rows += [(second, codes[0])]                   # the second coder missed one
+            elif draw < 0.15:
+                rows = [(second, codes[0])]                    # the first coder missed it
+            elif draw < 0.30:
+                pass                                           # the second coder missed it
             else:
                 rows += [(second, codes[0])]                   # full agreement
         # Some coders leave text blank for segments they only tagged.

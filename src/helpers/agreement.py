@@ -1,0 +1,119 @@
+"""Inter-coder agreement on double-coded sources (Cohen's kappa, Krippendorff's alpha).
+
+Unit of analysis: a segment of a source that two or more coders coded. For each code,
+each coder's decision on a unit is 1 (applied the code) or 0 (did not); a coder who did
+not code that source has no decision (missing). Per code, the units are every segment
+of the shared sources; the pooled figure stacks the (segment, code) decisions of every
+code applied at least once in shared material, so codes nobody used there do not
+inflate agreement with empty (0, 0) pairs.
+
+Cohen's kappa (statsmodels) is computed per pair of coders; Krippendorff's alpha at the
+nominal level (the `krippendorff` package) across all coders, missing decisions allowed.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from statsmodels.stats.inter_rater import cohens_kappa
+
+POOLED = "(all codes pooled)"
+ALL_CODERS = "all coders"
+COLUMNS = ["code", "coders", "sources", "units", "agreement_pct", "cohen_kappa", "krippendorff_alpha"]
+
+
+def decisions(segments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(decision matrix, source coders) for sources coded by two or more coders.
+
+    The matrix has one row per (segment_id, code) and one column per coder: 1 applied,
+    0 not applied (the coder coded the source), NaN (the coder did not code the source).
+    """
+    coders_per_source = segments.groupby("source_id")["coder"].agg(lambda c: tuple(sorted(set(c))))
+    shared = coders_per_source[coders_per_source.map(len) >= 2]
+    seg = segments[segments["source_id"].isin(shared.index)]
+    if seg.empty:
+        return pd.DataFrame(), shared
+    coders = sorted(seg["coder"].unique())
+    codes = seg["code"].unique()
+    units = seg[["segment_id", "source_id"]].drop_duplicates()
+    grid = units.merge(pd.DataFrame({"code": codes}), how="cross")
+    applied = seg.assign(applied=1.0).drop_duplicates(["segment_id", "code", "coder"]).pivot_table(
+        index=["segment_id", "code"], columns="coder", values="applied", aggfunc="max")
+    matrix = grid.set_index(["segment_id", "code"]).join(applied).reindex(columns=["source_id"] + coders)
+    # A coder who coded the source but not this code on this segment decided "no".
+    for coder in coders:
+        coded_source = matrix["source_id"].map(lambda s, c=coder: c in shared[s])
+        matrix[coder] = matrix[coder].where(~coded_source | matrix[coder].notna(), 0.0)
+        matrix.loc[~coded_source, coder] = np.nan
+    return matrix, shared
+
+
+def kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa of two 0/1 decision vectors; NaN when chance agreement is total."""
+    table = np.array([[np.sum((a == i) & (b == j)) for j in (0, 1)] for i in (0, 1)], dtype=float)
+    expected = (table.sum(axis=1) @ table.sum(axis=0)) / table.sum() ** 2
+    if table.sum() == 0 or np.isclose(expected, 1.0):
+        return float("nan")
+    with np.errstate(invalid="ignore"):  # its standard errors can be undefined; kappa is not
+        return float(cohens_kappa(table).kappa)
+
+
+def alpha(matrix: np.ndarray) -> float:
+    """Krippendorff's alpha (nominal) of a coders x units matrix with NaN for missing."""
+    values = matrix[~np.isnan(matrix)]
+    if values.size == 0 or np.unique(values).size < 2:
+        return float("nan")  # one value everywhere: alpha is undefined
+    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+
+
+def _row(code: str, sources: int, block: pd.DataFrame, pair: tuple[str, str] | None) -> dict:
+    columns = list(pair) if pair else [c for c in block.columns if c != "source_id"]
+    # Units with at least two decisions: both coders of a pair, or any two of all coders.
+    both = block[columns].dropna() if pair else block[columns][block[columns].notna().sum(axis=1) >= 2]
+    agree = (both.nunique(axis=1, dropna=True) == 1).mean() * 100 if len(both) else float("nan")
+    return {
+        "code": code, "coders": " & ".join(pair) if pair else ALL_CODERS, "sources": sources,
+        "units": int(len(both)),
+        "agreement_pct": round(float(agree), 1) if len(both) else float("nan"),
+        "cohen_kappa": kappa(both[pair[0]].to_numpy(), both[pair[1]].to_numpy()) if pair else float("nan"),
+        "krippendorff_alpha": alpha(block[columns].to_numpy(dtype=float).T),
+    }
+
+
+def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
+    """agreement.csv: per coder pair and for all coders, per code and pooled."""
+    matrix, shared = decisions(segments)
+    if matrix.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    coders = [c for c in matrix.columns if c != "source_id"]
+    rows = []
+    pairs = [p for p in combinations(coders, 2) if matrix[list(p)].notna().all(axis=1).any()]
+    for pair in pairs + [None]:
+        if pair:
+            block = matrix[matrix[list(pair)].notna().all(axis=1)]
+            n_sources = int(block["source_id"].nunique())
+        else:
+            block, n_sources = matrix, int(len(shared))
+        # Only codes someone applied in this block: unused codes add nothing but (0, 0) pairs.
+        used = block[list(pair) if pair else coders].fillna(0).max(axis=1).groupby(level="code").max()
+        codes = [c for c in codebook["code"] if used.get(c, 0) > 0]
+        pooled = block[block.index.get_level_values("code").isin(codes)]
+        rows.append(_row(POOLED, n_sources, pooled, pair))
+        for code in codes:
+            rows.append(_row(code, n_sources, block.xs(code, level="code", drop_level=False), pair))
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    for column in ("cohen_kappa", "krippendorff_alpha"):
+        table[column] = table[column].round(3)
+    return table
+
+
+def strength(value: float) -> str:
+    """Landis & Koch's (1977) words for a kappa, as reviewers expect them."""
+    if value != value:  # NaN
+        return "undefined"
+    for limit, word in ((0.0, "poor"), (0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial")):
+        if value <= limit:
+            return word
+    return "almost perfect"

@@ -1,0 +1,112 @@
+"""One-line plain-English readings of the report's tables, written from the tables.
+
+Each function takes a table as the pipeline wrote it (values may be [REDACTED] under
+disclosure control) and returns one sentence a reviewer can read without the table.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .agreement import ALL_CODERS, POOLED, strength
+from .disclosure import REDACTED
+
+
+def _shown(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column].where(frame[column].astype(str) != REDACTED), errors="coerce")
+
+
+def _ci(row) -> str:
+    return f"95% CI {float(row['ci_low']):.1f} to {float(row['ci_high']):.1f}"
+
+
+def participants(table: pd.DataFrame) -> str:
+    n = _shown(table, "n")
+    if n.isna().all():
+        return "Every role-group count is small enough to be redacted."
+    top = table.loc[n.idxmax()]
+    return (f"The largest role group was {top['role_group']}: {top['n']} participants "
+            f"({float(top['pct']):.1f}%, {_ci(top)}); with n this small, intervals are wide.")
+
+
+def sources(table: pd.DataFrame) -> str:
+    parts = [f"{row.n} {row.source_type.replace('_', ' ')}{'' if str(row.n) == '1' else 's'}"
+             for row in table.itertuples() if str(row.n) not in ("0",)]
+    double = _shown(table, "double_coded").sum()
+    return f"The run holds {', '.join(parts)}; {int(double)} sources were coded by two or more coders."
+
+
+def likert(table: pd.DataFrame) -> str:
+    agree = _shown(table, "pct_agree")
+    if table.empty or agree.isna().all():
+        return "No questionnaire item can be summarised."
+    best, worst = table.loc[agree.idxmax()], table.loc[agree.idxmin()]
+    missing = _shown(table, "missing").sum()
+    return (f"Agreement was highest for {best['item'].replace('_', ' ')} ({float(best['pct_agree']):.1f}% agree, "
+            f"{_ci(best)}) and lowest for {worst['item'].replace('_', ' ')} ({float(worst['pct_agree']):.1f}%); "
+            f"{int(missing)} answers were left blank and are counted as missing.")
+
+
+def likert_by_role(table: pd.DataFrame) -> str:
+    agree = _shown(table, "pct_agree")
+    if table.empty or agree.isna().all():
+        return "No role group answered enough items to summarise."
+    low = table.loc[agree.idxmin()]
+    return (f"The least agreement in any role group was {float(low['pct_agree']):.1f}% "
+            f"({low['role_group']}, {low['item'].replace('_', ' ')}, n = {low['n']}).")
+
+
+def themes(table: pd.DataFrame) -> str:
+    refs = _shown(table, "references")
+    top = table.loc[refs.idxmax()]
+    return (f"{top['theme']} holds the most coded references ({top['references']}, "
+            f"{float(top['pct_references']):.1f}% of all references).")
+
+
+def theme_participants(table: pd.DataFrame) -> str:
+    overall = table[table["role_group"] == "all participants"]
+    share = _shown(overall, "pct_of_role_group")
+    if share.isna().all():
+        return "Participant counts per theme are redacted."
+    low = overall.loc[share.idxmin()]
+    return (f"Every theme was raised by at least {float(low['pct_of_role_group']):.1f}% of participants "
+            f"({low['theme']}: {low['participants']} of {low['role_group_n']}, {_ci(low)}), so no theme rests "
+            f"on a single voice.") if float(low["participants"]) > 1 else (
+            f"{low['theme']} was raised by only {low['participants']} participant(s): read its share with care.")
+
+
+def agreement(table: pd.DataFrame) -> str:
+    if table.empty:
+        return "No source was coded by two or more coders, so agreement cannot be measured."
+    pooled = table[table["code"] == POOLED]
+    pairs = pooled[pooled["coders"] != ALL_CODERS]
+    texts = [f"{row.coders}: Cohen's kappa {row.cohen_kappa:.2f} ({strength(row.cohen_kappa)}) over "
+             f"{row.units} decisions in {row.sources} sources" for row in pairs.itertuples()]
+    every = pooled[pooled["coders"] == ALL_CODERS]
+    if len(every):
+        texts.append(f"Krippendorff's alpha across all coders {float(every['krippendorff_alpha'].iloc[0]):.2f}")
+    return "Pooled agreement: " + "; ".join(texts) + "."
+
+
+def cooccurrence(table: pd.DataFrame) -> str:
+    segs = _shown(table, "segments")
+    if table.empty or segs.isna().all() or segs.max() == 0:
+        return "No two codes were applied to the same segment."
+    top = table.loc[segs.idxmax()]
+    return (f"The codes most often applied together were {top['code_a']} and {top['code_b']} "
+            f"({top['segments']} segments; {top['participants']} participants raised both).")
+
+
+def saturation(table: pd.DataFrame) -> str:
+    if table.empty:
+        return "There are no interviews, so saturation cannot be assessed."
+    new = table[table["new_codes"] > 0]
+    total = int(table["cumulative_codes"].iloc[-1])
+    if new.empty:
+        return "No interview was coded."
+    last = int(new["order"].iloc[-1])
+    tail = len(table) - last
+    if tail == 0:
+        return (f"New codes were still appearing in the last interview ({last} of {len(table)}), so these "
+                f"interviews do not show saturation ({total} codes found).")
+    return (f"The last new code appeared in interview {last} of {len(table)}; the {tail} interview"
+            f"{'s' if tail != 1 else ''} after it added none ({total} codes found in interviews).")
