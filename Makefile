@@ -16,7 +16,7 @@ KERNEL  := nhsda-eval
 # Quote a make variable for the shell, so a cohort or path cannot run commands.
 q = '$(subst ','\'',$(1))'
 
-.PHONY: help report test lab synthetic clean venv browser
+.PHONY: help report test lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -56,3 +56,12 @@ synthetic: $(VENV)/.installed ## Regenerate the synthetic cohorts in data/raw (F
 
 clean: ## Remove built outputs (reports/, data/processed/); keeps data/raw and .venv
 	rm -rf reports/*/ reports/.build data/processed/*/
+
+import: $(VENV)/.installed ## Import a survey or coding export into RAW_DIR/COHORT (SRC=, COHORT=, RAW_DIR=, KIND=, FORCE=1, DICTIONARY=, CODEBOOK=, MAPPING=)
+	@if [ -z $(call q,$(SRC)) ] || [ "$(origin COHORT)" = file ]; then \
+	  echo "Usage: make import SRC=<export file> COHORT=<name> RAW_DIR=<your raw folder> [KIND=...] [FORCE=1]" \
+	    "(see docs/bring-your-own-data.md)" >&2; exit 2; fi
+	$(PY) -m helpers.importers $(call q,$(SRC)) --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
+	  $(if $(KIND),--kind $(call q,$(KIND))) $(if $(FORCE),--force) \
+	  $(if $(DICTIONARY),--dictionary $(call q,$(DICTIONARY))) $(if $(CODEBOOK),--codebook $(call q,$(CODEBOOK))) \
+	  $(if $(MAPPING),--mapping $(call q,$(MAPPING)))
