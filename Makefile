@@ -16,7 +16,7 @@ KERNEL  := nhsda-eval
 # Quote a make variable for the shell, so a cohort or path cannot run commands.
 q = '$(subst ','\'',$(1))'
 
-.PHONY: help report test lab synthetic clean venv browser import
+.PHONY: help report report-all test hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -37,6 +37,10 @@ report: $(VENV)/.installed ## Build reports/$(COHORT)/report.html (COHORT=, RAW_
 	  --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
 	  --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
 
+report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
+	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.index \
+	  --raw-dir $(call q,$(RAW_DIR)) --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
+
 test: $(VENV)/.installed browser ## Run the test suite (unit tests, end-to-end pipeline, browser checks)
 	$(PY) -m pytest
 
@@ -51,11 +55,18 @@ lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
 	  $$( [ -n "$$DISPLAY" ] || echo --no-browser ) $$( [ "$$(id -u)" != 0 ] || echo --allow-root )
 
+hooks: $(VENV)/.installed ## Install the git pre-commit hooks (strip notebook outputs, ruff)
+	$(PY) -m pip install --quiet --disable-pip-version-check pre-commit==4.7.0
+	$(VENV)/bin/pre-commit install
+
+lint: $(VENV)/.installed ## Check the code with ruff
+	$(VENV)/bin/ruff check src tests notebooks
+
 synthetic: $(VENV)/.installed ## Regenerate the synthetic cohorts in data/raw (FORCE=1 to replace edited files)
 	$(PY) -m helpers.synthetic --out data/raw $(if $(FORCE),--force)
 
 clean: ## Remove built outputs (reports/, data/processed/); keeps data/raw and .venv
-	rm -rf reports/*/ reports/.build data/processed/*/
+	rm -rf reports/*/ reports/.build reports/index.html data/processed/*/
 
 import: $(VENV)/.installed ## Import a survey or coding export into RAW_DIR/COHORT (SRC=, COHORT=, RAW_DIR=, KIND=, FORCE=1, DICTIONARY=, CODEBOOK=, MAPPING=)
 	@if [ -z $(call q,$(SRC)) ] || [ "$(origin COHORT)" = file ]; then \

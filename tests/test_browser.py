@@ -123,3 +123,28 @@ def test_the_trap_sees_a_page_that_does_reach_out(trap, tmp_path):
     page.write_text('<html><body><img src="http://trap.example/probe"></body></html>')
     dump_dom(page, tmp_path / "profile", trap)
     assert Trap.hits == ["trap.example/probe"]
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_report_screenshots_at_laptop_and_phone_width(width, tmp_path):
+    """Screenshots kept in test-artefacts/ for a person to look at; here: the page draws."""
+    from PIL import Image
+
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(paths.RAW_DIR),
+         "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    artefacts = paths.PROJECT_ROOT / "test-artefacts"
+    artefacts.mkdir(exist_ok=True)
+    shot = artefacts / f"report-cohort1-{width}px.png"
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'p'}",
+         f"--window-size={width},2400", f"--screenshot={shot}", (out / "reports" / "cohort1" / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    with Image.open(shot) as image:
+        assert image.size == (width, 2400)
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is not None and len(colours) > 50, "the page looks blank"

@@ -36,7 +36,8 @@ def test_missing_column_is_named(tiny_raw):
 
 def test_code_absent_from_codebook(tiny_raw):
     _edit(tiny_raw / "tiny" / "coded_segments.csv", "S2,I2,B,Alpha", "S2,I2,B,Omega")
-    assert "coded_segments.csv, row 5, column 'code': value 'Omega': a code listed in codebook.csv" in _problems(tiny_raw)
+    message = _problems(tiny_raw)
+    assert "coded_segments.csv, row 5, column 'code': value 'Omega': a code listed in codebook.csv" in message
 
 
 def test_segment_with_unknown_source(tiny_raw):

@@ -14,8 +14,14 @@ import pandas as pd
 from . import paths
 from .errors import InputError, Problem
 from .load import (
-    FREE_TEXT_PREFIX, LIKERT_PREFIX, ROLE_GROUPS, RawInputs, normalise_role, parse_bool,
-    parse_timestamp, split_ids,
+    FREE_TEXT_PREFIX,
+    LIKERT_PREFIX,
+    ROLE_GROUPS,
+    RawInputs,
+    normalise_role,
+    parse_bool,
+    parse_timestamp,
+    split_ids,
 )
 
 REASON_NO_CONSENT = "no consent"
@@ -139,8 +145,9 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
             "source_id": prefix(src["source_id"].str.strip()).to_numpy(),
             "source_type": src["source_type"].str.strip().to_numpy(),
             "participant_ids": split_ids(src["participant_ids"]).map(
-                lambda ids: ";".join(prefix(pd.Series(ids, dtype=str)))).to_numpy(),
-            "date": (src["date"].str.strip() if "date" in src.columns else pd.Series("", index=src.index)).to_numpy(),
+                lambda ids, prefix=prefix: ";".join(prefix(pd.Series(ids, dtype=str)))).to_numpy(),
+            "date": (src["date"].str.strip() if "date" in src.columns
+                     else pd.Series("", index=src.index)).to_numpy(),
         }))
 
         seg = raw.segments.assign(participant_id=raw.segments["participant_id"].str.strip())

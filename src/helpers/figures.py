@@ -129,7 +129,8 @@ def theme_role_heatmap(long: pd.DataFrame, themes: list[str], role_groups: list[
     grid = cells.apply(numeric)
     labels = cells.map(lambda v: REDACTED if v == REDACTED else f"{float(v):.1f}")
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(themes) + 1.6))
-    sns.heatmap(grid, annot=labels.to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "% of the role group's references"}, ax=ax)
+    sns.heatmap(grid, annot=labels.to_numpy(), fmt="", cmap="Blues", vmin=0, vmax=100,
+                cbar_kws={"label": "% of the role group's references"}, ax=ax)
     ax.set_xlabel("Role group")
     ax.set_ylabel("")
     ax.set_xticklabels([g.capitalize() for g in role_groups], rotation=0)
@@ -177,7 +178,8 @@ def cooccurrence_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     mask = np.triu(np.ones(matrix.shape, dtype=bool))  # symmetric: show each pair once
     # Zeros left blank so the pairs that do co-occur stand out; R marks a redacted small count.
     labels = matrix.map(lambda v: "R" if np.isnan(v) else ("" if v == 0 else f"{v:.0f}"))
-    sns.heatmap(matrix.fillna(0), mask=mask, annot=labels.to_numpy(), fmt="", cmap="Purples", cbar_kws={"label": "Segments coded with both"},
+    sns.heatmap(matrix.fillna(0), mask=mask, annot=labels.to_numpy(), fmt="", cmap="Purples",
+                cbar_kws={"label": "Segments coded with both"},
                 ax=ax, square=True, linewidths=0.5)
     ax.set_xlabel("")
     ax.set_ylabel("")

@@ -226,13 +226,16 @@ def _text(*checks, unique: bool = False, regex: bool = False) -> pa.Column:
     return pa.Column(str, checks=list(checks), unique=unique, regex=regex, report_duplicates="exclude_first")
 
 
+YES_NO = "yes or no (true/false and 1/0 also accepted)"
+
+
 def questionnaire_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema({
         "participant_id": _text(_required("participant_id")),
         "submitted_at": _text(pa.Check(lambda s: parse_timestamp(s).notna(),
                                        error="an ISO 8601 date-time such as 2021-03-04T09:30:00Z")),
-        "consent": _text(pa.Check(lambda s: parse_bool(s).notna(), error="yes or no (true/false and 1/0 also accepted)")),
-        "finished": _text(pa.Check(lambda s: parse_bool(s).notna(), error="yes or no (true/false and 1/0 also accepted)")),
+        "consent": _text(pa.Check(lambda s: parse_bool(s).notna(), error=YES_NO)),
+        "finished": _text(pa.Check(lambda s: parse_bool(s).notna(), error=YES_NO)),
         f"^{LIKERT_PREFIX}.+": _text(_one_of({"", "1", "2", "3", "4", "5"},
                                              "a whole number from 1 to 5, or blank for no answer"), regex=True),
     })
@@ -326,7 +329,8 @@ def check_segment_consistency(frame: pd.DataFrame, path: Path, problems: list[Pr
         spread = frame.groupby("segment_id")[column].transform("nunique")
         first = frame.loc[spread > 1].drop_duplicates("segment_id")
         for row, seg in first[["_row", "segment_id"]].itertuples(index=False):
-            problems.append(Problem(path, f"every row of a segment to name the same {column}", int(row), "segment_id", seg))
+            problems.append(Problem(path, f"every row of a segment to name the same {column}", int(row),
+                                    "segment_id", seg))
 
 
 def check_role_map_conflicts(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> None:
@@ -379,7 +383,8 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         if all(t is not None for t in (q, src, seg, cb)):
             cohorts.append(RawCohort(name, folder, q, src, seg, cb))
     if problems:
-        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.", in_reading_order(problems))
+        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.",
+                         in_reading_order(problems))
     return RawInputs(cohorts, role_map, role_map_path, files, notes)
 
 

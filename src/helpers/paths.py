@@ -115,7 +115,7 @@ class RunDirs:
     def pooled(self) -> bool:
         return self.cohort == POOLED_COHORT
 
-    def make(self) -> "RunDirs":
+    def make(self) -> RunDirs:
         for folder in (self.processed, self.tables, self.figures):
             folder.mkdir(parents=True, exist_ok=True)
         return self

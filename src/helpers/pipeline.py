@@ -108,6 +108,15 @@ def _swap_in(built: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+def _failing_cell(exc: BaseException) -> str:
+    """'cell 7 (In [5]): first line of its code', from papermill's execution error."""
+    index, count, source = (getattr(exc, a, None) for a in ("cell_index", "exec_count", "source"))
+    if index is None:
+        return ""
+    first = next((line for line in str(source or "").splitlines() if line.strip()), "")
+    return f"Failing cell: {index + 1} of the executed notebook (In [{count}]): {first}\n"
+
+
 def _error_of(exc: BaseException) -> str:
     """The message a researcher needs from a failed notebook: the exception, not a traceback."""
     ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
@@ -127,7 +136,8 @@ def _cohort_lock(build_root: Path, cohort: str):
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise PipelineError(f"Another run for cohort {cohort!r} is building in {build_root}; wait for it to finish.")
+        raise PipelineError(
+            f"Another run for cohort {cohort!r} is building in {build_root}; wait for it to finish.") from None
     try:
         yield
     finally:
@@ -211,7 +221,7 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                 except Exception as exc:  # papermill raises its own and nbclient's errors
                     kept = _keep_failed(output, reports_dir / FAILED_DIR / cohort, name)
                     raise PipelineError(
-                        f"{where} failed for cohort {cohort!r}.\n{_error_of(exc)}\n"
+                        f"{where} failed for cohort {cohort!r}.\n{_failing_cell(exc)}{_error_of(exc)}\n"
                         + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "")
                         + f"The previous report (if any) in {reports_dir / cohort} is unchanged."
                     ) from None

@@ -20,8 +20,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from . import paths
-from . import readings
+from . import paths, readings
 from .agreement import ALL_CODERS, POOLED
 from .disclosure import Disclosure
 from .store import read_table
@@ -178,7 +177,8 @@ def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Discl
         loader=jinja2.PackageLoader("helpers", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
-    html = env.get_template("report.html.j2").render(**build_context(cohort, Path(raw_dir), Path(out), parameters, rules))
+    context = build_context(cohort, Path(raw_dir), Path(out), parameters, rules)
+    html = env.get_template("report.html.j2").render(**context)
     target = Path(out) / "report.html"
     target.write_text(html, encoding="utf-8")
     return target

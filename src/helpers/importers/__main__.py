@@ -25,8 +25,20 @@ from .. import paths
 from ..errors import InputError
 from ..load import normalise_role
 from . import KINDS, detect_kind
-from .common import (EXIT_CONFIRM, EXIT_OK, EXIT_REFUSED, SURVEY, MappingNeeded, Outcome, check_targets,
-                     load_mapping, mapping_path, refuse_synthetic_raw_dir, write_csv, write_new_mapping)
+from .common import (
+    EXIT_CONFIRM,
+    EXIT_OK,
+    EXIT_REFUSED,
+    SURVEY,
+    MappingNeeded,
+    Outcome,
+    check_targets,
+    load_mapping,
+    mapping_path,
+    refuse_synthetic_raw_dir,
+    write_csv,
+    write_new_mapping,
+)
 
 
 def read_export(src: Path, kind: str, dictionary: Path | None = None, codebook: Path | None = None):

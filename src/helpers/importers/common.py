@@ -13,11 +13,11 @@ import datetime as dt
 import io
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import tomllib
 
 from .. import paths
 from ..errors import InputError, Problem

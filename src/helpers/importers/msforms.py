@@ -36,7 +36,7 @@ def read(path: Path) -> SurveyExport:
                                         ", ".join(records[0][:5]) if records else "")])
     header, body = table_from_records(records, 1, path)
     keys, seen = [], {}
-    for i, name in enumerate(header):
+    for name in header:
         # Forms repeats a header when two questions share a title; keep both, apart.
         seen[name] = seen.get(name, 0) + 1
         keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")

@@ -142,7 +142,7 @@ def read(path: Path, dictionary: Path | None = None) -> SurveyExport:
             label = f"form {name[:-10]}: survey submitted at"
         columns.append(Column(key=key, header=name, label=label, labels=labels))
     for stem, parts in checkbox_parts.items():
-        choices = {_code_key(c): l for c, l in parse_choices(by_field.loc[stem, "choices"]).items()}
+        choices = {_code_key(c): label for c, label in parse_choices(by_field.loc[stem, "choices"]).items()}
         ticked = []
         for code, col in parts:
             # Raw exports write 1/0; "Checked" appears when labels were exported for checkboxes.

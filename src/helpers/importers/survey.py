@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -355,12 +355,12 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
         table = {fold(k): str(v).strip() for k, v in values.get(name, {}).items()}
         if table:
             # An answer may be listed as exported (a code) or as its label.
-            mapped = cells.map(lambda v: "" if v == "" else table.get(
+            mapped = cells.map(lambda v, table=table, labels=labels: "" if v == "" else table.get(
                 fold(v), table.get(fold((labels or {}).get(v, "\0")))))
             bad_cells(mapped.isna(), cells, name, f"an answer listed in [values.{name}] of {mapping_file.name}")
             cells = mapped.fillna("")
         elif labels:
-            cells = cells.map(lambda v: labels.get(v, v))
+            cells = cells.map(lambda v, labels=labels: labels.get(v, v))
         if name in ("consent", "finished"):
             blank = cells == ""
             if blank.any():
