@@ -16,7 +16,7 @@ KERNEL  := nhsda-eval
 # Quote a make variable for the shell, so a cohort or path cannot run commands.
 q = '$(subst ','\'',$(1))'
 
-.PHONY: help report report-all test hooks lint lab synthetic clean venv browser import
+.PHONY: help report report-all figures test hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -40,6 +40,8 @@ report: $(VENV)/.installed ## Build reports/$(COHORT)/report.html (COHORT=, RAW_
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
 	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.index \
 	  --raw-dir $(call q,$(RAW_DIR)) --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
+
+figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
 
 test: $(VENV)/.installed browser ## Run the test suite (unit tests, end-to-end pipeline, browser checks)
 	$(PY) -m pytest

@@ -24,7 +24,7 @@ import pandas as pd
 from . import figures, paths
 from .disclosure import Disclosure
 from .pipeline import check_folder
-from .report import embed_png, html_table, run_time
+from .report import embed_png, html_table, is_synthetic, run_time
 from .store import read_table
 
 
@@ -72,7 +72,9 @@ def theme_share_figure(theme_table: pd.DataFrame) -> figures.plt.Figure:
     return fig
 
 
-def write_index(reports_dir: Path, cohorts: list[str], built: dict[str, bool], rules: Disclosure) -> Path:
+def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dict[str, bool],
+                rules: Disclosure) -> Path:
+    """reports/index.html: links to every cohort's report and the comparison, self-contained."""
     ok = [c for c in cohorts if built.get(c)]
     role_table, theme_table = comparison_tables(reports_dir, ok) if ok else (pd.DataFrame(), pd.DataFrame())
     figure_src = ""
@@ -86,6 +88,7 @@ def write_index(reports_dir: Path, cohorts: list[str], built: dict[str, bool], r
         cohorts=[{"name": c, "ok": built.get(c, False), "href": f"{c}/report.html"} for c in cohorts],
         roles=html_table(role_table) if ok else "", themes=html_table(theme_table, tuple(ok)) if ok else "",
         figure=figure_src, generated=run_time().strftime("%Y-%m-%d %H:%M UTC"), disclosure=rules.describe(),
+        synthetic=is_synthetic(raw_dir),
     )
     target = reports_dir / "index.html"
     target.write_text(html, encoding="utf-8")
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             built[cohort] = code == 0
             print(f"\n== {cohort}: {'ok' if code == 0 else 'FAILED'} in {seconds:.1f} s")
             print(output.rstrip())
-    index = write_index(reports_dir, cohorts, built, rules)
+    index = write_index(reports_dir, raw_dir, cohorts, built, rules)
     print(f"\nIndex: {index}")
     failed = [c for c, ok in built.items() if not ok]
     if failed:
