@@ -93,6 +93,28 @@ def html_table(frame: pd.DataFrame, percent_columns: tuple[str, ...] = ()) -> st
 EMBED_WIDTH_PX = 1000  # enough for a laptop screen; the 200 dpi files stay in figures/
 
 
+def publication_table(frame: pd.DataFrame, table_id: str, columns: dict[str, str], percent: str) -> str:
+    """A publication-style table (great_tables): renamed columns, one-decimal percentages and
+    the 95% interval merged into one 'lo to hi' column. Cells are escaped by great_tables;
+    the fixed id keeps the HTML identical between runs."""
+    from great_tables import GT
+
+    from .disclosure import REDACTED
+
+    def one_decimal(value) -> str:
+        return value if str(value) == REDACTED else f"{float(value):.1f}"
+
+    shown = pd.DataFrame({label: frame[column].astype(str) for column, label in columns.items()})
+    shown[columns[percent]] = frame[percent].map(one_decimal)
+    shown["95% CI"] = [
+        REDACTED if REDACTED in (str(lo), str(hi)) else f"{float(lo):.1f} to {float(hi):.1f}"
+        for lo, hi in zip(frame["ci_low"], frame["ci_high"])
+    ]
+    numeric = [label for column, label in columns.items() if column != next(iter(columns))] + ["95% CI"]
+    table = GT(shown, id=table_id).cols_align(align="right", columns=numeric)
+    return table.tab_options(table_margin_left="0", table_font_size="14px").as_raw_html()
+
+
 def embed_png(path: Path) -> str:
     """A figure as a data: URI, scaled down to screen size to keep the page light to e-mail."""
     from PIL import Image
@@ -120,12 +142,21 @@ def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
     pairs = read_table(tables, "cooccurrence.csv")
     top_pairs = pairs.assign(_n=pd.to_numeric(pairs["segments"], errors="coerce")).sort_values(
         "_n", ascending=False, kind="mergesort").drop(columns="_n").head(15)
+    participants = read_table(tables, "participants_by_role.csv")
+    themes = read_table(tables, "theme_summary.csv")
     return {
-        "participants": block("participants_by_role.csv", readings.participants),
+        "participants": {
+            "html": publication_table(participants, "participants-table",
+                                      {"role_group": "Role group", "n": "n", "pct": "%"}, "pct"),
+            "reading": readings.participants(participants)},
         "sources": block("coding_by_source_type.csv", readings.sources),
         "likert": block("likert_summary.csv", readings.likert),
         "likert_by_role": block("likert_by_role.csv", readings.likert_by_role),
-        "themes": block("theme_summary.csv", readings.themes),
+        "themes": {
+            "html": publication_table(themes, "themes-table",
+                                      {"theme": "Theme", "references": "References", "pct_references": "% of references",
+                                       "sources": "Sources", "participants": "Participants"}, "pct_references"),
+            "reading": readings.themes(themes)},
         "subthemes": block("subtheme_tallies.csv", None),
         "codes": block("theme_tallies.csv", None),
         "by_role": block("theme_by_role_group.csv", None),
