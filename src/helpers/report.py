@@ -153,9 +153,9 @@ def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
         "likert": block("likert_summary.csv", readings.likert),
         "likert_by_role": block("likert_by_role.csv", readings.likert_by_role),
         "themes": {
-            "html": publication_table(themes, "themes-table",
-                                      {"theme": "Theme", "references": "References", "pct_references": "% of references",
-                                       "sources": "Sources", "participants": "Participants"}, "pct_references"),
+            "html": publication_table(themes, "themes-table", {
+                "theme": "Theme", "references": "References", "pct_references": "% of references",
+                "sources": "Sources", "participants": "Participants"}, "pct_references"),
             "reading": readings.themes(themes)},
         "subthemes": block("subtheme_tallies.csv", None),
         "codes": block("theme_tallies.csv", None),
