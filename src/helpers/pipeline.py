@@ -147,13 +147,21 @@ def _cohort_lock(build_root: Path, cohort: str):
 
 @contextmanager
 def _signals_as_exceptions():
-    """Turn SIGTERM/SIGINT into Interrupted so the run can keep what it must and clean up."""
+    """Turn SIGTERM/SIGINT into Interrupted so the run can keep what it must and clean up.
+
+    The signal is also remembered: raised inside papermill's event loop, the exception
+    can be swallowed by asyncio and the step run on to its end, so the runner checks the
+    record after every step and never publishes a run that was asked to stop.
+    """
+    received: list[str] = []
+
     def handler(signum, _frame):
-        raise Interrupted(signal.Signals(signum).name)
+        received.append(signal.Signals(signum).name)
+        raise Interrupted(received[-1])
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield received
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -186,7 +194,7 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
     paths.cohort_folders(raw_dir, cohort)  # unknown cohort: fail now, naming the ones that exist
 
     build_root = reports_dir / BUILD_DIR
-    with _cohort_lock(build_root, cohort), _signals_as_exceptions():
+    with _cohort_lock(build_root, cohort), _signals_as_exceptions() as signals:
         build = build_root / cohort
         if build.exists():
             shutil.rmtree(build)  # left by a run that was killed outright
@@ -203,6 +211,8 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                 output = executed / name
                 where = f"Step {i}/{len(paths.NOTEBOOKS)} {name}"
                 try:
+                    if signals:
+                        raise Interrupted(signals[0])
                     papermill.execute_notebook(
                         str(paths.NOTEBOOKS_DIR / name), str(output), parameters=parameters,
                         kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
@@ -211,6 +221,8 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                         extra_arguments=["--IPKernelApp.log_level=ERROR"],
                         kernel_manager_class=kernel_manager_logging_to(build / "kernel.log"),
                     )
+                    if signals:  # the signal came, but the event loop swallowed its exception
+                        raise Interrupted(signals[0])
                 except Interrupted as exc:
                     kept = _keep_failed(output, reports_dir / FAILED_DIR / cohort, name)
                     raise PipelineError(
@@ -227,8 +239,16 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                     ) from None
                 strip_run_times(output)
                 log(f"  [{i}/{len(paths.NOTEBOOKS)}] {name:<26} {time.perf_counter() - step_start:6.1f} s")
-            _swap_in(build_processed / cohort, processed_dir / cohort)
-            _swap_in(build_reports / cohort, reports_dir / cohort)
+            # Publish both folders or neither: a stop request now waits until they are in place.
+            stops = {signal.SIGTERM, signal.SIGINT}
+            signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+            try:
+                if signals:
+                    raise Interrupted(signals[0])
+                _swap_in(build_processed / cohort, processed_dir / cohort)
+                _swap_in(build_reports / cohort, reports_dir / cohort)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
             shutil.rmtree(reports_dir / FAILED_DIR / cohort, ignore_errors=True)
         finally:
             shutil.rmtree(build, ignore_errors=True)
