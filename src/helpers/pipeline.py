@@ -216,7 +216,10 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                     papermill.execute_notebook(
                         str(paths.NOTEBOOKS_DIR / name), str(output), parameters=parameters,
                         kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
-                        cwd=str(paths.NOTEBOOKS_DIR), progress_bar=progress, log_output=False,
+                        cwd=str(paths.NOTEBOOKS_DIR), log_output=False,
+                        # A live bar per step in a terminal, replaced by the step's summary line.
+                        progress_bar={"desc": f"  [{i}/{len(paths.NOTEBOOKS)}] {name}", "leave": False}
+                        if progress else False,
                         # The kernel only talks to this process over loopback; its TCP notice is noise here.
                         extra_arguments=["--IPKernelApp.log_level=ERROR"],
                         kernel_manager_class=kernel_manager_logging_to(build / "kernel.log"),
