@@ -82,16 +82,25 @@ def dump_dom(page: Path, profile: Path, trap_port: int) -> str:
     return result.stdout
 
 
-def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy, tmp_path):
-    base = "http://trap.example"  # resolved to the trap by Chromium's host rules
-    poison(bundled_raw_copy, base)
-    out = tmp_path / "out"
+def build_report(raw: Path, out: Path) -> Path:
+    """cohort1's report.html built from `raw` into `out` by the real entry point."""
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(bundled_raw_copy),
+        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
     assert result.returncode == 0, result.stderr
-    page = out / "reports" / "cohort1" / "report.html"
+    return out / "reports" / "cohort1" / "report.html"
+
+
+@pytest.fixture(scope="module")
+def bundled_report(tmp_path_factory) -> Path:
+    return build_report(paths.RAW_DIR, tmp_path_factory.mktemp("bundled"))
+
+
+def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy, tmp_path):
+    base = "http://trap.example"  # resolved to the trap by Chromium's host rules
+    poison(bundled_raw_copy, base)
+    page = build_report(bundled_raw_copy, tmp_path / "out")
     dom = dump_dom(page, tmp_path / "profile", trap)
 
     assert Trap.hits == [], f"the report made requests: {Trap.hits}"
@@ -105,14 +114,8 @@ def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy
     assert dom.count("<img") == dom.count('<img src="data:image/png;base64,') == len(report.FIGURES)
 
 
-def test_real_report_loads_nothing_from_elsewhere(trap, tmp_path):
-    out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(paths.RAW_DIR),
-         "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
-        capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    dom = dump_dom(out / "reports" / "cohort1" / "report.html", tmp_path / "profile", trap)
+def test_real_report_loads_nothing_from_elsewhere(trap, bundled_report, tmp_path):
+    dom = dump_dom(bundled_report, tmp_path / "profile", trap)
     assert "Reproduction check" in dom and "All 12 published figures agree" in dom
     assert Trap.hits == []
 
@@ -126,23 +129,17 @@ def test_the_trap_sees_a_page_that_does_reach_out(trap, tmp_path):
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
-def test_report_screenshots_at_laptop_and_phone_width(width, tmp_path):
+def test_report_screenshots_at_laptop_and_phone_width(width, bundled_report, tmp_path):
     """Screenshots kept in test-artefacts/ for a person to look at; here: the page draws."""
     from PIL import Image
 
-    out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(paths.RAW_DIR),
-         "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
-        capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
     artefacts = paths.PROJECT_ROOT / "test-artefacts"
     artefacts.mkdir(exist_ok=True)
     shot = artefacts / f"report-cohort1-{width}px.png"
     subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'p'}",
-         f"--window-size={width},2400", f"--screenshot={shot}", (out / "reports" / "cohort1" / "report.html").as_uri()],
+         f"--window-size={width},2400", f"--screenshot={shot}", bundled_report.as_uri()],
         capture_output=True, text=True, timeout=120, check=True)
     with Image.open(shot) as image:
         assert image.size == (width, 2400)
