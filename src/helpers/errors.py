@@ -39,8 +39,3 @@ class InputError(Exception):
             lines.append(f"{len(self.problems)} problem(s) in the input:")
             lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
-
-
-def raise_if_any(problems: list[Problem], message: str | None = None) -> None:
-    if problems:
-        raise InputError(message, problems)

@@ -112,10 +112,6 @@ def split_ids(values: pd.Series) -> pd.Series:
     return values.map(lambda text: [p.strip() for p in str(text).split(";") if p.strip()])
 
 
-def likert_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c.startswith(LIKERT_PREFIX)]
-
-
 # --- reading --------------------------------------------------------------------------
 
 def decode(path: Path, data: bytes, notes: list[str]) -> str:

@@ -50,14 +50,6 @@ def resolve_dir(value: str | os.PathLike | None, default: Path) -> Path:
     return path if path.is_absolute() else (Path.cwd() / path).resolve()
 
 
-def cohort_processed_dir(processed_dir: Path, cohort: str) -> Path:
-    return Path(processed_dir) / cohort
-
-
-def cohort_out_dir(out_dir: Path, cohort: str) -> Path:
-    return Path(out_dir) / cohort
-
-
 def tables_dir(cohort_out: Path) -> Path:
     return Path(cohort_out) / "tables"
 
@@ -106,8 +98,8 @@ class RunDirs:
     def __init__(self, cohort: str, raw_dir: str = "", processed_dir: str = "", out_dir: str = ""):
         self.cohort = str(cohort)  # papermill may pass a cohort such as 2018 as an int
         self.raw = resolve_dir(raw_dir, RAW_DIR)
-        self.processed = cohort_processed_dir(resolve_dir(processed_dir, PROCESSED_DIR), self.cohort)
-        self.out = cohort_out_dir(resolve_dir(out_dir, REPORTS_DIR), self.cohort)
+        self.processed = resolve_dir(processed_dir, PROCESSED_DIR) / self.cohort
+        self.out = resolve_dir(out_dir, REPORTS_DIR) / self.cohort
         self.tables = tables_dir(self.out)
         self.figures = figures_dir(self.out)
 

@@ -226,18 +226,15 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                     )
                     if signals:  # the signal came, but the event loop swallowed its exception
                         raise Interrupted(signals[0])
-                except Interrupted as exc:
+                except Exception as exc:  # Interrupted, or papermill's and nbclient's own errors
                     kept = _keep_failed(output, reports_dir / FAILED_DIR / cohort, name)
+                    if isinstance(exc, Interrupted):
+                        what, kept_as = f"was interrupted ({exc}) for cohort {cohort!r}.", "The part that ran"
+                    else:
+                        what = f"failed for cohort {cohort!r}.\n{_failing_cell(exc)}{_error_of(exc)}"
+                        kept_as = "The executed notebook, with the failing cell,"
                     raise PipelineError(
-                        f"{where} was interrupted ({exc}) for cohort {cohort!r}.\n"
-                        + (f"The part that ran is kept at {kept}\n" if kept else "")
-                        + f"The previous report (if any) in {reports_dir / cohort} is unchanged."
-                    ) from None
-                except Exception as exc:  # papermill raises its own and nbclient's errors
-                    kept = _keep_failed(output, reports_dir / FAILED_DIR / cohort, name)
-                    raise PipelineError(
-                        f"{where} failed for cohort {cohort!r}.\n{_failing_cell(exc)}{_error_of(exc)}\n"
-                        + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "")
+                        f"{where} {what}\n" + (f"{kept_as} is kept at {kept}\n" if kept else "")
                         + f"The previous report (if any) in {reports_dir / cohort} is unchanged."
                     ) from None
                 strip_run_times(output)

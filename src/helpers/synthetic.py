@@ -175,7 +175,6 @@ COHORTS = [
 LIKERT_ITEMS = ("confidence_leading_change", "network_value", "project_impact", "recommend_programme")
 # Mean tendency of each item (1-5): alumni were broadly positive, less so about impact.
 LIKERT_CENTRE = (4.1, 3.9, 3.5, 4.3)
-CODERS = ("AA", "RB", "AS")
 FREE_TEXT = {
     "text_biggest_impact": ["The dissertation project changed how my team works.",
                             "Knowing people across the country.", "Confidence to lead change.",

@@ -33,8 +33,6 @@ from .survey import Column, SurveyExport
 
 KIND = "qualtrics"
 LEGACY_V = [f"V{i}" for i in range(1, 11)]
-LEGACY_NAMES = ["ResponseID", "ResponseSet", "Name", "ExternalDataReference", "EmailAddress", "IPAddress",
-                "Status", "StartDate", "EndDate", "Finished"]
 # ImportIds of Qualtrics' own metadata columns: never guessed as questionnaire items.
 METADATA = {"startdate", "enddate", "status", "ipaddress", "progress", "duration", "finished", "recordeddate",
             "_recordid", "responseid", "recipientlastname", "recipientfirstname", "recipientemail",
