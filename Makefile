@@ -9,12 +9,20 @@ RAW_DIR ?= data/raw
 MIN_COUNT ?= 0
 ROUND_TO  ?= 0
 # PSEUDONYM_KEY: secret for participant pseudonyms; required for real (non-synthetic) data.
+# FORCE=1 reruns every step; JOBS=N caps the steps run at once (default: make -j N, else every core).
+# NOTEBOOKS_DIR, REPORTS_DIR, PROCESSED_DIR: run another copy of the notebooks, or write elsewhere.
 PYTHON_BOOT ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 KERNEL  := nhsda-eval
 # Quote a make variable for the shell, so a cohort or path cannot run commands.
 q = '$(subst ','\'',$(1))'
+
+# Optional runner settings, each quoted for the shell.
+PIPELINE_OPTIONS = $(if $(FORCE),--force) $(if $(JOBS),--jobs $(call q,$(JOBS))) \
+  $(if $(NOTEBOOKS_DIR),--notebooks-dir $(call q,$(NOTEBOOKS_DIR))) \
+  $(if $(REPORTS_DIR),--reports-dir $(call q,$(REPORTS_DIR))) \
+  $(if $(PROCESSED_DIR),--processed-dir $(call q,$(PROCESSED_DIR)))
 
 .PHONY: help report report-all figures test hooks lint lab synthetic clean venv browser import
 
@@ -32,10 +40,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 venv: $(VENV)/.installed ## Create the virtual environment from pinned versions
 
-report: $(VENV)/.installed ## Build reports/$(COHORT)/report.html (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=)
+report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html, rerunning only what changed (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
 	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.pipeline \
 	  --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
-	  --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
+	  --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO)) $(PIPELINE_OPTIONS)
 
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
 	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.index \

@@ -136,7 +136,7 @@ def test_bad_input_fails_clearly_and_keeps_the_previous_report(built, bundled_ra
     assert kept.is_file() and str(kept) in result.stderr
     assert report.read_bytes() == previous
     assert tree_hash(bundled_raw_copy) == raw_before
-    assert not (out / "reports" / ".build" / "cohort1").exists()  # the half-built run is gone
+    assert not (out / "reports" / ".build" / "cohort1" / "run").exists()  # the half-built run is gone
 
 
 def test_unknown_cohort_lists_existing_ones_before_running_anything(tmp_path):

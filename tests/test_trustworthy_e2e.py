@@ -38,7 +38,7 @@ def test_two_runs_give_identical_bytes(tmp_path):
     outputs = (out / "reports" / "cohort1", out / "processed" / "cohort1")
     assert run("cohort1", paths.RAW_DIR, out).returncode == 0
     first = hashes(*outputs)
-    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
+    assert run("cohort1", paths.RAW_DIR, out, "--force").returncode == 0  # rerun every step
     second = hashes(*outputs)
     assert len(first) > 30
     differing = sorted(k for k in first if first[k] != second.get(k))
@@ -51,8 +51,9 @@ def test_killed_run_keeps_previous_report_and_the_partial_notebook(tmp_path):
     report = out / "reports" / "cohort1" / "report.html"
     before = hashes(out / "reports" / "cohort1")
 
-    target = out / "reports" / ".build" / "cohort1" / "reports" / "cohort1" / "notebooks" / "03_thematic_tallies.ipynb"
-    proc = subprocess.Popen(pipeline_cmd("cohort1", paths.RAW_DIR, out), stdout=subprocess.PIPE,
+    stage = out / "reports" / ".build" / "cohort1" / "run" / "03_thematic_tallies"
+    target = stage / "reports" / "cohort1" / "notebooks" / "03_thematic_tallies.ipynb"
+    proc = subprocess.Popen(pipeline_cmd("cohort1", paths.RAW_DIR, out, "--force"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **EPOCH})
     deadline = time.monotonic() + 120
     while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -66,7 +67,10 @@ def test_killed_run_keeps_previous_report_and_the_partial_notebook(tmp_path):
     assert "03_thematic_tallies.ipynb was interrupted" in stderr and str(kept) in stderr, stderr
     assert kept.is_file()
     assert hashes(out / "reports" / "cohort1") == before and report.is_file()
-    assert not (out / "reports" / ".build" / "cohort1").exists()
+    assert not (out / "reports" / ".build" / "cohort1" / "run").exists()  # the half-built run is gone
+    # The kept outputs still match the report: the next run has nothing to do.
+    again = run("cohort1", paths.RAW_DIR, out)
+    assert again.returncode == 0 and "Up to date" in again.stdout, again.stdout + again.stderr
 
 
 def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):

@@ -1,14 +1,23 @@
-"""Run the notebook chain for one cohort and publish its report atomically (`make report`).
+"""Run the notebook chain for one cohort, rebuilding only what changed (`make report`).
 
     python -m helpers.pipeline --cohort cohort1 [--raw-dir data/raw] [--min-count 7 --round-to 5]
+                               [--jobs 2] [--force]
 
-Each notebook in paths.NOTEBOOKS is executed by papermill into a build folder beside the
-reports. Only when every step has passed are `data/processed/<cohort>/` and
-`reports/<cohort>/` replaced, so a failed or interrupted run never leaves a half-built
-report that looks complete: the previous report stays, and the failed executed notebook
-is kept under `reports/_failed/<cohort>/` for debugging.
+Each notebook in paths.NOTEBOOKS is a step (helpers.steps says what each one reads). A
+step reruns only when its fingerprint changed (its notebook, the helpers it imports, the
+raw files, the parameters, or a step it depends on) or its outputs are missing or were
+edited; a run where nothing changed does nothing. Steps that do not depend on each other
+run at the same time, up to --jobs (default: `make -j N`'s N, else every core).
 
-Executed notebooks are stripped of run times, and the build folder has a fixed name, so
+Each step runs by papermill in a folder of its own under reports/.build/<cohort>/run/,
+holding copies of its ancestors' outputs, so what it writes is known exactly; its outputs
+are then kept under reports/.build/<cohort>/steps/ for the next run. Only when every step
+has passed are `data/processed/<cohort>/` and `reports/<cohort>/` replaced (hard links to
+the kept outputs), so a failed or interrupted run never leaves a half-built report that
+looks complete: the previous report stays, and the failed executed notebook is kept under
+`reports/_failed/<cohort>/` for debugging.
+
+Executed notebooks are stripped of run times, and the build folders have fixed names, so
 that two runs on the same inputs give the same bytes (SOURCE_DATE_EPOCH fixes the
 report's own date).
 """
@@ -16,18 +25,19 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
+import os
 import re
 import shutil
 import signal
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
-
-from . import paths
-from .disclosure import Disclosure
+from . import paths, steps
 from .errors import InputError
 
 # A cohort is a folder name: letters, digits, dot, dash, underscore; no path parts.
@@ -36,6 +46,10 @@ COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SHELL_META = re.compile(r"[;&|`$<>'\"\\\n\r]")
 FAILED_DIR = "_failed"
 BUILD_DIR = ".build"
+STATE_FILE = "state.json"
+STATE_VERSION = 1
+# The two output trees of a step, named as the notebook parameters that point at them.
+TREES = ("processed", "reports")
 # Run-time stamps that papermill and nbclient write into executed notebooks.
 VOLATILE_METADATA = ("start_time", "end_time", "duration")
 
@@ -44,25 +58,12 @@ class PipelineError(Exception):
     """A run that stopped; the message says which step, why, and where to look."""
 
 
+class SettingError(Exception):
+    """A disclosure setting out of range (exit code 2, as for a usage error)."""
+
+
 class Interrupted(Exception):
     """SIGTERM or SIGINT while a step ran."""
-
-
-def kernel_manager_logging_to(log: Path):
-    """A kernel manager class whose kernels write their own stderr to `log`.
-
-    The kernel's shutdown chatter (ZMQ callbacks, "KeyboardInterrupt caught") is noise
-    to a researcher; errors that matter come back through the notebook's outputs.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class LoggingKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
-                kw["stderr"] = handle
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    return LoggingKernelManager
 
 
 def check_cohort_name(cohort: str) -> str:
@@ -82,17 +83,60 @@ def check_folder(value: str | Path, what: str) -> Path:
     return Path(text).expanduser().resolve()
 
 
+def default_jobs() -> int:
+    """`make -j N` sets N (plain -j: every core); otherwise every core."""
+    flags = os.environ.get("MAKEFLAGS", "")
+    match = re.search(r"(?:^|\s)-[a-zA-Z]*j(\d*)(?:\s|$)", flags) or re.search(r"--jobs=(\d+)", flags)
+    if match and match.group(1):
+        return max(1, int(match.group(1)))
+    return os.cpu_count() or 1
+
+
 def strip_run_times(path: Path) -> None:
-    """Remove per-run timestamps and random ids from an executed notebook so reruns compare equal."""
-    book = nbformat.read(path, as_version=4)
-    book.metadata.get("papermill", {}).update({k: None for k in VOLATILE_METADATA})
-    for cell in book.cells:
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.id = "injected-parameters"  # papermill gives it a random id on every run
-        cell.metadata.pop("execution", None)
-        if "papermill" in cell.metadata:
-            cell.metadata["papermill"].update({k: None for k in VOLATILE_METADATA})
-    nbformat.write(book, path)
+    """Remove per-run timestamps and random ids from an executed notebook so reruns compare equal.
+
+    Plain JSON in nbformat's own layout: nbformat's reader validates against its schema,
+    which costs about a second per run for nothing here.
+    """
+    book = json.loads(path.read_text(encoding="utf-8"))
+    book.get("metadata", {}).get("papermill", {}).update({k: None for k in VOLATILE_METADATA})
+    for cell in book["cells"]:
+        meta = cell.get("metadata", {})
+        if "injected-parameters" in meta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
+        meta.pop("execution", None)
+        if "papermill" in meta:
+            meta["papermill"].update({k: None for k in VOLATILE_METADATA})
+    path.write_text(json.dumps(book, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# --- files of a step -------------------------------------------------------------------
+
+def _files(root: Path) -> list[str]:
+    """Files under root, as paths relative to it ('reports/<cohort>/tables/x.csv')."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _swap_in(built: Path, target: Path) -> None:
@@ -107,6 +151,14 @@ def _swap_in(built: Path, target: Path) -> None:
     if old.exists():
         shutil.rmtree(old)
 
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+# --- failures --------------------------------------------------------------------------
 
 def _failing_cell(exc: BaseException) -> str:
     """'cell 7 (In [5]): first line of its code', from papermill's execution error."""
@@ -126,6 +178,19 @@ def _error_of(exc: BaseException) -> str:
         return f"{ename} (no message came back from the kernel; open the kept notebook for the full error)"
     return f"{type(exc).__name__}: {exc}"
 
+
+def _keep_failed(output: Path, kernel_log: Path, failed: Path, name: str) -> Path | None:
+    """Copy the executed notebook (and the kernel's own log) where the user can open them."""
+    failed.mkdir(parents=True, exist_ok=True)
+    if kernel_log.exists():
+        shutil.copy2(kernel_log, failed / f"{Path(name).stem}.kernel.log")
+    if output.exists():
+        shutil.copy2(output, failed / name)
+        return failed / name
+    return None
+
+
+# --- locks, signals, kernels -----------------------------------------------------------
 
 @contextmanager
 def _cohort_lock(build_root: Path, cohort: str):
@@ -149,9 +214,8 @@ def _cohort_lock(build_root: Path, cohort: str):
 def _signals_as_exceptions():
     """Turn SIGTERM/SIGINT into Interrupted so the run can keep what it must and clean up.
 
-    The signal is also remembered: raised inside papermill's event loop, the exception
-    can be swallowed by asyncio and the step run on to its end, so the runner checks the
-    record after every step and never publishes a run that was asked to stop.
+    The signal is also remembered: the runner checks the record before publishing and
+    never publishes a run that was asked to stop.
     """
     received: list[str] = []
 
@@ -167,94 +231,372 @@ def _signals_as_exceptions():
             signal.signal(sig, old)
 
 
-def _keep_failed(output: Path, failed: Path, name: str) -> Path | None:
-    """Copy the executed notebook (and the kernel's own log) where the user can open them."""
-    if failed.exists():
-        shutil.rmtree(failed)
-    failed.mkdir(parents=True)
-    kernel_log = output.parents[3] / "kernel.log"  # build/reports/<cohort>/notebooks/<name>
-    if kernel_log.exists():
-        shutil.copy2(kernel_log, failed / "kernel.log")
-    if output.exists():
-        shutil.copy2(output, failed / name)
-        return failed / name
-    return None
+class _Kernels:
+    """The kernels of the running steps, so that a stop request or a failure can end them.
+
+    Kernels start in a session of their own, so Ctrl-C in the terminal does not reach them.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._managers: list = []
+        self._stopping = False
+
+    def manager_class(self, log: Path):
+        """A kernel manager class whose kernels write their stderr to `log` and register here.
+
+        The kernel's shutdown chatter (ZMQ callbacks, "KeyboardInterrupt caught") is noise
+        to a researcher; errors that matter come back through the notebook's outputs.
+        """
+        from jupyter_client.manager import AsyncKernelManager
+
+        registry = self
+
+        class LoggingKernelManager(AsyncKernelManager):
+            async def _async_launch_kernel(self, kernel_cmd, **kw):
+                with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
+                    kw["stderr"] = handle
+                    await super()._async_launch_kernel(kernel_cmd, **kw)
+                registry._add(self)
+
+        return LoggingKernelManager
+
+    def _add(self, manager) -> None:
+        with self._lock:
+            self._managers.append(manager)
+            if self._stopping:
+                self._kill(manager)
+
+    @staticmethod
+    def _kill(manager) -> None:
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            for manager in self._managers:
+                self._kill(manager)
+
+
+# --- the build -------------------------------------------------------------------------
+
+class Build:
+    """One cohort's build folder: each step's kept outputs and the record of what built them.
+
+    state.json holds, per step, its fingerprint, its inputs (to say why it reruns) and its
+    output files; and the size and mtime of every published file, so that an output
+    edited or deleted by hand is noticed and rebuilt.
+    """
+
+    def __init__(self, root: Path, cohort: str, processed_dir: Path, reports_dir: Path):
+        self.root, self.cohort = root, cohort
+        self.published_roots = {"processed": processed_dir, "reports": reports_dir}
+        self.state_path = root / STATE_FILE
+        try:
+            state = json.loads(self.state_path.read_text())
+        except (FileNotFoundError, ValueError):
+            state = {}
+        self.state = state if state.get("version") == STATE_VERSION else {}
+
+    def kept(self, step: str) -> Path:
+        return self.root / "steps" / Path(step).stem
+
+    def staging(self, step: str) -> Path:
+        return self.root / "run" / Path(step).stem
+
+    def published(self, relative: str) -> Path:
+        tree, _, rest = relative.partition("/")
+        return self.published_roots[tree] / rest
+
+    def stale(self, fingerprints: dict[str, str], inputs: dict[str, dict]) -> dict[str, str]:
+        """Steps that must rerun, each with the reason shown to the user."""
+        recorded = self.state.get("steps", {})
+        published = self.state.get("published", {})
+        reasons: dict[str, str] = {}
+        for name in paths.NOTEBOOKS:
+            old = recorded.get(name)
+            if old is None:
+                reasons[name] = "first build"
+            elif old["fingerprint"] != fingerprints[name]:
+                reasons[name] = "changed: " + _what_changed(old.get("inputs", {}), inputs[name])
+            else:
+                for relative in old["outputs"]:
+                    kept = _stat(self.kept(name) / relative)
+                    if kept is None or kept != published.get(relative) or _stat(self.published(relative)) != kept:
+                        reasons[name] = f"output missing or edited: {self.published(relative)}"
+                        break
+        for name in list(reasons):
+            for child in steps.descendants(name):
+                reasons.setdefault(child, f"reads the new output of {name}")
+        return {name: reasons[name] for name in paths.NOTEBOOKS if name in reasons}
+
+
+def _what_changed(old: dict, new: dict) -> str:
+    """'notebook', 'helpers (figures.py)', 'parameters (min_count)'... for the step's log line."""
+    changed = []
+    for key in ("notebook", "helpers", "raw", "parameters", "environment", "upstream"):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if isinstance(before, dict) and isinstance(after, dict):
+            names = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            more = f", +{len(names) - 3} more" if len(names) > 3 else ""
+            changed.append(f"{key} ({', '.join(names[:3])}{more})")
+        else:
+            changed.append("an earlier step" if key == "upstream" else key)
+    return ", ".join(changed) or "inputs"
+
+
+def _say(progress: bool):
+    """print, or tqdm's print while progress bars are on screen, so bars and lines do not mix."""
+    if progress:
+        from tqdm import tqdm
+
+        return tqdm.write
+    return lambda text: print(text, flush=True)
+
+
+def _label(name: str) -> str:
+    return f"[{paths.NOTEBOOKS.index(name) + 1}/{len(paths.NOTEBOOKS)}] {name}"
+
+
+def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> tuple[Path, dict[str, list[int]]]:
+    """A clean folder for step `name`, holding copies of its ancestors' outputs.
+
+    Copies rather than links: a step that wrote to an input by mistake must not be able to
+    change a kept output, or the published report through it.
+    """
+    stage = build.staging(name)
+    if stage.exists():
+        shutil.rmtree(stage)
+    for tree in TREES:
+        (stage / tree / build.cohort).mkdir(parents=True)
+    copied: dict[str, list[int]] = {}
+    for parent in steps.ancestors(name):
+        source = build.staging(parent) if parent in fresh else build.kept(parent)
+        outputs = fresh[parent] if parent in fresh else build.state["steps"][parent]["outputs"]
+        for relative in outputs:
+            target = stage / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / relative, target)
+            copied[relative] = _stat(target)
+    return stage, copied
+
+
+def _execute(name: str, stage: Path, parameters: dict, notebooks_dir: Path, kernels: _Kernels,
+             kernel_log: Path, position: int | None) -> None:
+    """Run one notebook by papermill in its staging folder (in a worker thread)."""
+    import papermill
+
+    output = stage / "reports" / parameters["cohort"] / "notebooks" / name
+    output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(notebooks_dir / name), str(output),
+        parameters={**parameters, "processed_dir": str(stage / "processed"), "out_dir": str(stage / "reports")},
+        kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
+        cwd=str(notebooks_dir), log_output=False,
+        # A live bar per running step in a terminal, replaced by the step's summary line.
+        progress_bar={"desc": f"  {_label(name)}", "leave": False, "position": position}
+        if position is not None else False,
+        # The kernel only talks to this process over loopback; its TCP notice is noise here.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        kernel_manager_class=kernels.manager_class(kernel_log),
+    )
+    strip_run_times(output)
+
+
+def _collect(stage: Path, copied: dict[str, list[int]], name: str) -> list[str]:
+    """The files step `name` wrote: its folder without the inputs copied in."""
+    for relative, before in copied.items():
+        if _stat(stage / relative) != before:
+            raise PipelineError(f"Step {_label(name)} changed {relative}, an output of an earlier step. A step must "
+                                f"write only its own files (one direction of data flow): fix the notebook.")
+        (stage / relative).unlink()
+    _remove_empty_dirs(stage)
+    return _files(stage)
+
+
+class _StepFailed(Exception):
+    def __init__(self, name: str, error: BaseException):
+        super().__init__(name)
+        self.name, self.error = name, error
+
+
+def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_dir: Path, jobs: int,
+               progress: bool, signals: list[str], say) -> dict[str, list[str]]:
+    """Run the stale steps, each as soon as the steps it reads have finished; their outputs."""
+    pending = [name for name in paths.NOTEBOOKS if name in stale]
+    fresh: dict[str, list[str]] = {}
+    running: dict[Future, tuple[str, dict, float, int]] = {}
+    kernels = _Kernels()
+    failure: BaseException | None = None
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step")
+    try:
+        while pending or running:
+            if signals:
+                raise Interrupted(signals[0])
+            for name in list(pending):
+                busy = {step for step, *_ in running.values()}
+                if len(running) >= jobs or any(a in pending or a in busy for a in steps.ancestors(name)):
+                    continue
+                stage, copied = _prepare(build, name, fresh)
+                slot = min(set(range(jobs)) - {s for *_, s in running.values()})
+                log = build.root / "run" / f"{Path(name).stem}.kernel.log"
+                future = pool.submit(_execute, name, stage, parameters, notebooks_dir, kernels, log,
+                                     slot if progress else None)
+                running[future] = (name, copied, time.perf_counter(), slot)
+                pending.remove(name)
+            finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name, copied, start, _ = running.pop(future)
+                if future.exception() is not None:
+                    raise _StepFailed(name, future.exception())
+                fresh[name] = _collect(build.staging(name), copied, name)
+                reason = "" if stale[name] == "first build" else f"  ({stale[name]})"
+                say(f"  {_label(name):<32} {time.perf_counter() - start:6.1f} s{reason}")
+    except BaseException as exc:
+        failure = exc
+        kernels.stop()  # end the other running steps now: this run will not be published
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        if failure is not None:
+            _report_failure(build, failure, [name for name, *_ in running.values()], parameters["cohort"])
+    if signals:  # the signal came, but was swallowed on its way (e.g. by an event loop)
+        raise Interrupted(signals[0])
+    return fresh
+
+
+def _report_failure(build: Build, failure: BaseException, running: list[str], cohort: str) -> None:
+    """Keep the failed or interrupted notebooks and raise the message the user reads."""
+    reports_dir = build.published_roots["reports"]
+    failed = reports_dir / FAILED_DIR / cohort
+    shutil.rmtree(failed, ignore_errors=True)
+
+    def keep(name: str) -> Path | None:
+        output = build.staging(name) / "reports" / cohort / "notebooks" / name
+        return _keep_failed(output, build.root / "run" / f"{Path(name).stem}.kernel.log", failed, name)
+
+    unchanged = f"The previous report (if any) in {reports_dir / cohort} is unchanged."
+    if isinstance(failure, _StepFailed) and not isinstance(failure.error, (Interrupted, KeyboardInterrupt)):
+        if isinstance(failure.error, PipelineError):
+            raise PipelineError(f"{failure.error}\n{unchanged}") from None
+        kept = keep(failure.name)
+        raise PipelineError(
+            f"Step {_label(failure.name)} failed for cohort {cohort!r}.\n{_failing_cell(failure.error)}"
+            f"{_error_of(failure.error)}\n"
+            + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "") + unchanged
+        ) from None
+    if isinstance(failure, (Interrupted, KeyboardInterrupt, _StepFailed)):
+        names = running + ([failure.name] if isinstance(failure, _StepFailed) else [])
+        signal_name = failure.error if isinstance(failure, _StepFailed) else failure
+        lines = []
+        for name in [n for n in paths.NOTEBOOKS if n in names]:
+            kept = keep(name)
+            lines.append(f"Step {_label(name)} was interrupted ({signal_name}) for cohort {cohort!r}."
+                         + (f" The part that ran is kept at {kept}" if kept else ""))
+        raise PipelineError("\n".join(lines or [f"The run was interrupted ({signal_name})."]) + "\n" + unchanged) \
+            from None
+
+
+def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, str], inputs: dict[str, dict],
+             digests: steps.Digests) -> None:
+    """Keep the new outputs and put every step's outputs in place, both folders or neither."""
+    outputs = {name: fresh[name] if name in fresh else build.state["steps"][name]["outputs"]
+               for name in paths.NOTEBOOKS}
+    assembly = build.root / "publish"
+    if assembly.exists():
+        shutil.rmtree(assembly)
+    owner: dict[str, str] = {}
+    for name in paths.NOTEBOOKS:
+        source = build.staging(name) if name in fresh else build.kept(name)
+        for relative in outputs[name]:
+            if relative in owner:
+                raise PipelineError(f"Steps {owner[relative]} and {name} both write {relative}; "
+                                    f"each output must have one step that writes it.")
+            owner[relative] = name
+            _link_or_copy(source / relative, assembly / relative)
+    stops = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops)  # a stop request now waits until all is in place
+    try:
+        build.state_path.unlink(missing_ok=True)  # stopped outright from here: the next run rebuilds all
+        for name in fresh:
+            kept = build.kept(name)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            if kept.exists():
+                shutil.rmtree(kept)
+            build.staging(name).rename(kept)
+        for tree in TREES:
+            if (assembly / tree / build.cohort).exists():
+                _swap_in(assembly / tree / build.cohort, build.published_roots[tree] / build.cohort)
+        _write_json(build.state_path, {
+            "version": STATE_VERSION,
+            "steps": {name: {"fingerprint": fingerprints[name], "inputs": inputs[name], "outputs": outputs[name]}
+                      for name in paths.NOTEBOOKS},
+            "published": {relative: _stat(build.kept(name) / relative) for relative, name in owner.items()},
+            "digests": digests.used,
+        })
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+    shutil.rmtree(assembly, ignore_errors=True)
 
 
 def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
-        reports_dir: Path = paths.REPORTS_DIR, rules: Disclosure = Disclosure(),
-        progress: bool = False, log=print) -> Path:
-    """Execute every notebook for `cohort`; return the published report's path."""
-    import papermill
-
+        reports_dir: Path = paths.REPORTS_DIR, min_count: int = 0, round_to: int = 0, jobs: int | None = None,
+        force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> dict:
+    """Bring `cohort`'s report up to date; a summary: {'report': path, 'ran': [steps], 'seconds': ...}."""
+    say = _say(progress)
+    started = time.perf_counter()
     cohort = check_cohort_name(cohort)
     raw_dir = check_folder(raw_dir, "RAW_DIR")
     processed_dir = check_folder(processed_dir, "processed folder")
     reports_dir = check_folder(reports_dir, "reports folder")
+    notebooks_dir = check_folder(notebooks_dir, "notebooks folder")
     paths.cohort_folders(raw_dir, cohort)  # unknown cohort: fail now, naming the ones that exist
-
+    jobs = max(1, jobs or default_jobs())
+    parameters = {"cohort": cohort, "raw_dir": str(raw_dir), "min_count": min_count, "round_to": round_to}
+    report = reports_dir / cohort / "report.html"
     build_root = reports_dir / BUILD_DIR
-    with _cohort_lock(build_root, cohort), _signals_as_exceptions() as signals:
-        build = build_root / cohort
-        if build.exists():
-            shutil.rmtree(build)  # left by a run that was killed outright
-        build_processed, build_reports = build / "processed", build / "reports"
-        executed = build_reports / cohort / "notebooks"
-        executed.mkdir(parents=True)
-        parameters = {"cohort": cohort, "raw_dir": str(raw_dir), "processed_dir": str(build_processed),
-                      "out_dir": str(build_reports), "min_count": rules.min_count, "round_to": rules.round_to}
-        started = time.perf_counter()
-        log(f"Building the report for cohort {cohort!r} from {raw_dir}")
+    with _cohort_lock(build_root, cohort):
+        build = Build(build_root / cohort, cohort, processed_dir, reports_dir)
+        digests = steps.Digests(build.state.get("digests"))
+        fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests)
+        stale = {name: "rebuild asked for" for name in paths.NOTEBOOKS} if force else build.stale(fingerprints,
+                                                                                                  inputs)
+        if not stale:
+            if digests.used != {k: build.state.get("digests", {}).get(k) for k in digests.used}:
+                build.state["digests"] = digests.used  # touched but unchanged files: skip hashing next time
+                _write_json(build.state_path, build.state)
+            say(f"Up to date: {report}\n  (no notebook, helper, raw file or parameter it depends on has changed; "
+                f"FORCE=1 rebuilds every step)")
+            return {"report": report, "ran": [], "seconds": time.perf_counter() - started}
+
+        from .disclosure import Disclosure  # imports pandas: only when there is work to do
+
         try:
-            for i, name in enumerate(paths.NOTEBOOKS, 1):
-                step_start = time.perf_counter()
-                output = executed / name
-                where = f"Step {i}/{len(paths.NOTEBOOKS)} {name}"
-                try:
-                    if signals:
-                        raise Interrupted(signals[0])
-                    papermill.execute_notebook(
-                        str(paths.NOTEBOOKS_DIR / name), str(output), parameters=parameters,
-                        kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
-                        cwd=str(paths.NOTEBOOKS_DIR), log_output=False,
-                        # A live bar per step in a terminal, replaced by the step's summary line.
-                        progress_bar={"desc": f"  [{i}/{len(paths.NOTEBOOKS)}] {name}", "leave": False}
-                        if progress else False,
-                        # The kernel only talks to this process over loopback; its TCP notice is noise here.
-                        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                        kernel_manager_class=kernel_manager_logging_to(build / "kernel.log"),
-                    )
-                    if signals:  # the signal came, but the event loop swallowed its exception
-                        raise Interrupted(signals[0])
-                except Exception as exc:  # Interrupted, or papermill's and nbclient's own errors
-                    kept = _keep_failed(output, reports_dir / FAILED_DIR / cohort, name)
-                    if isinstance(exc, Interrupted):
-                        what, kept_as = f"was interrupted ({exc}) for cohort {cohort!r}.", "The part that ran"
-                    else:
-                        what = f"failed for cohort {cohort!r}.\n{_failing_cell(exc)}{_error_of(exc)}"
-                        kept_as = "The executed notebook, with the failing cell,"
-                    raise PipelineError(
-                        f"{where} {what}\n" + (f"{kept_as} is kept at {kept}\n" if kept else "")
-                        + f"The previous report (if any) in {reports_dir / cohort} is unchanged."
-                    ) from None
-                strip_run_times(output)
-                log(f"  [{i}/{len(paths.NOTEBOOKS)}] {name:<26} {time.perf_counter() - step_start:6.1f} s")
-            # Publish both folders or neither: a stop request now waits until they are in place.
-            stops = {signal.SIGTERM, signal.SIGINT}
-            signal.pthread_sigmask(signal.SIG_BLOCK, stops)
-            try:
+            Disclosure(min_count, round_to)
+        except ValueError as exc:
+            raise SettingError(str(exc)) from None
+        say(f"Building the report for cohort {cohort!r} from {raw_dir}"
+            + (f" (up to {jobs} independent steps at once)" if jobs > 1 and len(stale) > 1 else ""))
+        for name in paths.NOTEBOOKS:
+            if name not in stale:
+                say(f"  {_label(name):<32}  up to date")
+        try:
+            with _signals_as_exceptions() as signals:
+                fresh = _run_steps(build, stale, parameters, notebooks_dir, jobs, progress, signals, say)
                 if signals:
                     raise Interrupted(signals[0])
-                _swap_in(build_processed / cohort, processed_dir / cohort)
-                _swap_in(build_reports / cohort, reports_dir / cohort)
-            finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+                _publish(build, fresh, fingerprints, inputs, digests)
             shutil.rmtree(reports_dir / FAILED_DIR / cohort, ignore_errors=True)
         finally:
-            shutil.rmtree(build, ignore_errors=True)
-    report = reports_dir / cohort / "report.html"
-    log(f"Done in {time.perf_counter() - started:.1f} s: {report}")
-    return report
+            shutil.rmtree(build.root / "run", ignore_errors=True)
+            shutil.rmtree(build.root / "publish", ignore_errors=True)
+    seconds = time.perf_counter() - started
+    say(f"Done in {seconds:.1f} s: {report}")
+    return {"report": report, "ran": list(stale), "seconds": seconds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,13 +607,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="redact counts at or below this, and percentages built on them (default 0: off)")
     parser.add_argument("--round-to", type=int, default=0,
                         help="round other counts to the nearest ROUND_TO (default 0: off)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="steps run at once where independent (default: make -j N's N, else every core)")
+    parser.add_argument("--force", action="store_true", help="rerun every step even if nothing changed")
     parser.add_argument("--processed-dir", default=str(paths.PROCESSED_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR), help=argparse.SUPPRESS)
+    parser.add_argument("--notebooks-dir", default=str(paths.NOTEBOOKS_DIR),
+                        help="run the notebooks of this folder (default notebooks/)")
     args = parser.parse_args(argv)
     try:
-        rules = Disclosure(args.min_count, args.round_to)
-        run(args.cohort, args.raw_dir, args.processed_dir, args.reports_dir, rules, progress=sys.stderr.isatty())
-    except ValueError as exc:  # a disclosure setting out of range
+        run(args.cohort, args.raw_dir, args.processed_dir, args.reports_dir, args.min_count, args.round_to,
+            jobs=args.jobs, force=args.force, progress=sys.stderr.isatty(), notebooks_dir=args.notebooks_dir)
+    except SettingError as exc:
         print(f"\nERROR: {exc}", file=sys.stderr)
         return 2
     except (InputError, PipelineError) as exc:
