@@ -425,8 +425,12 @@ class _StepFailed(Exception):
 
 
 def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_dir: Path, jobs: int,
-               progress: bool, signals: list[str], say) -> dict[str, list[str]]:
-    """Run the stale steps, each as soon as the steps it reads have finished; their outputs."""
+               progress: bool, signals: list[str], say,
+               timings: dict[str, tuple[float, float]]) -> dict[str, list[str]]:
+    """Run the stale steps, each as soon as the steps it reads have finished; their outputs.
+
+    `timings` receives each finished step's (start, end) on the perf_counter clock.
+    """
     pending = [name for name in paths.NOTEBOOKS if name in stale]
     fresh: dict[str, list[str]] = {}
     running: dict[Future, tuple[str, dict, float, int]] = {}
@@ -454,6 +458,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 if future.exception() is not None:
                     raise _StepFailed(name, future.exception())
                 fresh[name] = _collect(build.staging(name), copied, name)
+                timings[name] = (start, time.perf_counter())
                 reason = "" if stale[name] == "first build" else f"  ({stale[name]})"
                 say(f"  {_label(name):<32} {time.perf_counter() - start:6.1f} s{reason}")
     except BaseException as exc:
@@ -546,7 +551,7 @@ def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, 
 def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
         reports_dir: Path = paths.REPORTS_DIR, min_count: int = 0, round_to: int = 0, jobs: int | None = None,
         force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> dict:
-    """Bring `cohort`'s report up to date; a summary: {'report': path, 'ran': [steps], 'seconds': ...}."""
+    """Bring `cohort`'s report up to date; a summary: report path, steps run, seconds, step timings."""
     say = _say(progress)
     started = time.perf_counter()
     cohort = check_cohort_name(cohort)
@@ -571,7 +576,7 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                 _write_json(build.state_path, build.state)
             say(f"Up to date: {report}\n  (no notebook, helper, raw file or parameter it depends on has changed; "
                 f"FORCE=1 rebuilds every step)")
-            return {"report": report, "ran": [], "seconds": time.perf_counter() - started}
+            return {"report": report, "ran": [], "seconds": time.perf_counter() - started, "timings": {}}
 
         from .disclosure import Disclosure  # imports pandas: only when there is work to do
 
@@ -584,9 +589,10 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
         for name in paths.NOTEBOOKS:
             if name not in stale:
                 say(f"  {_label(name):<32}  up to date")
+        timings: dict[str, tuple[float, float]] = {}
         try:
             with _signals_as_exceptions() as signals:
-                fresh = _run_steps(build, stale, parameters, notebooks_dir, jobs, progress, signals, say)
+                fresh = _run_steps(build, stale, parameters, notebooks_dir, jobs, progress, signals, say, timings)
                 if signals:
                     raise Interrupted(signals[0])
                 _publish(build, fresh, fingerprints, inputs, digests)
@@ -596,7 +602,7 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
             shutil.rmtree(build.root / "publish", ignore_errors=True)
     seconds = time.perf_counter() - started
     say(f"Done in {seconds:.1f} s: {report}")
-    return {"report": report, "ran": list(stale), "seconds": seconds}
+    return {"report": report, "ran": list(stale), "seconds": seconds, "timings": timings}
 
 
 def main(argv: list[str] | None = None) -> int:

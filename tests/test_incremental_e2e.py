@@ -1,0 +1,193 @@
+"""Incremental builds: a rerun does only what changed, and never reuses outputs built otherwise."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import paths, pipeline, steps
+
+pytestmark = pytest.mark.e2e
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+
+
+def run(out: Path, notebooks: Path, raw: Path = paths.RAW_DIR, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
+         "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports"),
+         "--notebooks-dir", str(notebooks), *extra],
+        capture_output=True, text=True, env={**os.environ, **EPOCH})
+
+
+def steps_run(result: subprocess.CompletedProcess) -> list[str]:
+    """The notebooks a run executed, from its step lines ('  [4/5] 04_figures.ipynb   3.9 s')."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    return re.findall(r"\[\d/5\] (\S+\.ipynb) +\d+\.\d s", result.stdout)
+
+
+def stats(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime) per file: a file that was written again gets a new mtime."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """cohort1 built once, in process with two steps at a time: (out, notebooks, summary)."""
+    root = tmp_path_factory.mktemp("incremental")
+    notebooks = shutil.copytree(paths.NOTEBOOKS_DIR, root / "notebooks")
+    os.environ.update(EPOCH)
+    try:
+        summary = pipeline.run("cohort1", paths.RAW_DIR, root / "out" / "processed", root / "out" / "reports",
+                               jobs=2, notebooks_dir=notebooks)
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH")
+    return root / "out", notebooks, summary
+
+
+@pytest.fixture
+def built(base, tmp_path):
+    """A private copy of the base build (copy2 keeps the mtimes the build recorded)."""
+    out, notebooks, _ = base
+    return (shutil.copytree(out, tmp_path / "out", symlinks=True),
+            shutil.copytree(notebooks, tmp_path / "notebooks"))
+
+
+def test_cold_build_runs_every_step_and_the_two_independent_ones_at_once(base):
+    _, _, summary = base
+    assert summary["ran"] == list(paths.NOTEBOOKS)
+    (start2, end2), (start3, end3) = (summary["timings"][n] for n in ("02_describe.ipynb", "03_thematic_tallies.ipynb"))
+    assert start3 < end2 and start2 < end3, summary["timings"]  # 02 and 03 overlapped
+    end1 = summary["timings"]["01_clean.ipynb"][1]
+    assert min(start2, start3) >= end1 and summary["timings"]["04_figures.ipynb"][0] >= max(end2, end3)
+
+
+def test_rerun_with_nothing_changed_does_nothing(built):
+    out, notebooks = built
+    before = stats(out / "reports" / "cohort1") | stats(out / "processed" / "cohort1")
+    result = run(out, notebooks)
+    assert steps_run(result) == [] and "Up to date" in result.stdout and "Building" not in result.stdout
+    assert stats(out / "reports" / "cohort1") | stats(out / "processed" / "cohort1") == before
+
+
+def test_a_touched_but_unchanged_raw_file_is_not_a_change(built, bundled_raw_copy):
+    out, notebooks = built
+    assert len(steps_run(run(out, notebooks, bundled_raw_copy))) == 5  # raw_dir is a parameter
+    os.utime(bundled_raw_copy / "cohort1" / "questionnaire.csv")
+    assert steps_run(run(out, notebooks, bundled_raw_copy)) == []
+
+
+def test_editing_the_figures_notebook_reruns_only_figures_and_report(built):
+    out, notebooks = built
+    kept = stats(out / "processed" / "cohort1")
+    tables = stats(out / "reports" / "cohort1" / "tables")
+    book = json.loads((notebooks / "04_figures.ipynb").read_text())
+    book["cells"][0]["source"].append("\n\nEdited for the test.")
+    (notebooks / "04_figures.ipynb").write_text(json.dumps(book, indent=1))
+    result = run(out, notebooks)
+    assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"]
+    assert "04_figures.ipynb" in result.stdout and "(changed: notebook)" in result.stdout
+    assert re.search(r"01_clean.ipynb +up to date", result.stdout)
+    assert stats(out / "processed" / "cohort1") == kept
+    assert {k: v for k, v in stats(out / "reports" / "cohort1" / "tables").items()
+            if k != "reproduction_check.csv"} == {k: v for k, v in tables.items() if k != "reproduction_check.csv"}
+    executed = (out / "reports" / "cohort1" / "notebooks" / "04_figures.ipynb").read_text()
+    assert "Edited for the test." in executed
+    assert steps_run(run(out, notebooks)) == []
+
+
+def test_saving_outputs_from_jupyterlab_is_not_a_change(built):
+    out, notebooks = built
+    book = json.loads((notebooks / "02_describe.ipynb").read_text())
+    for cell in book["cells"]:
+        if cell["cell_type"] == "code":
+            cell["execution_count"] = 7
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["saved in Lab\n"]}]
+    (notebooks / "02_describe.ipynb").write_text(json.dumps(book, indent=1))
+    assert steps_run(run(out, notebooks)) == []
+
+
+def test_a_changed_parameter_never_reuses_outputs_built_with_another_value(built):
+    out, notebooks = built
+    result = run(out, notebooks, paths.RAW_DIR, "--min-count", "7")
+    assert steps_run(result) == list(paths.NOTEBOOKS) and "parameters (min_count)" in result.stdout
+    assert "[REDACTED]" in (out / "reports" / "cohort1" / "tables" / "participants_by_role.csv").read_text()
+    assert steps_run(run(out, notebooks)) == list(paths.NOTEBOOKS)  # back to 0: built again, not reused
+    assert "[REDACTED]" not in (out / "reports" / "cohort1" / "tables" / "participants_by_role.csv").read_text()
+
+
+def test_a_changed_raw_file_reruns_from_cleaning(built, bundled_raw_copy):
+    out, notebooks = built
+    steps_run(run(out, notebooks, bundled_raw_copy))
+    segments = bundled_raw_copy / "cohort1" / "coded_segments.csv"
+    segments.write_text(segments.read_text().replace("Getting the consultants", "Getting the surgeons", 1))
+    result = run(out, notebooks, bundled_raw_copy)
+    assert steps_run(result) == list(paths.NOTEBOOKS) and "raw (cohort1/coded_segments.csv)" in result.stdout
+
+
+def test_an_output_edited_by_hand_is_rebuilt_by_the_step_that_writes_it(built):
+    out, notebooks = built
+    summary = out / "reports" / "cohort1" / "tables" / "theme_summary.csv"
+    original = summary.read_text()
+    with open(summary, "a") as handle:  # in place, as a spreadsheet program might
+        handle.write("Invented theme,1,1\n")
+    result = run(out, notebooks)
+    assert steps_run(result) == ["03_thematic_tallies.ipynb", "04_figures.ipynb", "05_report.ipynb"]
+    assert "output missing or edited" in result.stdout
+    assert summary.read_text() == original
+    (out / "reports" / "cohort1" / "report.html").unlink()
+    assert steps_run(run(out, notebooks)) == ["05_report.ipynb"]
+
+
+def test_a_failing_step_beside_a_running_one_keeps_the_report_and_names_the_step(built):
+    out, notebooks = built
+    report = out / "reports" / "cohort1" / "report.html"
+    previous = report.read_bytes()
+    book = json.loads((notebooks / "03_thematic_tallies.ipynb").read_text())
+    code = [c for c in book["cells"] if c["cell_type"] == "code"]
+    code[-1]["source"] = ["raise RuntimeError('broken on purpose')\n"]
+    (notebooks / "03_thematic_tallies.ipynb").write_text(json.dumps(book, indent=1))
+    (notebooks / "02_describe.ipynb").write_text((notebooks / "02_describe.ipynb").read_text() + " ")
+    book2 = json.loads((notebooks / "02_describe.ipynb").read_text())
+    book2["cells"][0]["source"].append(" ")  # 02 reruns too, beside 03
+    (notebooks / "02_describe.ipynb").write_text(json.dumps(book2, indent=1))
+    result = run(out, notebooks, paths.RAW_DIR, "--jobs", "2")
+    assert result.returncode == 1
+    assert "03_thematic_tallies.ipynb failed" in result.stderr and "broken on purpose" in result.stderr
+    assert (out / "reports" / "_failed" / "cohort1" / "03_thematic_tallies.ipynb").is_file()
+    assert report.read_bytes() == previous and not (out / "reports" / ".build" / "cohort1" / "run").exists()
+
+
+def test_each_step_depends_on_the_helpers_it_imports():
+    files = {name: {str(p.relative_to(steps.PACKAGE_DIR)) for p in steps.helper_files(paths.NOTEBOOKS_DIR / name)}
+             for name in paths.NOTEBOOKS}
+    assert {"clean.py", "load.py", "privacy.py", "store.py"} <= files["01_clean.ipynb"]
+    assert "figures.py" not in files["01_clean.ipynb"] and "report.py" not in files["01_clean.ipynb"]
+    assert "figures.py" in files["04_figures.ipynb"] and "report.py" not in files["04_figures.ipynb"]
+    assert {"report.py", "repro.py", "readings.py", "templates/report.html.j2",
+            "published_figures.csv"} <= files["05_report.ipynb"]
+    assert "templates/index.html.j2" not in files["05_report.ipynb"]
+    assert all("__init__.py" in found for found in files.values())
+
+
+def test_the_step_graph_covers_every_notebook_in_order():
+    assert list(steps.DEPENDS) == list(paths.NOTEBOOKS)
+    for name, parents in steps.DEPENDS.items():
+        assert all(paths.NOTEBOOKS.index(p) < paths.NOTEBOOKS.index(name) for p in parents)
+    assert steps.descendants("04_figures.ipynb") == {"05_report.ipynb"}
+    assert steps.ancestors("04_figures.ipynb") == ["01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb"]
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ("", os.cpu_count()), ("s", os.cpu_count()), ("s -j3 --jobserver-auth=3,4", 3), (" -j", os.cpu_count()),
+    (" -j1 --jobserver-auth=fifo:/tmp/x", 1), (" --jobs=4", 4),
+])
+def test_make_j_sets_how_many_steps_run_at_once(flags, expected, monkeypatch):
+    monkeypatch.setenv("MAKEFLAGS", flags)
+    assert pipeline.default_jobs() == expected
