@@ -24,7 +24,7 @@ PIPELINE_OPTIONS = $(if $(FORCE),--force) $(if $(JOBS),--jobs $(call q,$(JOBS)))
   $(if $(REPORTS_DIR),--reports-dir $(call q,$(REPORTS_DIR))) \
   $(if $(PROCESSED_DIR),--processed-dir $(call q,$(PROCESSED_DIR)))
 
-.PHONY: help report report-all figures test hooks lint lab synthetic clean venv browser import
+.PHONY: help report report-all figures bench test hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -50,6 +50,10 @@ report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled '
 	  --raw-dir $(call q,$(RAW_DIR)) --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
+
+bench: $(VENV)/.installed ## Measure speed and memory into reports/bench.json (BENCH_SIZES="1000 10000 100000", BENCH_REPEAT=3)
+	$(PY) -m helpers.bench $(if $(BENCH_SIZES),--sizes $(foreach s,$(BENCH_SIZES),$(call q,$(s)))) \
+	  $(if $(BENCH_REPEAT),--repeat $(call q,$(BENCH_REPEAT)))
 
 test: $(VENV)/.installed browser ## Run the test suite (unit tests, end-to-end pipeline, browser checks)
 	$(PY) -m pytest

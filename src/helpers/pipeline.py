@@ -50,6 +50,8 @@ STATE_FILE = "state.json"
 STATE_VERSION = 1
 # The two output trees of a step, named as the notebook parameters that point at them.
 TREES = ("processed", "reports")
+# The kernel only talks to this process over loopback; its TCP notice is noise here.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 # Run-time stamps that papermill and nbclient write into executed notebooks.
 VOLATILE_METADATA = ("start_time", "end_time", "duration")
 
@@ -261,6 +263,48 @@ class _Kernels:
 
         return LoggingKernelManager
 
+    def warm(self, notebook: Path, log: Path):
+        """Start a kernel for `notebook` and import its libraries there, ahead of its turn.
+
+        Run in a thread while earlier steps execute, so the next step does not wait for a
+        kernel to start and import pandas, matplotlib and the helpers. The imports run in a
+        throwaway namespace: the notebook still starts with an empty one and its own import
+        cells bind the names, so it runs exactly as it would in JupyterLab. Returns the
+        started kernel manager, or None (papermill then starts a kernel as usual).
+        """
+        import asyncio
+
+        code = "\n".join(line for line in steps.import_lines(notebook) if not line.startswith("%"))
+        manager = self.manager_class(log)(kernel_name="python3")
+
+        async def start():
+            await manager.start_kernel(extra_arguments=KERNEL_ARGUMENTS, cwd=str(notebook.parent))
+            client = manager.client()
+            client.start_channels()
+            try:
+                await client.wait_for_ready(timeout=120)
+                await client.execute_interactive(f"exec({code!r}, {{}})", silent=True, store_history=False,
+                                                 timeout=300)
+            finally:
+                client.stop_channels()
+
+        try:
+            asyncio.run(start())
+        except Exception:  # the notebook's own run will start a kernel and show any error
+            self.shut(manager)
+            return None
+        return manager
+
+    @staticmethod
+    def shut(manager) -> None:
+        """Stop a kernel this runner started (nbclient leaves kernels it was given running)."""
+        import asyncio
+
+        try:
+            asyncio.run(manager.shutdown_kernel(now=True))
+        except Exception:  # already gone
+            _Kernels._kill(manager)
+
     def _add(self, manager) -> None:
         with self._lock:
             self._managers.append(manager)
@@ -385,25 +429,43 @@ def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> tuple[Path
     return stage, copied
 
 
-def _execute(name: str, stage: Path, parameters: dict, notebooks_dir: Path, kernels: _Kernels,
-             kernel_log: Path, position: int | None) -> None:
-    """Run one notebook by papermill in its staging folder (in a worker thread)."""
+def _import_papermill():
+    """papermill, without the second it would spend compiling a grammar it never uses.
+
+    nbformat validates notebooks with jsonschema, whose optional IRI format checker
+    (rfc3987-syntax, installed for JupyterLab) builds a Lark parser at import: about 0.9 s
+    per run (python-jsonschema/jsonschema#1392). Notebook schemas use no IRI format, so
+    jsonschema is told the checker is absent, in this process only.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)
     import papermill
+
+    return papermill
+
+
+def _execute(name: str, stage: Path, parameters: dict, notebooks_dir: Path, kernels: _Kernels,
+             kernel_log: Path, position: int | None, warm: Future | None) -> None:
+    """Run one notebook by papermill in its staging folder (in a worker thread)."""
+    papermill = _import_papermill()
 
     output = stage / "reports" / parameters["cohort"] / "notebooks" / name
     output.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(notebooks_dir / name), str(output),
-        parameters={**parameters, "processed_dir": str(stage / "processed"), "out_dir": str(stage / "reports")},
-        kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
-        cwd=str(notebooks_dir), log_output=False,
-        # A live bar per running step in a terminal, replaced by the step's summary line.
-        progress_bar={"desc": f"  {_label(name)}", "leave": False, "position": position}
-        if position is not None else False,
-        # The kernel only talks to this process over loopback; its TCP notice is noise here.
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        kernel_manager_class=kernels.manager_class(kernel_log),
-    )
+    manager = warm.result() if warm is not None else None
+    try:
+        papermill.execute_notebook(
+            str(notebooks_dir / name), str(output),
+            parameters={**parameters, "processed_dir": str(stage / "processed"), "out_dir": str(stage / "reports")},
+            kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
+            cwd=str(notebooks_dir), log_output=False,
+            # A live bar per running step in a terminal, replaced by the step's summary line.
+            progress_bar={"desc": f"  {_label(name)}", "leave": False, "position": position}
+            if position is not None else False,
+            extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=kernels.manager_class(kernel_log),
+            km=manager,  # the kernel started ahead of time, if any
+        )
+    finally:
+        if manager is not None:
+            kernels.shut(manager)
     strip_run_times(output)
 
 
@@ -437,19 +499,30 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     kernels = _Kernels()
     failure: BaseException | None = None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step")
+    # Kernels for the next steps start while earlier steps run: at most `jobs` waiting.
+    warming = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="warm")
+    warm: dict[str, Future] = {}
+
+    def kernel_log(name: str) -> Path:
+        return build.root / "run" / f"{Path(name).stem}.kernel.log"
+
     try:
         while pending or running:
             if signals:
                 raise Interrupted(signals[0])
+            for name in pending:
+                if sum(1 for step in warm if step in pending) >= jobs:
+                    break
+                if name not in warm:
+                    warm[name] = warming.submit(kernels.warm, notebooks_dir / name, kernel_log(name))
             for name in list(pending):
                 busy = {step for step, *_ in running.values()}
                 if len(running) >= jobs or any(a in pending or a in busy for a in steps.ancestors(name)):
                     continue
                 stage, copied = _prepare(build, name, fresh)
                 slot = min(set(range(jobs)) - {s for *_, s in running.values()})
-                log = build.root / "run" / f"{Path(name).stem}.kernel.log"
-                future = pool.submit(_execute, name, stage, parameters, notebooks_dir, kernels, log,
-                                     slot if progress else None)
+                future = pool.submit(_execute, name, stage, parameters, notebooks_dir, kernels, kernel_log(name),
+                                     slot if progress else None, warm.get(name))
                 running[future] = (name, copied, time.perf_counter(), slot)
                 pending.remove(name)
             finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -467,6 +540,10 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
         raise
     finally:
         pool.shutdown(wait=True)
+        warming.shutdown(wait=True)
+        for name, future in warm.items():  # kernels warmed for steps that never ran
+            if name in pending and future.result() is not None:
+                kernels.shut(future.result())
         if failure is not None:
             _report_failure(build, failure, [name for name, *_ in running.values()], parameters["cohort"])
     if signals:  # the signal came, but was swallowed on its way (e.g. by an event loop)

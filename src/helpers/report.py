@@ -130,6 +130,18 @@ def embed_png(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def figure_blocks(figures: Path) -> list[dict]:
+    """Each figure drawn by step 04, numbered, embedded and captioned, in FIGURES order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shown = [(i, stem, caption) for i, (stem, caption) in enumerate(FIGURES, 1)
+             if (figures / f"{stem}.png").is_file()]
+    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL while it scales and encodes
+        sources = list(pool.map(embed_png, [figures / f"{stem}.png" for _, stem, _ in shown]))
+    return [{"number": i, "src": src, "caption": caption, "stem": stem}
+            for (i, stem, caption), src in zip(shown, sources)]
+
+
 def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
     """Each results table as escaped HTML with its one-line reading."""
     def block(name: str, reading, frame: pd.DataFrame | None = None) -> dict:
@@ -190,10 +202,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "check_total": len(check),
         "cleaning_log": html_table(read_table(tables, "cleaning_log_counts.csv")),
         **table_blocks(tables, pct),
-        "figures": [
-            {"number": i, "src": embed_png(figures / f"{stem}.png"), "caption": caption, "stem": stem}
-            for i, (stem, caption) in enumerate(FIGURES, 1) if (figures / f"{stem}.png").is_file()
-        ],
+        "figures": figure_blocks(figures),
         "parameters": parameters,
         "inputs": provenance["inputs"],
         "packages": package_versions(),

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -41,6 +42,8 @@ PACKAGE = PACKAGE_DIR.name
 PSEUDONYM_KEY_ENV = "NHSDA_PSEUDONYM_KEY"  # as privacy.PSEUDONYM_KEY_ENV (privacy imports pandas)
 DATE_ENV = "SOURCE_DATE_EPOCH"
 CHUNK = 1 << 20
+# A notebook's import lines (and the autoreload magics that go with them).
+IMPORT_LINE = re.compile(r"^\s*(%load_ext\b|%autoreload\b|import\s|from\s+\S+\s+import\s)")
 
 
 def ancestors(step: str) -> list[str]:
@@ -75,6 +78,12 @@ def notebook_cells(path: Path) -> list[tuple[str, str]]:
     """(cell type, source) of every cell: what a run of the notebook depends on."""
     book = json.loads(Path(path).read_text(encoding="utf-8"))
     return [(cell["cell_type"], "".join(cell["source"])) for cell in book["cells"]]
+
+
+def import_lines(notebook: Path) -> list[str]:
+    """The import statements (and autoreload magics) of a notebook's code cells, in order."""
+    return [line.strip() for kind, source in notebook_cells(notebook) if kind == "code"
+            for line in source.splitlines() if IMPORT_LINE.match(line)]
 
 
 def _helper_imports(code: str, package: str) -> set[str]:
