@@ -27,6 +27,7 @@ import argparse
 import fcntl
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -274,17 +275,25 @@ class _Kernels:
         """
         import asyncio
 
-        code = "\n".join(line for line in steps.import_lines(notebook) if not line.startswith("%"))
         manager = self.manager_class(log)(kernel_name="python3")
 
         async def start():
+            code = "\n".join(line for line in steps.import_lines(notebook) if not line.startswith("%"))
             await manager.start_kernel(extra_arguments=KERNEL_ARGUMENTS, cwd=str(notebook.parent))
             client = manager.client()
             client.start_channels()
             try:
-                await client.wait_for_ready(timeout=120)
-                await client.execute_interactive(f"exec({code!r}, {{}})", silent=True, store_history=False,
-                                                 timeout=300)
+                await client.wait_for_ready(timeout=120)  # raises if the kernel dies meanwhile
+                request = client.execute(f"exec({code!r}, {{}})", silent=True, store_history=False)
+                while True:  # until the imports are done, or the run stops and kills this kernel
+                    if self._stopping or not await manager.is_alive():
+                        raise RuntimeError("the run stopped before this step's turn")
+                    try:
+                        reply = await client.get_shell_msg(timeout=0.2)
+                    except queue.Empty:
+                        continue
+                    if reply["parent_header"].get("msg_id") == request:
+                        break
             finally:
                 client.stop_channels()
 
@@ -402,8 +411,13 @@ def _say(progress: bool):
     return lambda text: print(text, flush=True)
 
 
+def _position(name: str) -> str:
+    return f"{paths.NOTEBOOKS.index(name) + 1}/{len(paths.NOTEBOOKS)}"
+
+
 def _label(name: str) -> str:
-    return f"[{paths.NOTEBOOKS.index(name) + 1}/{len(paths.NOTEBOOKS)}] {name}"
+    """'[4/5] 04_figures.ipynb', as in the step lines."""
+    return f"[{_position(name)}] {name}"
 
 
 def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> tuple[Path, dict[str, list[int]]]:
@@ -473,8 +487,9 @@ def _collect(stage: Path, copied: dict[str, list[int]], name: str) -> list[str]:
     """The files step `name` wrote: its folder without the inputs copied in."""
     for relative, before in copied.items():
         if _stat(stage / relative) != before:
-            raise PipelineError(f"Step {_label(name)} changed {relative}, an output of an earlier step. A step must "
-                                f"write only its own files (one direction of data flow): fix the notebook.")
+            raise PipelineError(f"Step {_position(name)} {name} changed {relative}, an output of an earlier "
+                                f"step. A step must write only its own files (one direction of data flow): "
+                                f"fix the notebook.")
         (stage / relative).unlink()
     _remove_empty_dirs(stage)
     return _files(stage)
@@ -567,7 +582,8 @@ def _report_failure(build: Build, failure: BaseException, running: list[str], co
             raise PipelineError(f"{failure.error}\n{unchanged}") from None
         kept = keep(failure.name)
         raise PipelineError(
-            f"Step {_label(failure.name)} failed for cohort {cohort!r}.\n{_failing_cell(failure.error)}"
+            f"Step {_position(failure.name)} {failure.name} failed for cohort {cohort!r}.\n"
+            f"{_failing_cell(failure.error)}"
             f"{_error_of(failure.error)}\n"
             + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "") + unchanged
         ) from None
@@ -577,7 +593,7 @@ def _report_failure(build: Build, failure: BaseException, running: list[str], co
         lines = []
         for name in [n for n in paths.NOTEBOOKS if n in names]:
             kept = keep(name)
-            lines.append(f"Step {_label(name)} was interrupted ({signal_name}) for cohort {cohort!r}."
+            lines.append(f"Step {_position(name)} {name} was interrupted ({signal_name}) for cohort {cohort!r}."
                          + (f" The part that ran is kept at {kept}" if kept else ""))
         raise PipelineError("\n".join(lines or [f"The run was interrupted ({signal_name})."]) + "\n" + unchanged) \
             from None

@@ -76,8 +76,16 @@ def sha256_file(path: Path) -> str:
 
 def notebook_cells(path: Path) -> list[tuple[str, str]]:
     """(cell type, source) of every cell: what a run of the notebook depends on."""
-    book = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [(cell["cell_type"], "".join(cell["source"])) for cell in book["cells"]]
+    from .errors import InputError
+
+    try:
+        book = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [(cell["cell_type"], "".join(cell["source"])) for cell in book["cells"]]
+    except FileNotFoundError:
+        raise InputError(f"{path}: notebook not found (the pipeline runs {', '.join(paths.NOTEBOOKS)}).") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path} is not a readable notebook ({type(exc).__name__}: {exc}); "
+                         f"restore it from git or save it again from JupyterLab.") from None
 
 
 def import_lines(notebook: Path) -> list[str]:
