@@ -82,7 +82,8 @@ def share_bars(labels, counts, pcts, low, high, xlabel: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(share) + 1.3))
     y = np.arange(len(share))
     ax.barh(y, np.nan_to_num(share), color=[PALETTE[i % len(PALETTE)] for i in y])
-    ax.errorbar(share, y, xerr=[share - lo, hi - share], fmt="none", ecolor="black", capsize=3, linewidth=1)
+    # A 2 x n array, not a list of two arrays: with one bar, a list trips a numpy deprecation.
+    ax.errorbar(share, y, xerr=np.vstack([share - lo, hi - share]), fmt="none", ecolor="black", capsize=3, linewidth=1)
     ax.set_yticks(y, list(labels))
     ax.invert_yaxis()
     for yi, (n, pct, end) in enumerate(zip(counts, share, hi)):
