@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import paths
@@ -17,11 +18,12 @@ from .load import (
     FREE_TEXT_PREFIX,
     LIKERT_PREFIX,
     ROLE_GROUPS,
+    SUBMITTED,
     RawInputs,
+    explode_ids,
     normalise_role,
     parse_bool,
     parse_timestamp,
-    split_ids,
 )
 
 REASON_NO_CONSENT = "no consent"
@@ -67,7 +69,8 @@ def keep_latest_submission(q: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
 
     Equal timestamps keep the row lower in the file, as the later-exported one.
     """
-    stamp = parse_timestamp(q["submitted_at"])
+    # load_inputs has parsed submitted_at already; a frame built by hand has not.
+    stamp = q[SUBMITTED] if SUBMITTED in q.columns else parse_timestamp(q["submitted_at"])
     order = q.assign(_stamp=stamp).sort_values(["_stamp", "_row"], kind="mergesort")
     latest = ~order.duplicated("participant_id", keep="last")
     kept = order[latest].drop(columns="_stamp").sort_values("_row")
@@ -95,6 +98,15 @@ def map_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: Path,
 def ordered_role_groups(role_map: pd.DataFrame) -> list[str]:
     present = set(role_map["role_group"].str.strip())
     return [g for g in ROLE_GROUPS if g in present]
+
+
+def join_ids(ids: pd.Series, index: pd.Index) -> pd.Series:
+    """One id per row (index = the list's row) back to `;`-joined lists on `index` ('' if none)."""
+    if ids.empty:
+        return pd.Series("", index=index, dtype=object)
+    # A grouped sum concatenates strings in C; a join per group would call Python per source.
+    joined = (ids + ";").groupby(level=0, sort=False).sum().str[:-1]
+    return joined.reindex(index, fill_value="").astype(object)
 
 
 def _prefixer(cohort: str, pooled: bool):
@@ -127,7 +139,7 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
         part = pd.DataFrame({
             "cohort": raw.name,
             "participant_id": prefix(q["participant_id"]).to_numpy(),
-            "submitted_at": parse_timestamp(q["submitted_at"]).to_numpy(),
+            "submitted_at": (q[SUBMITTED] if SUBMITTED in q.columns else parse_timestamp(q["submitted_at"])).to_numpy(),
             "role": q["role"].to_numpy(),
             "role_group": role_group.to_numpy(),
         })
@@ -144,8 +156,7 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
             "cohort": raw.name,
             "source_id": prefix(src["source_id"].str.strip()).to_numpy(),
             "source_type": src["source_type"].str.strip().to_numpy(),
-            "participant_ids": split_ids(src["participant_ids"]).map(
-                lambda ids, prefix=prefix: ";".join(prefix(pd.Series(ids, dtype=str)))).to_numpy(),
+            "participant_ids": join_ids(prefix(explode_ids(src["participant_ids"])), src.index).to_numpy(),
             "date": (src["date"].str.strip() if "date" in src.columns
                      else pd.Series("", index=src.index)).to_numpy(),
         }))
@@ -209,14 +220,19 @@ def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     from .privacy import pseudonymise as hide
 
     sources = cleaned.sources.copy()
-    exploded = sources["participant_ids"].str.split(";").explode()
-    hidden = hide(exploded.fillna(""), key)
-    sources["participant_ids"] = hidden.groupby(level=0).agg(lambda ids: ";".join(i for i in ids if i))
+    exploded = sources["participant_ids"].str.split(";").explode().fillna("")
+    # Every id of the run hidden in one call, so each distinct id is hashed once.
+    columns = [cleaned.participants["participant_id"], cleaned.segments["participant_id"], exploded,
+               cleaned.cleaning_log["participant_id"]]
+    hidden = hide(pd.concat(columns, ignore_index=True), key).to_numpy()
+    parts = np.split(hidden, np.cumsum([len(c) for c in columns])[:-1])
+    hidden_ids = pd.Series(parts[2], index=exploded.index)
+    sources["participant_ids"] = join_ids(hidden_ids[hidden_ids != ""], sources.index)
     return Cleaned(
-        participants=cleaned.participants.assign(participant_id=hide(cleaned.participants["participant_id"], key)),
+        participants=cleaned.participants.assign(participant_id=parts[0]),
         sources=sources,
-        segments=cleaned.segments.assign(participant_id=hide(cleaned.segments["participant_id"], key)),
+        segments=cleaned.segments.assign(participant_id=parts[1]),
         codebook=cleaned.codebook,
-        cleaning_log=cleaned.cleaning_log.assign(participant_id=hide(cleaned.cleaning_log["participant_id"], key)),
+        cleaning_log=cleaned.cleaning_log.assign(participant_id=parts[3]),
         role_groups=cleaned.role_groups,
     )
