@@ -104,25 +104,28 @@ def _parse_one_timestamp(text: str):
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+# The date-time part of ISO_8601 without the zone: what is left of a match is its zone.
+ISO_8601_BODY = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
+
+
 def parse_timestamp(values: pd.Series) -> pd.Series:
     """ISO 8601 text as UTC timestamps (no zone given = UTC); anything else as NaT."""
-    text = values.astype(str).str.strip()
-    parts = text.str.extract(ISO_8601)
+    # Each distinct value is parsed once (a date column repeats a few hundred dates).
+    positions, uniques = pd.factorize(values.astype(str))
+    text = pd.Series(uniques, dtype=object).str.strip()
     iso = text.str.match(ISO_8601)
-    zone = parts[3].where(iso)
-    stamps = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]", name=values.name)
+    zone = text.str.replace(ISO_8601_BODY, "", regex=True)
+    stamps = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     # Vectorised, one zone suffix at a time: pandas 2.3's ISO parser carries one value's
     # offset over to a later value without one when they are mixed in a call.
-    for suffix in pd.unique(zone[iso].fillna("")):
-        same = iso & (zone.fillna("") == suffix)
+    for suffix in pd.unique(zone[iso]):
+        same = iso & (zone == suffix)
         stamps[same] = pd.to_datetime(text[same], format="ISO8601", utc=True, errors="coerce")
-    # Forms pandas' ISO parser refuses but pd.Timestamp may take: one distinct value at a time.
+    # Forms pandas' ISO parser refuses but pd.Timestamp may take, one at a time.
     retry = iso & stamps.isna()
     if retry.any():
-        uniques = pd.unique(text[retry])
-        lookup = dict(zip(uniques, map(_parse_one_timestamp, uniques)))
-        stamps[retry] = pd.to_datetime(text[retry].map(lookup), utc=True, errors="coerce")
-    return stamps
+        stamps[retry] = pd.to_datetime(text[retry].map(_parse_one_timestamp), utc=True, errors="coerce")
+    return pd.Series(stamps.array.take(positions), index=values.index, name=values.name)
 
 
 def explode_ids(values: pd.Series) -> pd.Series:
@@ -135,20 +138,33 @@ def explode_ids(values: pd.Series) -> pd.Series:
 
 def decode(path: Path, data: bytes, notes: list[str]) -> str:
     """File bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    return decode_as(path, data, notes)[0]
+
+
+def decode_as(path: Path, data: bytes, notes: list[str]) -> tuple[str, str]:
+    """(text, codec) of decode()."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        return data[3:].decode("utf-8"), "utf-8-sig"
     if data.startswith(UTF16_BOMS):
         notes.append(f"{path}: read as UTF-16 (it has a UTF-16 byte-order mark).")
-        return data.decode("utf-16")
+        return data.decode("utf-16"), "utf-16"
     if b"\x00" in data[:4096]:
         raise ValueError("holds NUL bytes: it looks like UTF-16 saved without a byte-order mark. " + SAVE_AS_HINT)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         # Excel's plain "CSV" on Windows writes cp1252; it decodes nearly any byte, so say so.
         notes.append(f"{path}: not UTF-8, read as Windows-1252 (Excel's plain 'CSV'). "
                      f"Check accented names in the report; {SAVE_AS_HINT}")
-        return data.decode("cp1252", errors="strict")
+        return data.decode("cp1252", errors="strict"), "cp1252"
+
+
+def text_stream(data: bytes, text: str, codec: str) -> io.TextIOBase:
+    """The file as a text stream for csv and pandas. UTF-8 is decoded as it is read:
+    io.StringIO would hold a copy at four bytes a character (450 MB for 1,000,000 rows)."""
+    if codec.startswith("utf-8"):
+        return io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
+    return io.StringIO(text, newline="")
 
 
 def sniff_delimiter(path: Path, header: str, notes: list[str]) -> str:
@@ -172,17 +188,17 @@ def first_line(text: str) -> str:
         size *= 8
 
 
-def scan_records(text: str, sep: str) -> tuple[list[str] | None, bool]:
+def scan_records(stream: io.TextIOBase, sep: str) -> tuple[list[str] | None, bool]:
     """(header record, regular): regular when the strict csv module reads every record
-    without error and each has as many cells as the header (and the text has no NUL)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    without error and each has as many cells as the header."""
+    reader = csv.reader(stream, delimiter=sep, strict=True)
     try:
         header = next(reader)
         # Counts cells per record in C, keeping no record: a million rows in about a second.
         widths = set(map(len, reader))
     except (csv.Error, StopIteration):
         return None, False
-    return header, widths <= {len(header)} and "\x00" not in text
+    return header, widths <= {len(header)}
 
 
 def blank_rows(frame: pd.DataFrame) -> pd.Series:
@@ -207,7 +223,7 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
         return None
     data = path.read_bytes()
     try:
-        text = decode(path, data, notes)
+        text, codec = decode_as(path, data, notes)
     except (ValueError, UnicodeDecodeError) as exc:
         problems.append(Problem(path, f"cannot be read as text: {exc}"))
         return None
@@ -216,7 +232,8 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
                                       f"{', '.join(REQUIRED_COLUMNS[path.name])}"))
         return None
     sep = sniff_delimiter(path, first_line(text), notes)
-    header_record, regular = scan_records(text, sep)
+    header_record, regular = scan_records(text_stream(data, text, codec), sep)
+    regular = regular and "\x00" not in text  # NUL: left to the csv module alone
     if not regular:
         records = []
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
@@ -244,7 +261,7 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
     if regular:
         # Every record is as wide as the header and well-formed for the strict csv module:
         # pandas' C parser reads the same cells, without a Python object per record.
-        frame = pd.read_csv(io.StringIO(text), sep=sep, header=0, dtype=str, na_filter=False,
+        frame = pd.read_csv(text_stream(data, text, codec), sep=sep, header=0, dtype=str, na_filter=False,
                             skip_blank_lines=False, engine="c")
         frame.columns = header
     else:
@@ -443,8 +460,9 @@ def check_segment_consistency(frame: pd.DataFrame, path: Path, problems: list[Pr
     for column in ("source_id", "participant_id"):
         value = pd.factorize(frame[column])[0]
         # Distinct (segment, value) pairs as one integer each; a segment in two pairs disagrees.
-        pairs = np.unique(segment.astype(np.int64) * (int(value.max(initial=0)) + 1) + value)
-        spread = np.bincount(pairs // (int(value.max(initial=0)) + 1), minlength=segment.max(initial=-1) + 1)
+        width = int(value.max(initial=0)) + 1
+        pairs = pd.unique(segment.astype(np.int64) * width + value)
+        spread = np.bincount(pairs // width, minlength=segment.max(initial=-1) + 1)
         first = frame.loc[spread[segment] > 1].drop_duplicates("segment_id")
         for row, seg in first[["_row", "segment_id"]].itertuples(index=False):
             problems.append(Problem(path, f"every row of a segment to name the same {column}", int(row),
