@@ -24,6 +24,7 @@ from .load import (
     normalise_role,
     parse_bool,
     parse_timestamp,
+    strip,
 )
 
 REASON_NO_CONSENT = "no consent"
@@ -121,7 +122,7 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
     participants, sources, segments, codebooks, logs = [], [], [], [], []
     problems: list[Problem] = []
     for raw in inputs.cohorts:
-        q = raw.questionnaire.assign(participant_id=raw.questionnaire["participant_id"].str.strip())
+        q = raw.questionnaire.assign(participant_id=strip(raw.questionnaire["participant_id"]))
         qfile = str(Path(raw.name) / paths.QUESTIONNAIRE)
         q, no_consent = drop_without_consent(q)
         q, unfinished = drop_unfinished(q)
@@ -154,14 +155,14 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
         src = raw.sources
         sources.append(pd.DataFrame({
             "cohort": raw.name,
-            "source_id": prefix(src["source_id"].str.strip()).to_numpy(),
-            "source_type": src["source_type"].str.strip().to_numpy(),
+            "source_id": prefix(strip(src["source_id"])).to_numpy(),
+            "source_type": strip(src["source_type"]).to_numpy(),
             "participant_ids": join_ids(prefix(explode_ids(src["participant_ids"])), src.index).to_numpy(),
-            "date": (src["date"].str.strip() if "date" in src.columns
+            "date": (strip(src["date"]) if "date" in src.columns
                      else pd.Series("", index=src.index)).to_numpy(),
         }))
 
-        seg = raw.segments.assign(participant_id=raw.segments["participant_id"].str.strip())
+        seg = raw.segments.assign(participant_id=strip(raw.segments["participant_id"]))
         kept_ids = set(q["participant_id"])
         excluded = (seg["participant_id"] != "") & ~seg["participant_id"].isin(kept_ids)
         logs.append(_log(seg[excluded], raw.name, str(Path(raw.name) / paths.CODED_SEGMENTS),
@@ -169,11 +170,11 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
         seg = seg[~excluded]
         segments.append(pd.DataFrame({
             "cohort": raw.name,
-            "segment_id": prefix(seg["segment_id"].str.strip()).to_numpy(),
-            "source_id": prefix(seg["source_id"].str.strip()).to_numpy(),
+            "segment_id": prefix(strip(seg["segment_id"])).to_numpy(),
+            "source_id": prefix(strip(seg["source_id"])).to_numpy(),
             "participant_id": prefix(seg["participant_id"]).to_numpy(),
-            "code": seg["code"].str.strip().to_numpy(),
-            "coder": seg["coder"].str.strip().to_numpy(),
+            "code": strip(seg["code"]).to_numpy(),
+            "coder": strip(seg["coder"]).to_numpy(),
             "text": seg["text"].to_numpy(),
         }))
         codebooks.append(raw.codebook.assign(cohort=raw.name, _file=str(raw.folder / paths.CODEBOOK)))

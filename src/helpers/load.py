@@ -73,6 +73,18 @@ class RawInputs:
 
 # --- value parsing --------------------------------------------------------------------
 
+def strip(values: pd.Series) -> pd.Series:
+    """values.str.strip(), several times faster on a column of text: str.strip mapped in C
+    rather than pandas' Python call per cell. Anything but plain text goes to pandas."""
+    if values.dtype == object:
+        try:
+            stripped = list(map(str.strip, values.to_numpy()))
+        except TypeError:  # a missing cell or a number
+            return values.str.strip()
+        return pd.Series(np.array(stripped, dtype=object), index=values.index, name=values.name, dtype=object)
+    return values.str.strip()
+
+
 def normalise_role(text: pd.Series) -> pd.Series:
     """Role text as matched against role_map.csv: case-folded, whitespace collapsed."""
     return text.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
@@ -112,7 +124,7 @@ def parse_timestamp(values: pd.Series) -> pd.Series:
     """ISO 8601 text as UTC timestamps (no zone given = UTC); anything else as NaT."""
     # Each distinct value is parsed once (a date column repeats a few hundred dates).
     positions, uniques = pd.factorize(values.astype(str))
-    text = pd.Series(uniques, dtype=object).str.strip()
+    text = strip(pd.Series(uniques, dtype=object))
     iso = text.str.match(ISO_8601)
     zone = text.str.replace(ISO_8601_BODY, "", regex=True)
     stamps = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
@@ -130,7 +142,7 @@ def parse_timestamp(values: pd.Series) -> pd.Series:
 
 def explode_ids(values: pd.Series) -> pd.Series:
     """`;`-separated id lists as one stripped, non-blank id per row, indexed by the list's row."""
-    ids = values.astype(str).str.split(";").explode().str.strip()
+    ids = strip(values.astype(str).str.split(";").explode())
     return ids[ids != ""]
 
 
@@ -210,7 +222,7 @@ def blank_rows(frame: pd.DataFrame) -> pd.Series:
         if len(candidates) == 0:
             break
         cells = frame.iloc[:, column].loc[candidates]
-        blank.loc[candidates] = cells.str.strip() == ""
+        blank.loc[candidates] = strip(cells) == ""
     return blank
 
 
@@ -395,7 +407,7 @@ def passes(frame: pd.DataFrame, schema: dict[str, ColumnRules]) -> bool:
                 return False  # includes an empty file: pandera says what it thinks of that
             if column.unique and values.duplicated().any():
                 return False
-            stripped = values.str.strip()
+            stripped = strip(values)
             if not all(rule.test(stripped).all() for rule in column.rules):
                 return False
     return True
@@ -504,7 +516,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             submitted = parse_timestamp(q["submitted_at"])
             validate(q, questionnaire_schema(submitted), folder / paths.QUESTIONNAIRE, found)
             q[SUBMITTED] = submitted
-            participants = set(q["participant_id"].str.strip())
+            participants = set(strip(q["participant_id"]))
             if len(q) == 0:
                 found.append(Problem(folder / paths.QUESTIONNAIRE, "at least one response below the header row"))
                 q = None  # without participants, every reference to one would be a problem of its own
@@ -515,7 +527,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             if q is not None:
                 check_source_participants(src, folder / paths.SOURCES, participants, found)
         if seg is not None and src is not None and cb is not None and q is not None:
-            schema = segments_schema(set(src["source_id"].str.strip()), set(cb["code"].str.strip()), participants)
+            schema = segments_schema(set(strip(src["source_id"])), set(strip(cb["code"])), participants)
             validate(seg, schema, folder / paths.CODED_SEGMENTS, found)
             check_segment_consistency(seg, folder / paths.CODED_SEGMENTS, found)
         problems += excel_zero_hint(found, participants)
