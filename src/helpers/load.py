@@ -398,7 +398,7 @@ def pandera_schema(schema: dict[str, ColumnRules]) -> pa.DataFrameSchema:
 def passes(frame: pd.DataFrame, schema: dict[str, ColumnRules]) -> bool:
     """True only if pandera would find nothing: every column present, text, and within its rules."""
     for name, column in schema.items():
-        names = [c for c in frame.columns if re.match(name, c)] if column.regex else [name] * (name in frame)
+        names = [c for c in frame.columns if (re.match(name, c) if column.regex else c == name)]
         if not names and (column.required or column.regex):
             return False
         for each in names:
