@@ -96,3 +96,16 @@ def test_codebooks_that_disagree_across_cohorts_are_refused(tiny_raw):
     book.write_text(book.read_text().replace("Alpha,Theme one", "Alpha,Theme two"))
     with pytest.raises(InputError, match="Alpha"):
         _cleaned(tiny_raw, "all")
+
+
+def test_timestamps_mixing_zones_keep_each_their_own_offset():
+    # pandas' vectorised ISO parser once gave the naive value the -05:30 of the value before it.
+    stamps = load.parse_timestamp(pd.Series(["2021-03-04T09:30:00-05:30", "2021-03-04 09:30:00.5",
+                                             "2021-03-04T09:30:00Z", "2021-03-04"]))
+    assert [s.isoformat() for s in stamps] == ["2021-03-04T15:00:00+00:00", "2021-03-04T09:30:00.500000+00:00",
+                                               "2021-03-04T09:30:00+00:00", "2021-03-04T00:00:00+00:00"]
+
+
+def test_date_beyond_what_a_timestamp_holds_is_refused_not_a_crash():
+    stamps = load.parse_timestamp(pd.Series(["9999-12-31", "2021-01-01"]))
+    assert pd.isna(stamps.iloc[0]) and stamps.iloc[1].year == 2021

@@ -34,3 +34,15 @@ def test_saved_figures_are_byte_identical(tmp_path):
     b = figures.save(figures.role_groups(table), tmp_path / "b", "f")
     for x, y in zip(a, b):
         assert x.read_bytes() == y.read_bytes(), x.name
+
+
+def test_saturation_of_thousands_of_interviews_draws_steps_not_bars(tmp_path):
+    n = 5000
+    new = [3, 2, 0, 4] + [0] * (n - 4)
+    table = pd.DataFrame({"order": range(1, n + 1), "new_codes": new,
+                          "cumulative_codes": pd.Series(new).cumsum()})
+    fig = figures.saturation_curve(table, 9)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.patches) == 0
+    written = figures.save(fig, tmp_path, "saturation")
+    assert written[1].stat().st_size < 100_000

@@ -89,3 +89,28 @@ def test_input_manifest_hashes_every_file(tiny_raw):
     assert manifest["file"].tolist() == ["role_map.csv", "tiny/questionnaire.csv", "tiny/sources.csv",
                                          "tiny/coded_segments.csv", "tiny/codebook.csv"]
     assert manifest["sha256"].str.len().eq(64).all()
+
+
+def test_problem_in_a_large_file_is_reported_with_its_row(tmp_path):
+    # A clean file of 20,000 rows is accepted in one vectorised pass; a bad cell still gets
+    # pandera's full report with file, row, column and value.
+    from helpers import synthetic
+
+    synthetic.write_scaled(tmp_path, 2000, "big")
+    segments = tmp_path / "big" / "coded_segments.csv"
+    lines = segments.read_text().splitlines(keepends=True)
+    cells = lines[10001].split(",", 5)  # lines[10001] is spreadsheet row 10002
+    cells[3] = "Omega"
+    lines[10001] = ",".join(cells)
+    segments.write_text("".join(lines))
+    message = _problems(tmp_path, "big")
+    assert "1 problem(s)" in message
+    assert "coded_segments.csv, row 10002, column 'code': value 'Omega': a code listed in codebook.csv" in message
+
+
+def test_rows_with_fewer_cells_than_the_header_are_read_as_before(tiny_raw):
+    # Excel drops trailing empty cells: such a file takes the csv module's path, not pandas'.
+    path = tiny_raw / "tiny" / "codebook.csv"
+    path.write_text(path.read_text().replace("Delta,Theme two,,never used", "Delta,Theme two"))
+    codebook = load.load_inputs(tiny_raw, "tiny").cohorts[0].codebook
+    assert codebook.set_index("code").loc["Delta", "description"] == ""

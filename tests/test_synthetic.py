@@ -1,4 +1,6 @@
 """The bundled synthetic cohorts: deterministic, and what the repository ships."""
+from pathlib import Path
+
 from helpers import paths, synthetic
 
 
@@ -40,3 +42,55 @@ def test_raw_files_hold_the_mess_cleaning_exists_for():
     rows = text.splitlines()[1:]
     ids = [r.split(",")[0] for r in rows]
     assert len(ids) > len(set(ids))  # duplicate submissions
+
+
+# --- scaled cohorts for benchmarking ------------------------------------------------------
+
+def _clean_scaled(raw, participants):
+    from helpers import clean, describe, load
+
+    cleaned = clean.clean(load.load_inputs(raw, f"scale{participants}"), pooled=False)
+    return cleaned, describe.references(cleaned)
+
+
+def test_scaled_cohort_is_deterministic():
+    assert synthetic.scaled_files(200, "scale200") == synthetic.scaled_files(200, "scale200")
+
+
+def test_scaled_cohort_has_ten_references_per_participant_after_cleaning(tmp_path):
+    synthetic.write_scaled(tmp_path, 2000)
+    cleaned, refs = _clean_scaled(tmp_path, 2000)
+    assert len(cleaned.participants) == 2000
+    assert len(refs) == 20_000
+    per_participant = refs.groupby("participant_id").size()
+    assert len(per_participant) == 2000 and (per_participant == 10).all()
+
+
+def test_scaled_cohort_holds_every_kind_of_mess_and_source(tmp_path):
+    from helpers import clean, describe
+
+    synthetic.write_scaled(tmp_path, 200)
+    cleaned, refs = _clean_scaled(tmp_path, 200)
+    reasons = cleaned.cleaning_log["reason"].value_counts()
+    for reason in (clean.REASON_NO_CONSENT, clean.REASON_NOT_FINISHED, clean.REASON_DUPLICATE,
+                   clean.REASON_EXCLUDED_PARTICIPANT):
+        assert reasons.get(reason, 0) > 0, reason
+    assert set(cleaned.participants["role_group"]) == {"clinician", "management", "data science", "other"}
+    assert set(refs["source_type"]) == {"interview", "focus_group", "questionnaire", "dissertation"}
+    assert cleaned.participants["q_network_value"].notna().any()
+    assert (refs.groupby("segment_id")["code"].nunique() == 2).any()  # co-coded segments
+    assert (refs["text"] != "").mean() > 0.9
+    coding = describe.coding_table(cleaned).set_index("source_type")
+    assert coding.loc["interview", "double_coded"] > 0 and coding.loc["dissertation", "double_coded"] > 0
+    assert len(describe.agreement_table(cleaned)) > 0
+    assert len(describe.saturation_table(refs, cleaned)) == 20  # one row per interview
+
+
+def test_scale_command_writes_the_contract_files_and_keeps_an_existing_marker(tmp_path):
+    synthetic.write(tmp_path)
+    marker = (tmp_path / "SYNTHETIC").read_bytes()
+    assert synthetic.main(["--out", str(tmp_path), "--scale", "200", "--cohort", "bench"]) == 0
+    for name in ("questionnaire.csv", "sources.csv", "coded_segments.csv", "codebook.csv"):
+        assert (tmp_path / "bench" / name).is_file()
+    assert (tmp_path / "SYNTHETIC").read_bytes() == marker
+    assert synthetic.planned_files()[Path("role_map.csv")] == (tmp_path / "role_map.csv").read_bytes()

@@ -30,8 +30,11 @@ def decisions(segments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     The matrix has one row per (segment_id, code) and one column per coder: 1 applied,
     0 not applied (the coder coded the source), NaN (the coder did not code the source).
     """
-    coders_per_source = segments.groupby("source_id")["coder"].agg(lambda c: tuple(sorted(set(c))))
-    shared = coders_per_source[coders_per_source.map(len) >= 2]
+    coded = segments[["source_id", "coder"]].drop_duplicates()
+    coders = coded.groupby("source_id")["coder"].size()
+    coded = coded[coded["source_id"].isin(coders.index[coders >= 2])]
+    # Only the shared sources (a few per cent) get a Python tuple of their coders.
+    shared = coded.groupby("source_id")["coder"].agg(lambda c: tuple(sorted(c)))
     seg = segments[segments["source_id"].isin(shared.index)]
     if seg.empty:
         return pd.DataFrame(), shared
@@ -44,7 +47,7 @@ def decisions(segments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     matrix = grid.set_index(["segment_id", "code"]).join(applied).reindex(columns=["source_id"] + coders)
     # A coder who coded the source but not this code on this segment decided "no".
     for coder in coders:
-        coded_source = matrix["source_id"].map(lambda s, c=coder: c in shared[s])
+        coded_source = matrix["source_id"].isin(coded.loc[coded["coder"] == coder, "source_id"])
         matrix[coder] = matrix[coder].where(~coded_source | matrix[coder].notna(), 0.0)
         matrix.loc[~coded_source, coder] = np.nan
     return matrix, shared
@@ -72,7 +75,9 @@ def _row(code: str, sources: int, block: pd.DataFrame, pair: tuple[str, str] | N
     columns = list(pair) if pair else [c for c in block.columns if c != "source_id"]
     # Units with at least two decisions: both coders of a pair, or any two of all coders.
     both = block[columns].dropna() if pair else block[columns][block[columns].notna().sum(axis=1) >= 2]
-    agree = (both.nunique(axis=1, dropna=True) == 1).mean() * 100 if len(both) else float("nan")
+    # The unit's decisions agree when they are all equal: max == min (NaN skipped), which is
+    # nunique(axis=1) == 1 without a Python call per unit.
+    agree = (both.max(axis=1) == both.min(axis=1)).mean() * 100 if len(both) else float("nan")
     return {
         "code": code, "coders": " & ".join(pair) if pair else ALL_CODERS, "sources": sources,
         "units": int(len(both)),

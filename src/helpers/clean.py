@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import paths
@@ -17,11 +18,13 @@ from .load import (
     FREE_TEXT_PREFIX,
     LIKERT_PREFIX,
     ROLE_GROUPS,
+    SUBMITTED,
     RawInputs,
+    explode_ids,
     normalise_role,
     parse_bool,
     parse_timestamp,
-    split_ids,
+    strip,
 )
 
 REASON_NO_CONSENT = "no consent"
@@ -67,7 +70,8 @@ def keep_latest_submission(q: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
 
     Equal timestamps keep the row lower in the file, as the later-exported one.
     """
-    stamp = parse_timestamp(q["submitted_at"])
+    # load_inputs has parsed submitted_at already; a frame built by hand has not.
+    stamp = q[SUBMITTED] if SUBMITTED in q.columns else parse_timestamp(q["submitted_at"])
     order = q.assign(_stamp=stamp).sort_values(["_stamp", "_row"], kind="mergesort")
     latest = ~order.duplicated("participant_id", keep="last")
     kept = order[latest].drop(columns="_stamp").sort_values("_row")
@@ -97,6 +101,15 @@ def ordered_role_groups(role_map: pd.DataFrame) -> list[str]:
     return [g for g in ROLE_GROUPS if g in present]
 
 
+def join_ids(ids: pd.Series, index: pd.Index) -> pd.Series:
+    """One id per row (index = the list's row) back to `;`-joined lists on `index` ('' if none)."""
+    if ids.empty:
+        return pd.Series("", index=index, dtype=object)
+    # A grouped sum concatenates strings in C; a join per group would call Python per source.
+    joined = (ids + ";").groupby(level=0, sort=False).sum().str[:-1]
+    return joined.reindex(index, fill_value="").astype(object)
+
+
 def _prefixer(cohort: str, pooled: bool):
     """Pooled runs make ids unique across folders: `cohort1/P01` and `cohort2/P01` differ."""
     if not pooled:
@@ -109,7 +122,7 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
     participants, sources, segments, codebooks, logs = [], [], [], [], []
     problems: list[Problem] = []
     for raw in inputs.cohorts:
-        q = raw.questionnaire.assign(participant_id=raw.questionnaire["participant_id"].str.strip())
+        q = raw.questionnaire.assign(participant_id=strip(raw.questionnaire["participant_id"]))
         qfile = str(Path(raw.name) / paths.QUESTIONNAIRE)
         q, no_consent = drop_without_consent(q)
         q, unfinished = drop_unfinished(q)
@@ -127,7 +140,7 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
         part = pd.DataFrame({
             "cohort": raw.name,
             "participant_id": prefix(q["participant_id"]).to_numpy(),
-            "submitted_at": parse_timestamp(q["submitted_at"]).to_numpy(),
+            "submitted_at": (q[SUBMITTED] if SUBMITTED in q.columns else parse_timestamp(q["submitted_at"])).to_numpy(),
             "role": q["role"].to_numpy(),
             "role_group": role_group.to_numpy(),
         })
@@ -142,15 +155,14 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
         src = raw.sources
         sources.append(pd.DataFrame({
             "cohort": raw.name,
-            "source_id": prefix(src["source_id"].str.strip()).to_numpy(),
-            "source_type": src["source_type"].str.strip().to_numpy(),
-            "participant_ids": split_ids(src["participant_ids"]).map(
-                lambda ids, prefix=prefix: ";".join(prefix(pd.Series(ids, dtype=str)))).to_numpy(),
-            "date": (src["date"].str.strip() if "date" in src.columns
+            "source_id": prefix(strip(src["source_id"])).to_numpy(),
+            "source_type": strip(src["source_type"]).to_numpy(),
+            "participant_ids": join_ids(prefix(explode_ids(src["participant_ids"])), src.index).to_numpy(),
+            "date": (strip(src["date"]) if "date" in src.columns
                      else pd.Series("", index=src.index)).to_numpy(),
         }))
 
-        seg = raw.segments.assign(participant_id=raw.segments["participant_id"].str.strip())
+        seg = raw.segments.assign(participant_id=strip(raw.segments["participant_id"]))
         kept_ids = set(q["participant_id"])
         excluded = (seg["participant_id"] != "") & ~seg["participant_id"].isin(kept_ids)
         logs.append(_log(seg[excluded], raw.name, str(Path(raw.name) / paths.CODED_SEGMENTS),
@@ -158,11 +170,11 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
         seg = seg[~excluded]
         segments.append(pd.DataFrame({
             "cohort": raw.name,
-            "segment_id": prefix(seg["segment_id"].str.strip()).to_numpy(),
-            "source_id": prefix(seg["source_id"].str.strip()).to_numpy(),
+            "segment_id": prefix(strip(seg["segment_id"])).to_numpy(),
+            "source_id": prefix(strip(seg["source_id"])).to_numpy(),
             "participant_id": prefix(seg["participant_id"]).to_numpy(),
-            "code": seg["code"].str.strip().to_numpy(),
-            "coder": seg["coder"].str.strip().to_numpy(),
+            "code": strip(seg["code"]).to_numpy(),
+            "coder": strip(seg["coder"]).to_numpy(),
             "text": seg["text"].to_numpy(),
         }))
         codebooks.append(raw.codebook.assign(cohort=raw.name, _file=str(raw.folder / paths.CODEBOOK)))
@@ -209,14 +221,19 @@ def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     from .privacy import pseudonymise as hide
 
     sources = cleaned.sources.copy()
-    exploded = sources["participant_ids"].str.split(";").explode()
-    hidden = hide(exploded.fillna(""), key)
-    sources["participant_ids"] = hidden.groupby(level=0).agg(lambda ids: ";".join(i for i in ids if i))
+    exploded = sources["participant_ids"].str.split(";").explode().fillna("")
+    # Every id of the run hidden in one call, so each distinct id is hashed once.
+    columns = [cleaned.participants["participant_id"], cleaned.segments["participant_id"], exploded,
+               cleaned.cleaning_log["participant_id"]]
+    hidden = hide(pd.concat(columns, ignore_index=True), key).to_numpy()
+    parts = np.split(hidden, np.cumsum([len(c) for c in columns])[:-1])
+    hidden_ids = pd.Series(parts[2], index=exploded.index)
+    sources["participant_ids"] = join_ids(hidden_ids[hidden_ids != ""], sources.index)
     return Cleaned(
-        participants=cleaned.participants.assign(participant_id=hide(cleaned.participants["participant_id"], key)),
+        participants=cleaned.participants.assign(participant_id=parts[0]),
         sources=sources,
-        segments=cleaned.segments.assign(participant_id=hide(cleaned.segments["participant_id"], key)),
+        segments=cleaned.segments.assign(participant_id=parts[1]),
         codebook=cleaned.codebook,
-        cleaning_log=cleaned.cleaning_log.assign(participant_id=hide(cleaned.cleaning_log["participant_id"], key)),
+        cleaning_log=cleaned.cleaning_log.assign(participant_id=parts[3]),
         role_groups=cleaned.role_groups,
     )

@@ -194,15 +194,33 @@ def cooccurrence_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+# Beyond this many interviews a tick and a bar per interview are unreadable at 7 inches
+# (and tens of thousands of them take a minute to save): the figure draws only the steps,
+# on a log scale so that the first interviews, where codes are found, stay visible.
+MANY_INTERVIEWS = 60
+
+
 def saturation_curve(table: pd.DataFrame, total_codes: int) -> plt.Figure:
     """Cumulative distinct codes found over interviews in date order, new codes as bars."""
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.6))
     x = table["order"].to_numpy()
-    ax.bar(x, table["new_codes"], color=PALETTE[1], label="New codes in this interview")
-    ax.plot(x, table["cumulative_codes"], marker="o", color=PALETTE[0], label="Codes found so far")
+    if len(table) <= MANY_INTERVIEWS:
+        ax.bar(x, table["new_codes"], color=PALETTE[1], label="New codes in this interview")
+        ax.plot(x, table["cumulative_codes"], marker="o", color=PALETTE[0], label="Codes found so far")
+        ax.set_xticks(x)
+    else:
+        new = table["new_codes"].to_numpy()
+        found = new > 0  # interviews without a new code draw nothing: only these are drawn
+        ax.vlines(x[found], 0, new[found], color=PALETTE[1], linewidth=1.5, label="New codes in this interview")
+        # The running total is a step function: its corners and the last interview draw the same line.
+        corners = found | (np.arange(len(x)) == len(x) - 1)
+        ax.step(x[corners], table["cumulative_codes"].to_numpy()[corners], where="post", color=PALETTE[0],
+                label="Codes found so far")
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.set_xlim(0.8, x[-1] * 1.25)
     ax.axhline(total_codes, color="grey", linestyle="--", linewidth=1, label=f"Codes in the codebook ({total_codes})")
-    ax.set_xticks(x)
-    ax.set_xlabel("Interview, in date order")
+    ax.set_xlabel("Interview, in date order" + ("" if len(table) <= MANY_INTERVIEWS else " (log scale)"))
     ax.set_ylabel("Codes")
     ax.set_ylim(0, total_codes * 1.1 + 1)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False, fontsize="small")

@@ -12,9 +12,11 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -26,6 +28,7 @@ ROLE_GROUPS = ("clinician", "management", "data science", "other")
 TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n"})
 LIKERT_PREFIX = "q_"
+SUBMITTED = "_submitted_at"  # questionnaire.csv's submitted_at as parsed by load_inputs (UTC)
 FREE_TEXT_PREFIX = "text_"
 
 REQUIRED_COLUMNS = {
@@ -46,7 +49,8 @@ SAVE_AS_HINT = "In Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'."
 
 @dataclass
 class RawCohort:
-    """One cohort folder's files, as text, each with a `_row` column (spreadsheet row)."""
+    """One cohort folder's files, as text, each with a `_row` column (spreadsheet row);
+    the questionnaire also has `_submitted_at`, its submitted_at parsed."""
 
     name: str
     folder: Path
@@ -69,6 +73,18 @@ class RawInputs:
 
 # --- value parsing --------------------------------------------------------------------
 
+def strip(values: pd.Series) -> pd.Series:
+    """values.str.strip(), several times faster on a column of text: str.strip mapped in C
+    rather than pandas' Python call per cell. Anything but plain text goes to pandas."""
+    if values.dtype == object:
+        try:
+            stripped = list(map(str.strip, values.to_numpy()))
+        except TypeError:  # a missing cell or a number
+            return values.str.strip()
+        return pd.Series(np.array(stripped, dtype=object), index=values.index, name=values.name, dtype=object)
+    return values.str.strip()
+
+
 def normalise_role(text: pd.Series) -> pd.Series:
     """Role text as matched against role_map.csv: case-folded, whitespace collapsed."""
     return text.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
@@ -88,48 +104,79 @@ def parse_bool(values: pd.Series) -> pd.Series:
 ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$")
 
 
+def _parse_one_timestamp(text: str):
+    if not ISO_8601.match(str(text).strip()):
+        return pd.NaT
+    try:
+        stamp = pd.Timestamp(str(text).strip())
+    except (ValueError, TypeError):
+        return pd.NaT
+    if stamp is pd.NaT:
+        return pd.NaT
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+# The date-time part of ISO_8601 without the zone: what is left of a match is its zone.
+ISO_8601_BODY = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
+
+
 def parse_timestamp(values: pd.Series) -> pd.Series:
     """ISO 8601 text as UTC timestamps (no zone given = UTC); anything else as NaT."""
-    def one(text: str):
-        if not ISO_8601.match(str(text).strip()):
-            return pd.NaT
-        try:
-            stamp = pd.Timestamp(str(text).strip())
-        except (ValueError, TypeError):
-            return pd.NaT
-        if stamp is pd.NaT:
-            return pd.NaT
-        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    # Each distinct value is parsed once (a date column repeats a few hundred dates).
+    positions, uniques = pd.factorize(values.astype(str))
+    text = strip(pd.Series(uniques, dtype=object))
+    iso = text.str.match(ISO_8601)
+    zone = text.str.replace(ISO_8601_BODY, "", regex=True)
+    stamps = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    # Vectorised, one zone suffix at a time: pandas 2.3's ISO parser carries one value's
+    # offset over to a later value without one when they are mixed in a call.
+    for suffix in pd.unique(zone[iso]):
+        same = iso & (zone == suffix)
+        stamps[same] = pd.to_datetime(text[same], format="ISO8601", utc=True, errors="coerce")
+    # Forms pandas' ISO parser refuses but pd.Timestamp may take, one at a time.
+    retry = iso & stamps.isna()
+    if retry.any():
+        stamps[retry] = pd.to_datetime(text[retry].map(_parse_one_timestamp), utc=True, errors="coerce")
+    return pd.Series(stamps.array.take(positions), index=values.index, name=values.name)
 
-    # Parsed once per distinct value: exports repeat few distinct timestamps.
-    uniques = pd.Series(pd.unique(values))
-    lookup = dict(zip(uniques, uniques.map(one)))
-    return pd.to_datetime(values.map(lookup), utc=True)
 
-
-def split_ids(values: pd.Series) -> pd.Series:
-    """`;`-separated id lists as Python lists of stripped, non-blank ids."""
-    return values.map(lambda text: [p.strip() for p in str(text).split(";") if p.strip()])
+def explode_ids(values: pd.Series) -> pd.Series:
+    """`;`-separated id lists as one stripped, non-blank id per row, indexed by the list's row."""
+    ids = strip(values.astype(str).str.split(";").explode())
+    return ids[ids != ""]
 
 
 # --- reading --------------------------------------------------------------------------
 
 def decode(path: Path, data: bytes, notes: list[str]) -> str:
     """File bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    return decode_as(path, data, notes)[0]
+
+
+def decode_as(path: Path, data: bytes, notes: list[str]) -> tuple[str, str]:
+    """(text, codec) of decode()."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        return data[3:].decode("utf-8"), "utf-8-sig"
     if data.startswith(UTF16_BOMS):
         notes.append(f"{path}: read as UTF-16 (it has a UTF-16 byte-order mark).")
-        return data.decode("utf-16")
+        return data.decode("utf-16"), "utf-16"
     if b"\x00" in data[:4096]:
         raise ValueError("holds NUL bytes: it looks like UTF-16 saved without a byte-order mark. " + SAVE_AS_HINT)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         # Excel's plain "CSV" on Windows writes cp1252; it decodes nearly any byte, so say so.
         notes.append(f"{path}: not UTF-8, read as Windows-1252 (Excel's plain 'CSV'). "
                      f"Check accented names in the report; {SAVE_AS_HINT}")
-        return data.decode("cp1252", errors="strict")
+        return data.decode("cp1252", errors="strict"), "cp1252"
+
+
+def text_stream(data: bytes, text: str, codec: str) -> io.TextIOBase:
+    """The file as a text stream for csv and pandas. UTF-8 is decoded as it is read:
+    io.StringIO would hold a copy at four bytes a character (450 MB for 1,000,000 rows)."""
+    if codec.startswith("utf-8"):
+        return io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline="")
+    return io.StringIO(text, newline="")
 
 
 def sniff_delimiter(path: Path, header: str, notes: list[str]) -> str:
@@ -143,6 +190,42 @@ def sniff_delimiter(path: Path, header: str, notes: list[str]) -> str:
     return ","
 
 
+def first_line(text: str) -> str:
+    """text.splitlines()[0], without splitting a file of a million lines."""
+    size = 4096
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > 1 or size >= len(text):
+            return lines[0] if lines else ""
+        size *= 8
+
+
+def scan_records(stream: io.TextIOBase, sep: str) -> tuple[list[str] | None, bool]:
+    """(header record, regular): regular when the strict csv module reads every record
+    without error and each has as many cells as the header."""
+    reader = csv.reader(stream, delimiter=sep, strict=True)
+    try:
+        header = next(reader)
+        # Counts cells per record in C, keeping no record: a million rows in about a second.
+        widths = set(map(len, reader))
+    except (csv.Error, StopIteration):
+        return None, False
+    return header, widths <= {len(header)}
+
+
+def blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """True where every cell of the row is blank or whitespace."""
+    blank = pd.Series(True, index=frame.index)
+    for column in range(frame.shape[1]):
+        # Only rows still blank so far are looked at: nearly none after the first column.
+        candidates = blank[blank].index
+        if len(candidates) == 0:
+            break
+        cells = frame.iloc[:, column].loc[candidates]
+        blank.loc[candidates] = strip(cells) == ""
+    return blank
+
+
 def read_table(path: Path, problems: list[Problem], notes: list[str] | None = None) -> pd.DataFrame | None:
     """A contract CSV as text cells with a `_row` column; None (and a problem) if unreadable."""
     path = Path(path)
@@ -152,7 +235,7 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
         return None
     data = path.read_bytes()
     try:
-        text = decode(path, data, notes)
+        text, codec = decode_as(path, data, notes)
     except (ValueError, UnicodeDecodeError) as exc:
         problems.append(Problem(path, f"cannot be read as text: {exc}"))
         return None
@@ -160,19 +243,22 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
         problems.append(Problem(path, "file is empty; expected a header row naming the columns "
                                       f"{', '.join(REQUIRED_COLUMNS[path.name])}"))
         return None
-    header_line = text.splitlines()[0]
-    sep = sniff_delimiter(path, header_line, notes)
-    records = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    try:
-        for record in reader:
-            records.append(record)
-    except csv.Error as exc:
-        # The record that failed starts right after the last one read: that is where the quote opens.
-        problems.append(Problem(path, f"a well-formed CSV row; this one breaks the CSV format ({exc}), usually "
-                                      f"a quote that opens here and never closes", len(records) + 1))
-        return None
-    header = [h.strip() for h in records[0]]
+    sep = sniff_delimiter(path, first_line(text), notes)
+    header_record, regular = scan_records(text_stream(data, text, codec), sep)
+    regular = regular and "\x00" not in text  # NUL: left to the csv module alone
+    if not regular:
+        records = []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+        try:
+            for record in reader:
+                records.append(record)
+        except csv.Error as exc:
+            # The record that failed starts right after the last one read: that is where the quote opens.
+            problems.append(Problem(path, f"a well-formed CSV row; this one breaks the CSV format ({exc}), "
+                                          f"usually a quote that opens here and never closes", len(records) + 1))
+            return None
+        header_record = records[0]
+    header = [h.strip() for h in header_record]
     doubled = sorted({h for h in header if header.count(h) > 1 and h})
     if doubled:
         problems.append(Problem(path, f"each column once; the header repeats {', '.join(map(repr, doubled))}", 1))
@@ -184,17 +270,23 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
                                       f"{', '.join(required)} (found: {', '.join(header)})", 1))
         return None
     width = len(header)
-    body = []
-    for number, record in enumerate(records[1:], FIRST_DATA_ROW):
-        if len(record) > width and any(cell.strip() for cell in record[width:]):
-            problems.append(Problem(path, f"at most {width} cells, as many as the header has; this row has "
-                                          f"{len(record)} (an unquoted comma inside a cell?)", number))
-        body.append((record + [""] * width)[:width])  # Excel drops trailing empty cells
-    frame = pd.DataFrame(body, columns=header, dtype=str)
+    if regular:
+        # Every record is as wide as the header and well-formed for the strict csv module:
+        # pandas' C parser reads the same cells, without a Python object per record.
+        frame = pd.read_csv(text_stream(data, text, codec), sep=sep, header=0, dtype=str, na_filter=False,
+                            skip_blank_lines=False, engine="c")
+        frame.columns = header
+    else:
+        body = []
+        for number, record in enumerate(records[1:], FIRST_DATA_ROW):
+            if len(record) > width and any(cell.strip() for cell in record[width:]):
+                problems.append(Problem(path, f"at most {width} cells, as many as the header has; this row has "
+                                              f"{len(record)} (an unquoted comma inside a cell?)", number))
+            body.append((record + [""] * width)[:width])  # Excel drops trailing empty cells
+        frame = pd.DataFrame(body, columns=header, dtype=str)
     # The index is the record's position, so index + 2 is its spreadsheet row even after
     # blank rows (trailing or not) are dropped here.
-    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
-    frame = frame[~blank]
+    frame = frame[~blank_rows(frame)]
     frame.insert(0, "_row", frame.index + FIRST_DATA_ROW)
     allowed = OPTIONAL_PREFIXES.get(path.name, ())
     extra = [c for c in header if c not in required and not c.startswith(allowed)]
@@ -204,71 +296,121 @@ def read_table(path: Path, problems: list[Problem], notes: list[str] | None = No
 
 
 # --- checks (pandera, lazy) -----------------------------------------------------------
+# Each file's rules are written once, as tests on a column's stripped text. A file that
+# passes them all is accepted after one vectorised pass; any other is handed to pandera in
+# lazy mode, which lists every failing cell (and is slow on a million rows, so it runs only
+# when there is something to report).
 
-def _required(name: str) -> pa.Check:
-    return pa.Check(lambda s: s.str.strip() != "", error=f"a {name} is required (the cell is blank)")
+@dataclass(frozen=True)
+class Rule:
+    """One check: `test` maps a column's stripped cells to True where the cell is fine."""
+
+    test: Callable[[pd.Series], pd.Series]
+    error: str
+
+    def check(self) -> pa.Check:
+        return pa.Check(lambda s: self.test(s.str.strip()), error=self.error)
 
 
-def _one_of(values, message: str) -> pa.Check:
+@dataclass(frozen=True)
+class ColumnRules:
+    rules: tuple[Rule, ...] = ()
+    unique: bool = False
+    regex: bool = False  # the name is a pattern: every matching column, at least one
+    required: bool = True
+
+
+def _required(name: str) -> Rule:
+    return Rule(lambda s: s != "", f"a {name} is required (the cell is blank)")
+
+
+def _one_of(values, message: str) -> Rule:
     allowed = set(values)
-    return pa.Check(lambda s: s.str.strip().isin(allowed), error=message)
+    return Rule(lambda s: s.isin(allowed), message)
 
 
-def _known_or_blank(known: set[str], message: str) -> pa.Check:
-    return pa.Check(lambda s: (s.str.strip() == "") | s.str.strip().isin(known), error=message)
+def _known_or_blank(known: set[str], message: str) -> Rule:
+    return Rule(lambda s: (s == "") | s.isin(known), message)
 
 
-def _text(*checks, unique: bool = False, regex: bool = False) -> pa.Column:
-    return pa.Column(str, checks=list(checks), unique=unique, regex=regex, report_duplicates="exclude_first")
+def _text(*rules: Rule, unique: bool = False, regex: bool = False) -> ColumnRules:
+    return ColumnRules(rules, unique=unique, regex=regex)
 
 
 YES_NO = "yes or no (true/false and 1/0 also accepted)"
 
 
-def questionnaire_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
+def questionnaire_schema(submitted: pd.Series | None = None) -> dict[str, ColumnRules]:
+    """`submitted`: submitted_at already parsed (parse_timestamp), on the frame's index."""
+    stamps = parse_timestamp if submitted is None else (lambda s: submitted.loc[s.index])
+    return {
         "participant_id": _text(_required("participant_id")),
-        "submitted_at": _text(pa.Check(lambda s: parse_timestamp(s).notna(),
-                                       error="an ISO 8601 date-time such as 2021-03-04T09:30:00Z")),
-        "consent": _text(pa.Check(lambda s: parse_bool(s).notna(), error=YES_NO)),
-        "finished": _text(pa.Check(lambda s: parse_bool(s).notna(), error=YES_NO)),
+        "submitted_at": _text(Rule(lambda s: stamps(s).notna(), "an ISO 8601 date-time such as 2021-03-04T09:30:00Z")),
+        "consent": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO)),
+        "finished": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO)),
         f"^{LIKERT_PREFIX}.+": _text(_one_of({"", "1", "2", "3", "4", "5"},
                                              "a whole number from 1 to 5, or blank for no answer"), regex=True),
-    })
+    }
 
 
-def codebook_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
+def codebook_schema() -> dict[str, ColumnRules]:
+    return {
         "code": _text(_required("code"), unique=True),
         "theme": _text(_required("theme")),
-    })
+    }
 
 
-def sources_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
+def sources_schema() -> dict[str, ColumnRules]:
+    return {
         "source_id": _text(_required("source_id"), unique=True),
         "source_type": _text(_one_of(SOURCE_TYPES, f"one of {', '.join(SOURCE_TYPES)}")),
         # Optional: orders interviews for the saturation table.
-        "date": pa.Column(str, pa.Check(lambda s: (s.str.strip() == "") | parse_timestamp(s).notna(),
-                                        error="blank or an ISO 8601 date such as 2021-03-04"), required=False),
-    })
+        "date": ColumnRules((Rule(lambda s: (s == "") | parse_timestamp(s).notna(),
+                                  "blank or an ISO 8601 date such as 2021-03-04"),), required=False),
+    }
 
 
-def segments_schema(sources: set[str], codes: set[str], participants: set[str]) -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
+def segments_schema(sources: set[str], codes: set[str], participants: set[str]) -> dict[str, ColumnRules]:
+    return {
         "segment_id": _text(_required("segment_id")),
         "source_id": _text(_required("source_id"), _known_or_blank(sources, "a source_id listed in sources.csv")),
         "code": _text(_required("code"), _known_or_blank(codes, "a code listed in codebook.csv")),
         "participant_id": _text(_known_or_blank(
             participants, "blank or a participant_id that appears in questionnaire.csv")),
-    })
+    }
 
 
-def role_map_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
+def role_map_schema() -> dict[str, ColumnRules]:
+    return {
         "role_as_typed": _text(_required("role_as_typed")),
         "role_group": _text(_one_of(ROLE_GROUPS, f"one of {', '.join(ROLE_GROUPS)}")),
+    }
+
+
+def pandera_schema(schema: dict[str, ColumnRules]) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        name: pa.Column(str, checks=[rule.check() for rule in column.rules], unique=column.unique,
+                        regex=column.regex, required=column.required, report_duplicates="exclude_first")
+        for name, column in schema.items()
     })
+
+
+def passes(frame: pd.DataFrame, schema: dict[str, ColumnRules]) -> bool:
+    """True only if pandera would find nothing: every column present, text, and within its rules."""
+    for name, column in schema.items():
+        names = [c for c in frame.columns if (re.match(name, c) if column.regex else c == name)]
+        if not names and (column.required or column.regex):
+            return False
+        for each in names:
+            values = frame[each]
+            if values.dtype != object or pd.api.types.infer_dtype(values, skipna=False) != "string":
+                return False  # includes an empty file: pandera says what it thinks of that
+            if column.unique and values.duplicated().any():
+                return False
+            stripped = strip(values)
+            if not all(rule.test(stripped).all() for rule in column.rules):
+                return False
+    return True
 
 
 CHECK_MESSAGES = {
@@ -276,10 +418,12 @@ CHECK_MESSAGES = {
 }
 
 
-def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: Path, problems: list[Problem]) -> None:
-    """Run a schema lazily and turn every failure case into a Problem with its row."""
+def validate(frame: pd.DataFrame, schema: dict[str, ColumnRules], path: Path, problems: list[Problem]) -> None:
+    """Check a file against its rules; turn every failing cell into a Problem with its row."""
+    if passes(frame, schema):
+        return
     try:
-        schema.validate(frame, lazy=True)
+        pandera_schema(schema).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         for case in cases.itertuples(index=False):
@@ -296,6 +440,8 @@ def excel_zero_hint(problems: list[Problem], known: set[str]) -> list[Problem]:
         text = text[:-2] if text.endswith(".0") else text
         return text.lstrip("0") or "0"
 
+    if not any(p.column in ("participant_id", "participant_ids") for p in problems):
+        return problems  # spares a pass over every known id of a large, clean cohort
     by_bare = {}
     for pid in known:
         by_bare.setdefault(bare(pid), pid)
@@ -313,17 +459,23 @@ def excel_zero_hint(problems: list[Problem], known: set[str]) -> list[Problem]:
 # --- cross-row and cross-file checks that a per-column schema cannot express ----------
 
 def check_source_participants(frame: pd.DataFrame, path: Path, known: set[str], problems: list[Problem]) -> None:
-    exploded = pd.DataFrame({"_row": frame["_row"], "pid": split_ids(frame["participant_ids"])}).explode("pid").dropna()
-    for row, value in exploded[~exploded["pid"].isin(known)].itertuples(index=False):
+    ids = explode_ids(frame["participant_ids"])
+    unknown = ids[~ids.isin(known)]
+    for row, value in zip(frame["_row"].reindex(unknown.index), unknown):
         problems.append(Problem(path, "a participant_id that appears in questionnaire.csv", int(row),
                                 "participant_ids", value))
 
 
 def check_segment_consistency(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> None:
     # A segment is one stretch of one source said by one person: every coder's row must agree.
+    segment = pd.factorize(frame["segment_id"])[0]
     for column in ("source_id", "participant_id"):
-        spread = frame.groupby("segment_id")[column].transform("nunique")
-        first = frame.loc[spread > 1].drop_duplicates("segment_id")
+        value = pd.factorize(frame[column])[0]
+        # Distinct (segment, value) pairs as one integer each; a segment in two pairs disagrees.
+        width = int(value.max(initial=0)) + 1
+        pairs = pd.unique(segment.astype(np.int64) * width + value)
+        spread = np.bincount(pairs // width, minlength=segment.max(initial=-1) + 1)
+        first = frame.loc[spread[segment] > 1].drop_duplicates("segment_id")
         for row, seg in first[["_row", "segment_id"]].itertuples(index=False):
             problems.append(Problem(path, f"every row of a segment to name the same {column}", int(row),
                                     "segment_id", seg))
@@ -360,8 +512,11 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         found: list[Problem] = []
         participants: set[str] = set()
         if q is not None:
-            validate(q, questionnaire_schema(), folder / paths.QUESTIONNAIRE, found)
-            participants = set(q["participant_id"].str.strip())
+            # Parsed once here: cleaning orders submissions by it and keeps it (as _submitted_at).
+            submitted = parse_timestamp(q["submitted_at"])
+            validate(q, questionnaire_schema(submitted), folder / paths.QUESTIONNAIRE, found)
+            q[SUBMITTED] = submitted
+            participants = set(strip(q["participant_id"]))
             if len(q) == 0:
                 found.append(Problem(folder / paths.QUESTIONNAIRE, "at least one response below the header row"))
                 q = None  # without participants, every reference to one would be a problem of its own
@@ -372,7 +527,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             if q is not None:
                 check_source_participants(src, folder / paths.SOURCES, participants, found)
         if seg is not None and src is not None and cb is not None and q is not None:
-            schema = segments_schema(set(src["source_id"].str.strip()), set(cb["code"].str.strip()), participants)
+            schema = segments_schema(set(strip(src["source_id"])), set(strip(cb["code"])), participants)
             validate(seg, schema, folder / paths.CODED_SEGMENTS, found)
             check_segment_consistency(seg, folder / paths.CODED_SEGMENTS, found)
         problems += excel_zero_hint(found, participants)

@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import paths
@@ -49,13 +50,14 @@ def resolve_key(raw_dir: Path) -> str:
 def pseudonymise(ids: pd.Series, key: str) -> pd.Series:
     """Each non-blank id as PT-<10 hex digits of HMAC-SHA-256(key, id)>; blanks stay blank."""
     secret = key.encode("utf-8")
-    uniques = pd.unique(ids.astype(str))
-    lookup = {
-        value: ("" if value == "" else
-                PSEUDONYM_PREFIX + hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX])
+    # One HMAC per distinct id, spread back over the rows by position.
+    positions, uniques = pd.factorize(ids.astype(str))
+    hidden = np.array([
+        "" if value == "" else
+        PSEUDONYM_PREFIX + hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
         for value in uniques
-    }
-    return ids.astype(str).map(lookup)
+    ], dtype=object)
+    return pd.Series(hidden[positions], index=ids.index, name=ids.name, dtype=object)
 
 
 def read_redact_names(raw_dir: Path) -> list[str]:

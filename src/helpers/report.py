@@ -90,6 +90,25 @@ def html_table(frame: pd.DataFrame, percent_columns: tuple[str, ...] = ()) -> st
                          na_rep="", float_format=lambda v: f"{v:g}")
 
 
+# Tables that grow with the number of interviews are cut to this many rows in the page
+# (which says so); the full tables stay in tables/.
+SATURATION_ROWS = 30
+
+
+def saturation_shown(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """(rows the report shows, note saying what was left out): with more than SATURATION_ROWS
+    interviews, those that found a new code (the first SATURATION_ROWS of them) and the last."""
+    if len(table) <= SATURATION_ROWS:
+        return table, ""
+    found = table["new_codes"] > 0
+    keep = found & (found.cumsum() <= SATURATION_ROWS)
+    keep.iloc[-1] = True
+    note = (f"With {len(table):,} interviews, the table shows only those that found a new code"
+            f"{f' (the first {SATURATION_ROWS})' if found.sum() > SATURATION_ROWS else ''} and the last "
+            f"interview; every interview is in tables/saturation.csv.")
+    return table[keep], note
+
+
 EMBED_WIDTH_PX = 1000  # enough for a laptop screen; the 200 dpi files stay in figures/
 
 
@@ -144,10 +163,10 @@ def figure_blocks(figures: Path) -> list[dict]:
 
 def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
     """Each results table as escaped HTML with its one-line reading."""
-    def block(name: str, reading, frame: pd.DataFrame | None = None) -> dict:
+    def block(name: str, reading, frame: pd.DataFrame | None = None, note: str = "") -> dict:
         full = read_table(tables, name)
         shown = full if frame is None else frame
-        return {"html": html_table(shown, pct), "reading": reading(full) if reading else ""}
+        return {"html": html_table(shown, pct), "reading": reading(full) if reading else "", "note": note}
 
     agreement = read_table(tables, "agreement.csv")
     summary_rows = agreement[(agreement["code"] == POOLED) | (agreement["coders"] == ALL_CODERS)]
@@ -156,6 +175,7 @@ def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
         "_n", ascending=False, kind="mergesort").drop(columns="_n").head(15)
     participants = read_table(tables, "participants_by_role.csv")
     themes = read_table(tables, "theme_summary.csv")
+    saturation, saturation_note = saturation_shown(read_table(tables, "saturation.csv"))
     return {
         "participants": {
             "html": publication_table(participants, "participants-table",
@@ -176,7 +196,7 @@ def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
         "theme_participants": block("theme_participants.csv", readings.theme_participants),
         "agreement": block("agreement.csv", readings.agreement, summary_rows),
         "cooccurrence": block("cooccurrence.csv", readings.cooccurrence, top_pairs),
-        "saturation": block("saturation.csv", readings.saturation),
+        "saturation": block("saturation.csv", readings.saturation, saturation, saturation_note),
     }
 
 

@@ -18,19 +18,23 @@ def interview_order(sources: pd.DataFrame) -> pd.DataFrame:
 
 def saturation_table(refs: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """saturation.csv: per interview in order, its codes, the codes new so far, the running total."""
-    ordered = interview_order(sources)
-    codes_in = refs.groupby("source_id")["code"].agg(set)
-    seen: set[str] = set()
-    rows = []
-    for i, (source_id, date) in enumerate(ordered[["source_id", "date"]].itertuples(index=False), 1):
-        codes = codes_in.get(source_id, set())
-        new = codes - seen
-        seen |= codes
-        rows.append({"order": i, "source_id": source_id, "date": date, "codes": len(codes),
-                     "new_codes": len(new), "cumulative_codes": len(seen)})
-    table = pd.DataFrame(rows, columns=COLUMNS[:-1])
-    total = len(seen)
     from .tally import pct_half_up
 
+    ordered = interview_order(sources)
+    position = pd.Series(range(1, len(ordered) + 1), index=ordered["source_id"].to_numpy())
+    coded = refs.loc[refs["source_id"].isin(position.index), ["source_id", "code"]].drop_duplicates()
+    coded = coded.assign(order=coded["source_id"].map(position).to_numpy())
+    steps = pd.RangeIndex(1, len(ordered) + 1)
+    # A code is new in the first interview (in order) that holds it.
+    found = coded.groupby("code")["order"].min().value_counts().reindex(steps, fill_value=0)
+    table = pd.DataFrame({
+        "order": steps,
+        "source_id": ordered["source_id"].to_numpy(),
+        "date": ordered["date"].to_numpy(),
+        "codes": coded["order"].value_counts().reindex(steps, fill_value=0).to_numpy(),
+        "new_codes": found.to_numpy(),
+        "cumulative_codes": found.cumsum().to_numpy(),
+    })
+    total = int(table["cumulative_codes"].iloc[-1]) if len(table) else 0
     table["pct_of_codes_found"] = pct_half_up(table["cumulative_codes"], total) if len(table) else []
     return table[COLUMNS]

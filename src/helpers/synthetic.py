@@ -1,4 +1,5 @@
-"""Deterministic generator of the bundled synthetic cohorts (`make synthetic`).
+"""Deterministic generator of the bundled synthetic cohorts (`make synthetic`), and of
+large cohorts for benchmarking (`python -m helpers.synthetic --out DIR --scale N`).
 
 The study's data are not public. These cohorts are invented, but built so that after
 cleaning they reproduce every published figure (src/helpers/published_figures.csv):
@@ -7,6 +8,10 @@ source counts. The raw files carry the mess that cleaning exists for: earlier du
 submissions, unfinished and non-consenting responses, roles typed many ways.
 
 Everything derives from fixed seeds and tables below; a rerun writes identical bytes.
+
+A scaled cohort (write_scaled) has N participants and exactly ten references each, built
+with numpy in whole arrays so that 100,000 participants take seconds. It reproduces no
+published figure; it carries the same kinds of mess and every kind of source.
 """
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from . import paths
 
@@ -377,8 +385,11 @@ def planned_files() -> dict[Path, bytes]:
 
 def write(out_dir: Path, force: bool = False) -> list[str]:
     """Write the synthetic cohorts; refuse to replace a different file unless force."""
-    out_dir = Path(out_dir)
-    files = planned_files()
+    return write_files(Path(out_dir), planned_files(), force)
+
+
+def write_files(out_dir: Path, files: dict[Path, bytes], force: bool = False) -> list[str]:
+    """Write relative path -> bytes under out_dir; refuse to replace a different file unless force."""
     differing = [rel for rel, data in files.items()
                  if (out_dir / rel).exists() and (out_dir / rel).read_bytes() != data]
     if differing and not force:
@@ -396,13 +407,228 @@ def write(out_dir: Path, force: bool = False) -> list[str]:
         report.append(f"written    {target}")
     return report
 
+# --- scaled cohorts for benchmarking (--scale N) ----------------------------------------
+SCALE_SEED = 20240601
+REFERENCES_PER_PARTICIPANT = 10
+SCALE_ROLE_SHARES = (0.45, 0.30, 0.20, 0.05)  # ROLE_SPELLINGS order
+# Respondents cleaning must remove, per participant: earlier duplicate submissions, later
+# abandoned attempts (of participants), unfinished and non-consenting respondents (extra ids).
+SCALE_DUPLICATES, SCALE_ABANDONED, SCALE_UNFINISHED, SCALE_NO_CONSENT = 0.02, 0.005, 0.01, 0.01
+SCALE_INTERVIEWED, SCALE_AUTHORS, SCALE_IN_FOCUS_GROUPS = 0.10, 0.20, 0.30  # shares of participants
+FOCUS_GROUP_SIZE = 8
+SCALE_DOUBLE_CODED = 0.10  # share of interviews and of dissertations also coded by a second coder
+SOURCE_KINDS = ("questionnaire", "interview", "focus_group", "dissertation")
+SCALE_NOTE = (
+    "The cohorts in this folder are synthetic, written by `python -m helpers.synthetic --scale N`\n"
+    "(helpers/synthetic.py) for benchmarking. No real participant is described. Remove this file only\n"
+    "for real data.\n"
+)
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    return (prefix + pd.Series(numbers).astype(str).str.zfill(width)).to_numpy()
+
+
+def _pick(rng: np.random.Generator, options: list[str], size: int, p=None) -> np.ndarray:
+    return np.asarray(options, dtype=object)[rng.choice(len(options), size=size, p=p)]
+
+
+def _iso_seconds(seconds: np.ndarray) -> np.ndarray:
+    return pd.to_datetime(seconds, unit="s").strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy()
+
+
+def _scaled_questionnaire(rng, n: int, pids: np.ndarray, start: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """(questionnaire rows, ids of the respondents cleaning removes)."""
+    extra = np.arange(n, n + int(n * SCALE_UNFINISHED) + int(n * SCALE_NO_CONSENT))
+    year = 365 * 86400
+    group = rng.choice(len(ROLE_SPELLINGS), size=len(pids), p=SCALE_ROLE_SHARES)
+    spellings = list(ROLE_SPELLINGS.values())
+    draw = rng.random(len(pids))
+    role = np.empty(len(pids), dtype=object)
+    for g, options in enumerate(spellings):  # four groups: a loop over groups, not rows
+        chosen = group == g
+        role[chosen] = np.asarray(options, dtype=object)[(draw[chosen] * len(options)).astype(int)]
+    frame = pd.DataFrame({
+        "participant_id": pids,
+        "submitted": start + rng.integers(0, 2 * year, size=len(pids)),
+        "consent": _pick(rng, ["yes", "Yes", "YES", "true", "1"], len(pids)),
+        "finished": _pick(rng, ["yes", "Yes", "YES"], len(pids)),
+        "role": role,
+    })
+    for item, centre in zip(LIKERT_ITEMS, LIKERT_CENTRE):
+        value = np.clip(np.rint(rng.normal(centre, 0.9, size=len(pids))), 1, 5).astype(int).astype(str)
+        frame[f"q_{item}"] = np.where(rng.random(len(pids)) < 0.06, "", value)
+    for column, options in FREE_TEXT.items():
+        frame[column] = _pick(rng, options, len(pids))
+    half = int(n * SCALE_UNFINISHED)
+    frame.loc[extra[:half], "finished"] = _pick(rng, ["no", "No"], half)
+    frame.loc[extra[half:], "consent"] = _pick(rng, ["no", "No"], len(extra) - half)
+    # Earlier duplicates (role typed in capitals): the later submission must win. A later
+    # abandoned attempt of a finished participant must not.
+    earlier = frame.iloc[rng.choice(n, size=int(n * SCALE_DUPLICATES), replace=False)].copy()
+    earlier["submitted"] -= rng.integers(86400, 30 * 86400, size=len(earlier))
+    earlier["role"] = earlier["role"].str.upper()
+    later = frame.iloc[rng.choice(n, size=int(n * SCALE_ABANDONED), replace=False)].copy()
+    later["submitted"] += rng.integers(86400, 30 * 86400, size=len(later))
+    later["finished"] = "no"
+    rows = pd.concat([frame, earlier, later], ignore_index=True)
+    rows = rows.sort_values(["submitted", "participant_id"], kind="mergesort")
+    rows.insert(1, "submitted_at", _iso_seconds(rows.pop("submitted").to_numpy()))
+    return rows, extra
+
+
+def build_scaled(participants: int, seed: int = SCALE_SEED) -> dict[str, pd.DataFrame]:
+    """The four contract files of a cohort of `participants` participants with ten references each."""
+    n = int(participants)
+    if n < FOCUS_GROUP_SIZE:
+        raise ValueError(f"a scaled cohort needs at least {FOCUS_GROUP_SIZE} participants, not {n}")
+    rng = np.random.default_rng(seed)
+    respondents = n + int(n * SCALE_UNFINISHED) + int(n * SCALE_NO_CONSENT)
+    pids = _ids("P", np.arange(1, respondents + 1), len(str(respondents)))
+    start = int(datetime(2021, 1, 4, tzinfo=timezone.utc).timestamp())
+    questionnaire, removed = _scaled_questionnaire(rng, n, pids, start)
+
+    # Sources: a questionnaire response per respondent, interviews, focus groups of eight,
+    # dissertations. Each participant's own source of each kind (-1: none).
+    n_int, n_dis = max(1, int(n * SCALE_INTERVIEWED)), max(1, int(n * SCALE_AUTHORS))
+    n_fg = max(1, int(n * SCALE_IN_FOCUS_GROUPS) // FOCUS_GROUP_SIZE)
+    own = np.full((len(SOURCE_KINDS), n), -1)
+    own[0] = np.arange(n)
+    own[1, rng.choice(n, size=n_int, replace=False)] = np.arange(n_int)
+    members = rng.choice(n, size=n_fg * FOCUS_GROUP_SIZE, replace=False)
+    own[2, members] = np.arange(len(members)) // FOCUS_GROUP_SIZE
+    own[3, rng.choice(n, size=n_dis, replace=False)] = np.arange(n_dis)
+    day = 86400
+    kinds = {  # kind -> (source ids, participant_ids, dates as seconds)
+        "questionnaire": (np.char.add("Q-", pids.astype(str)).astype(object), pids, np.full(respondents, start)),
+        "interview": (_ids("INT", np.arange(1, n_int + 1), len(str(n_int))), pids[np.argsort(own[1])[-n_int:]],
+                      start + 30 * day + (np.arange(n_int) * 730 // n_int) * day),
+        "focus_group": (_ids("FG", np.arange(1, n_fg + 1), len(str(n_fg))),
+                        pd.Series(pids[members]).groupby(np.arange(len(members)) // FOCUS_GROUP_SIZE)
+                        .agg(lambda ids: ";".join(sorted(ids))).to_numpy(),
+                        start + 100 * day + (np.arange(n_fg) * 365 // n_fg) * day),
+        "dissertation": (_ids("DIS", np.arange(1, n_dis + 1), len(str(n_dis))), pids[np.argsort(own[3])[-n_dis:]],
+                         start - 200 * day + (np.arange(n_dis) * 180 // n_dis) * day),
+    }
+    sources = pd.concat([pd.DataFrame({"source_id": ids, "source_type": kind, "participant_ids": who,
+                                       "date": pd.to_datetime(when, unit="s").strftime("%Y-%m-%d")})
+                         for kind, (ids, who, when) in kinds.items()], ignore_index=True)
+    second = {"interview": "AS", "dissertation": "RB"}
+    double = {kind: rng.random(len(kinds[kind][0])) < SCALE_DOUBLE_CODED for kind in second}
+    for flags in double.values():
+        flags[0] = True  # at least one of each, so agreement always runs
+
+    # References: ten per participant, in segments of one code or of a co-coded pair.
+    pairs = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])  # two-code segments per participant
+    slot = np.tile(np.arange(REFERENCES_PER_PARTICIPANT), n)
+    owner = np.repeat(np.arange(n), REFERENCES_PER_PARTICIPANT)
+    paired = slot < 2 * pairs[owner]
+    local = np.where(paired, slot // 2, slot - pairs[owner])
+    first_segment = np.concatenate([[0], np.cumsum(REFERENCES_PER_PARTICIPANT - pairs)[:-1]])
+    segment = first_segment[owner] + local
+    code_index = {c[2]: i for i, c in enumerate(CODEBOOK)}
+    pair_codes = np.array([[code_index[a], code_index[b]] for a, b, _ in CO_CODED])
+    pair_weights = np.array([w for *_, w in CO_CODED], dtype=float)
+    chosen_pair = rng.choice(len(CO_CODED), size=len(slot), p=pair_weights / pair_weights.sum())
+    weights = np.array(REFERENCES["cohort1"], dtype=float)
+    single = rng.choice(len(CODEBOOK), size=len(slot), p=weights / weights.sum())
+    # Both codes of a pair come from the draw at its first slot.
+    code = np.where(paired, pair_codes[chosen_pair[owner * REFERENCES_PER_PARTICIPANT + slot - slot % 2],
+                                       slot % 2], single)
+    position = np.where(paired, slot % 2, 0)
+
+    # Each segment's source: a kind drawn by its first code's theme (SOURCE_MIX) among the
+    # kinds of source its participant has (everyone has a questionnaire response).
+    n_seg = int(segment[-1]) + 1
+    seg_owner = owner[position == 0]
+    seg_code = code[position == 0]
+    themes = list(SOURCE_MIX)
+    mix = np.array([[max(SOURCE_MIX[t].get(k, 0), 0.5 if k == "questionnaire" else 0) for k in SOURCE_KINDS]
+                    for t in themes], dtype=float)
+    seg_theme = np.array([themes.index(c[0]) for c in CODEBOOK])[seg_code]
+    weight = mix[seg_theme] * (own[:, seg_owner].T >= 0)
+    cumulative = np.cumsum(weight, axis=1) / weight.sum(axis=1, keepdims=True)
+    kind = (rng.random(n_seg)[:, None] > cumulative).sum(axis=1).clip(0, len(SOURCE_KINDS) - 1)
+    index = own[kind, seg_owner]
+    seg_source = np.empty(n_seg, dtype=object)
+    seg_double = np.zeros(n_seg, dtype=bool)
+    seg_second = np.full(n_seg, "", dtype=object)
+    for k, name in enumerate(SOURCE_KINDS):  # four kinds: a loop over kinds, not rows
+        here = kind == k
+        seg_source[here] = kinds[name][0][index[here]]
+        if name in second:
+            seg_double[here] = double[name][index[here]]
+            seg_second[here] = second[name]
+
+    # Coder rows. A second coder agrees often but not always (as in build_cohort): on a pair
+    # they split the codes or miss the second; on a single code either coder may miss it.
+    draw = rng.random(n_seg)[segment]
+    size = np.bincount(segment, minlength=n_seg)[segment]
+    shared = seg_double[segment]
+    first_codes = ~shared | ((size == 2) & ((position == 0) | (draw >= 0.5))) | ((size == 1) & (draw >= 0.15))
+    second_codes = shared & (((size == 2) & (((position == 1) & (draw < 0.5)) | ((position == 0) & (draw >= 0.5))))
+                             | ((size == 1) & ((draw < 0.15) | (draw >= 0.30))))
+    # Respondents removed by cleaning said something too: one segment each, to be dropped.
+    gone = len(removed)
+    rows = pd.DataFrame({
+        "segment": np.concatenate([segment[first_codes], segment[second_codes], n_seg + np.arange(gone)]),
+        "rank": np.concatenate([np.zeros(first_codes.sum(), int), np.ones(second_codes.sum(), int),
+                                np.zeros(gone, int)]),
+        "position": np.concatenate([position[first_codes], position[second_codes], np.zeros(gone, int)]),
+        "code": np.concatenate([code[first_codes], code[second_codes], rng.choice(len(CODEBOOK), size=gone)]),
+    })
+    rows = rows.sort_values(["segment", "rank", "position"], kind="mergesort").reset_index(drop=True)
+    segment_source = np.concatenate([seg_source, kinds["questionnaire"][0][removed]])
+    segment_pid = np.concatenate([pids[seg_owner], pids[removed]])
+    quotes = [q for *_, qs in CODEBOOK for q in qs]
+    first_quote = np.cumsum([0] + [len(c[4]) for c in CODEBOOK])
+    quote = first_quote[rows["code"]] + (rows["segment"] + rows["position"]) % np.diff(first_quote)[rows["code"]]
+    coded = pd.DataFrame({
+        "segment_id": _ids("S", rows["segment"].to_numpy() + 1, len(str(n_seg + gone))),
+        "source_id": segment_source[rows["segment"]],
+        "participant_id": segment_pid[rows["segment"]],
+        "code": np.array([c[2] for c in CODEBOOK], dtype=object)[rows["code"]],
+        "coder": np.where(rows["rank"] == 0, "AA", np.concatenate([seg_second, np.full(gone, "")])[rows["segment"]]),
+        "text": np.where(rng.random(len(rows)) < 0.03, "", np.asarray(quotes, dtype=object)[quote]),
+    })
+    codebook = pd.DataFrame([[c[2], c[0], c[1], c[3]] for c in CODEBOOK],
+                            columns=["code", "theme", "subtheme", "description"])
+    return {paths.QUESTIONNAIRE: questionnaire, paths.SOURCES: sources,
+            paths.CODED_SEGMENTS: coded, paths.CODEBOOK: codebook}
+
+
+def scaled_files(participants: int, cohort: str) -> dict[Path, bytes]:
+    """Relative path -> exact bytes of a scaled cohort and the shared role map."""
+    files = {Path(paths.ROLE_MAP): to_csv_bytes(build_role_map())}
+    for name, frame in build_scaled(participants).items():
+        files[Path(cohort) / name] = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return files
+
+
+def write_scaled(out_dir: Path, participants: int, cohort: str | None = None, force: bool = False) -> list[str]:
+    """Write role_map.csv, SYNTHETIC and <cohort>/ (default scale<N>) of a scaled cohort to out_dir."""
+    out_dir = Path(out_dir)
+    files = scaled_files(participants, cohort or f"scale{int(participants)}")
+    if not (out_dir / paths.SYNTHETIC_MARKER).exists():  # any marker will do: keep one already there
+        files[Path(paths.SYNTHETIC_MARKER)] = SCALE_NOTE.encode("utf-8")
+    return write_files(out_dir, files, force)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.synthetic", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(paths.RAW_DIR), help="raw-data folder to write (default data/raw)")
     parser.add_argument("--force", action="store_true", help="replace files that differ")
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="instead of the bundled cohorts, one benchmark cohort of N participants")
+    parser.add_argument("--cohort", help="with --scale: the cohort folder's name (default scale<N>)")
     args = parser.parse_args(argv)
-    for line in write(Path(args.out), args.force):
+    if args.cohort and not args.scale:
+        parser.error("--cohort needs --scale")
+    if args.scale:
+        lines = write_scaled(Path(args.out), args.scale, args.cohort, args.force)
+    else:
+        lines = write(Path(args.out), args.force)
+    for line in lines:
         print(line)
     return 0
 

@@ -32,10 +32,15 @@ def references(segments: pd.DataFrame, codebook: pd.DataFrame, sources: pd.DataF
                participants: pd.DataFrame) -> pd.DataFrame:
     """One row per distinct (segment_id, code), with theme, source type and role group."""
     refs = segments.drop_duplicates(["segment_id", "code"])[
-        ["segment_id", "code", "source_id", "participant_id", "text"]]
-    refs = refs.merge(codebook[["code", "theme", "subtheme"]], on="code", how="left")
-    refs = refs.merge(sources[["source_id", "source_type"]], on="source_id", how="left")
-    refs = refs.merge(participants[["participant_id", "role_group"]], on="participant_id", how="left")
+        ["segment_id", "code", "source_id", "participant_id", "text"]].reset_index(drop=True)
+    for table, key, columns in ((codebook, "code", ["theme", "subtheme"]), (sources, "source_id", ["source_type"]),
+                                (participants, "participant_id", ["role_group"])):
+        if table[key].is_unique:  # a lookup: what a left merge gives, without copying every column
+            found = table.set_index(key)[columns].reindex(refs[key])
+            for column in columns:
+                refs[column] = found[column].to_numpy()
+        else:
+            refs = refs.merge(table[[key] + columns], on=key, how="left")
     refs["role_group"] = refs["role_group"].fillna(UNATTRIBUTED)
     return refs.reset_index(drop=True)
 

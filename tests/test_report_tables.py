@@ -1,0 +1,29 @@
+"""The report stays small at any cohort size: tables that grow with it are cut, and say so."""
+import pandas as pd
+
+from helpers import report
+
+
+def _saturation(interviews: int, new_at: dict[int, int]) -> pd.DataFrame:
+    new = [new_at.get(i, 0) for i in range(1, interviews + 1)]
+    return pd.DataFrame({"order": range(1, interviews + 1), "source_id": [f"I{i}" for i in range(interviews)],
+                         "new_codes": new, "cumulative_codes": pd.Series(new).cumsum()})
+
+
+def test_saturation_table_of_a_few_interviews_is_shown_whole():
+    table = _saturation(report.SATURATION_ROWS, {1: 3, 2: 1})
+    shown, note = report.saturation_shown(table)
+    assert len(shown) == len(table) and note == ""
+
+
+def test_saturation_table_of_many_interviews_shows_those_that_found_codes_and_the_last():
+    table = _saturation(10_000, {1: 3, 2: 1, 7: 2})
+    shown, note = report.saturation_shown(table)
+    assert shown["order"].tolist() == [1, 2, 7, 10_000]
+    assert "10,000 interviews" in note and "tables/saturation.csv" in note
+
+
+def test_saturation_table_is_cut_even_when_every_interview_finds_a_code():
+    table = _saturation(5_000, {i: 1 for i in range(1, 5_001)})
+    shown, note = report.saturation_shown(table)
+    assert len(shown) == report.SATURATION_ROWS + 1 and f"the first {report.SATURATION_ROWS}" in note
