@@ -514,7 +514,9 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     kernels = _Kernels()
     failure: BaseException | None = None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step")
-    # Kernels for the next steps start while earlier steps run: at most `jobs` waiting.
+    # Kernels for the next steps start while earlier steps run. At most jobs + 1 kernels
+    # are alive at once (running or waiting): each waiting one holds about 200 MB, and at
+    # national scale the running ones hold most of the memory the machine has to spare.
     warming = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="warm")
     warm: dict[str, Future] = {}
 
@@ -526,7 +528,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
             if signals:
                 raise Interrupted(signals[0])
             for name in pending:
-                if sum(1 for step in warm if step in pending) >= jobs:
+                if len(running) + sum(1 for step in warm if step in pending) > jobs:
                     break
                 if name not in warm:
                     warm[name] = warming.submit(kernels.warm, notebooks_dir / name, kernel_log(name))
