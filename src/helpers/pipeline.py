@@ -458,7 +458,7 @@ def _import_papermill():
 
 
 def _execute(name: str, stage: Path, parameters: dict, notebooks_dir: Path, kernels: _Kernels,
-             kernel_log: Path, position: int | None, warm: Future | None) -> None:
+             kernel_log: Path, bar: bool, warm: Future | None) -> None:
     """Run one notebook by papermill in its staging folder (in a worker thread)."""
     papermill = _import_papermill()
 
@@ -472,8 +472,7 @@ def _execute(name: str, stage: Path, parameters: dict, notebooks_dir: Path, kern
             kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
             cwd=str(notebooks_dir), log_output=False,
             # A live bar per running step in a terminal, replaced by the step's summary line.
-            progress_bar={"desc": f"  {_label(name)}", "leave": False, "position": position}
-            if position is not None else False,
+            progress_bar={"desc": f"  {_label(name)}", "leave": False} if bar else False,
             extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=kernels.manager_class(kernel_log),
             km=manager,  # the kernel started ahead of time, if any
         )
@@ -510,7 +509,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     """
     pending = [name for name in paths.NOTEBOOKS if name in stale]
     fresh: dict[str, list[str]] = {}
-    running: dict[Future, tuple[str, dict, float, int]] = {}
+    running: dict[Future, tuple[str, dict, float]] = {}
     kernels = _Kernels()
     failure: BaseException | None = None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step")
@@ -537,14 +536,17 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 if len(running) >= jobs or any(a in pending or a in busy for a in steps.ancestors(name)):
                     continue
                 stage, copied = _prepare(build, name, fresh)
-                slot = min(set(range(jobs)) - {s for *_, s in running.values()})
+                # One live bar at a time: two bars sharing the terminal with the step lines
+                # printed between them leave gaps. A step that starts beside another runs
+                # without one, and its line appears when it ends.
+                bar = progress and not running
                 future = pool.submit(_execute, name, stage, parameters, notebooks_dir, kernels, kernel_log(name),
-                                     slot if progress else None, warm.get(name))
-                running[future] = (name, copied, time.perf_counter(), slot)
+                                     bar, warm.get(name))
+                running[future] = (name, copied, time.perf_counter())
                 pending.remove(name)
             finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
-                name, copied, start, _ = running.pop(future)
+                name, copied, start = running.pop(future)
                 if future.exception() is not None:
                     raise _StepFailed(name, future.exception())
                 fresh[name] = _collect(build.staging(name), copied, name)
