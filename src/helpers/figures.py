@@ -163,7 +163,10 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     ax.set_xlim(-100, 100)
     ax.set_xticks(range(-100, 101, 25), [f"{abs(t)}%" for t in range(-100, 101, 25)])
     ax.set_xlabel("Share of respondents answering the item")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=5, frameon=False, fontsize="small")
+    # The legend sits a fixed 0.7 in below the axes (clear of the x label), however many
+    # items make the figure tall; an offset in axes fraction would grow with the height.
+    below = 0.7 / (fig.get_figheight() * ax.get_position().height)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=5, frameon=False, fontsize="small")
     ax.grid(axis="y", visible=False)
     return fig
 
