@@ -61,10 +61,6 @@ class PipelineError(Exception):
     """A run that stopped; the message says which step, why, and where to look."""
 
 
-class SettingError(Exception):
-    """A disclosure setting out of range (exit code 2, as for a usage error)."""
-
-
 class Interrupted(Exception):
     """SIGTERM or SIGINT while a step ran."""
 
@@ -675,12 +671,6 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                 f"FORCE=1 rebuilds every step)")
             return {"report": report, "ran": [], "seconds": time.perf_counter() - started, "timings": {}}
 
-        from .disclosure import Disclosure  # imports pandas: only when there is work to do
-
-        try:
-            Disclosure(min_count, round_to)
-        except ValueError as exc:
-            raise SettingError(str(exc)) from None
         say(f"Building the report for cohort {cohort!r} from {raw_dir}"
             + (f" (up to {jobs} independent steps at once)" if jobs > 1 and len(stale) > 1 else ""))
         for name in paths.NOTEBOOKS:
@@ -702,13 +692,31 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
     return {"report": report, "ran": list(stale), "seconds": seconds, "timings": timings}
 
 
+def _setting(name: str):
+    """An argparse type for a disclosure setting: a whole number of 0 or more.
+
+    Checked here, at the command line, rather than by importing helpers.disclosure (and
+    pandas with it) before the first kernel can start; the notebooks check it again.
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number of 0 or more, not {text!r}")
+        return value
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("--cohort", default="cohort1", help="cohort folder in RAW_DIR, or 'all' (default cohort1)")
     parser.add_argument("--raw-dir", default=str(paths.RAW_DIR), help="folder of cohort folders (default data/raw)")
-    parser.add_argument("--min-count", type=int, default=0,
+    parser.add_argument("--min-count", type=_setting("min_count"), default=0,
                         help="redact counts at or below this, and percentages built on them (default 0: off)")
-    parser.add_argument("--round-to", type=int, default=0,
+    parser.add_argument("--round-to", type=_setting("round_to"), default=0,
                         help="round other counts to the nearest ROUND_TO (default 0: off)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="steps run at once where independent (default: make -j N's N, else every core)")
@@ -721,9 +729,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(args.cohort, args.raw_dir, args.processed_dir, args.reports_dir, args.min_count, args.round_to,
             jobs=args.jobs, force=args.force, progress=sys.stderr.isatty(), notebooks_dir=args.notebooks_dir)
-    except SettingError as exc:
-        print(f"\nERROR: {exc}", file=sys.stderr)
-        return 2
     except (InputError, PipelineError) as exc:
         print(f"\nERROR: {exc}", file=sys.stderr)
         return 1
