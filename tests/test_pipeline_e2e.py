@@ -91,7 +91,7 @@ def test_result_tables_have_the_contract_columns(built, cohort):
 def test_report_is_self_contained_and_says_data_are_synthetic(built, cohort):
     report = built[0] / "reports" / cohort
     html = (report / "report.html").read_text()
-    assert "Synthetic data." in html
+    assert "Synthetic data." in html and "to agree with" in html and "not built to agree" not in html
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the report loads from another host"
     assert html.count("data:image/png;base64,") == len(report_module.FIGURES)

@@ -27,3 +27,13 @@ def test_saturation_table_is_cut_even_when_every_interview_finds_a_code():
     table = _saturation(5_000, {i: 1 for i in range(1, 5_001)})
     shown, note = report.saturation_shown(table)
     assert len(shown) == report.SATURATION_ROWS + 1 and f"the first {report.SATURATION_ROWS}" in note
+
+
+def test_only_the_bundled_cohorts_are_said_to_reproduce_the_papers(tmp_path):
+    from helpers import paths, synthetic
+
+    assert report.reproduces_the_papers(paths.RAW_DIR)
+    synthetic.write_scaled(tmp_path / "bench", 20)
+    assert report.is_synthetic(tmp_path / "bench") and not report.reproduces_the_papers(tmp_path / "bench")
+    (tmp_path / "real").mkdir()
+    assert not report.reproduces_the_papers(tmp_path / "real")

@@ -77,6 +77,15 @@ def is_synthetic(raw_dir: Path) -> bool:
     return (Path(raw_dir) / paths.SYNTHETIC_MARKER).is_file()
 
 
+def reproduces_the_papers(raw_dir: Path) -> bool:
+    """Whether raw_dir holds the bundled cohorts (built to agree with the published figures),
+    told by their marker's text, rather than other generated data such as benchmark cohorts."""
+    from .synthetic import SYNTHETIC_NOTE
+
+    marker = Path(raw_dir) / paths.SYNTHETIC_MARKER
+    return marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == SYNTHETIC_NOTE
+
+
 def html_table(frame: pd.DataFrame, percent_columns: tuple[str, ...] = ()) -> str:
     """A table as escaped HTML: percentages to one decimal, counts as integers."""
     def one_decimal(value):
@@ -209,6 +218,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
     context = {
         "cohort": cohort,
         "synthetic": is_synthetic(raw_dir),
+        "reproduces_the_papers": reproduces_the_papers(raw_dir),
         "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),
         "totals": read_table(tables, "totals.csv").set_index("measure")["n"].astype(str).to_dict(),
         "check": {paper: rows.to_dict("records") for paper, rows in check.groupby("paper", sort=False)},
