@@ -133,12 +133,9 @@ def import_only_notebooks(target: Path, notebooks_dir: Path = paths.NOTEBOOKS_DI
 
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in paths.NOTEBOOKS:
-        book = nbformat.read(notebooks_dir / name, as_version=4)
+    for name in paths.NOTEBOOKS:  # papermill runs them on the python3 kernel, as the pipeline does
         lines = steps.import_lines(notebooks_dir / name)
-        floor = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("\n".join(lines))])
-        floor.metadata["kernelspec"] = book.metadata.get("kernelspec", {})
-        nbformat.write(floor, target / name)
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("\n".join(lines))]), target / name)
         written.append(target / name)
     return written
 

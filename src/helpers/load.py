@@ -9,7 +9,6 @@ what was expected. Extra columns are kept and mentioned, never an error.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import pandera.pandas as pa
 
 from . import paths
 from .errors import InputError, Problem
+from .steps import sha256_file
 
 SOURCE_TYPES = ("interview", "focus_group", "questionnaire", "dissertation")
 ROLE_GROUPS = ("clinician", "management", "data science", "other")
@@ -545,14 +545,6 @@ def in_reading_order(problems: list[Problem]) -> list[Problem]:
     for problem in problems:
         first_seen.setdefault(str(problem.file), len(first_seen))
     return sorted(problems, key=lambda p: (first_seen[str(p.file)], p.row or 0))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def input_manifest(inputs: RawInputs, raw_dir: Path) -> pd.DataFrame:

@@ -178,14 +178,14 @@ def _error_of(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _keep_failed(output: Path, kernel_log: Path, failed: Path, name: str) -> Path | None:
+def _keep_failed(output: Path, kernel_log: Path, failed: Path) -> Path | None:
     """Copy the executed notebook (and the kernel's own log) where the user can open them."""
     failed.mkdir(parents=True, exist_ok=True)
     if kernel_log.exists():
-        shutil.copy2(kernel_log, failed / f"{Path(name).stem}.kernel.log")
+        shutil.copy2(kernel_log, failed / kernel_log.name)
     if output.exists():
-        shutil.copy2(output, failed / name)
-        return failed / name
+        shutil.copy2(output, failed / output.name)
+        return failed / output.name
     return None
 
 
@@ -355,6 +355,13 @@ class Build:
     def staging(self, step: str) -> Path:
         return self.root / "run" / Path(step).stem
 
+    def executed(self, step: str) -> Path:
+        """Where papermill writes the step's executed notebook (an output of the step)."""
+        return self.staging(step) / "reports" / self.cohort / "notebooks" / step
+
+    def kernel_log(self, step: str) -> Path:
+        return self.root / "run" / f"{Path(step).stem}.kernel.log"
+
     def published(self, relative: str) -> Path:
         tree, _, rest = relative.partition("/")
         return self.published_roots[tree] / rest
@@ -416,8 +423,8 @@ def _label(name: str) -> str:
     return f"[{_position(name)}] {name}"
 
 
-def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> tuple[Path, dict[str, list[int]]]:
-    """A clean folder for step `name`, holding copies of its ancestors' outputs.
+def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> dict[str, list[int]]:
+    """A clean folder for step `name`, holding copies of its ancestors' outputs; their stats.
 
     Copies rather than links: a step that wrote to an input by mistake must not be able to
     change a kept output, or the published report through it.
@@ -436,7 +443,7 @@ def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> tuple[Path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / relative, target)
             copied[relative] = _stat(target)
-    return stage, copied
+    return copied
 
 
 def _import_papermill():
@@ -453,12 +460,12 @@ def _import_papermill():
     return papermill
 
 
-def _execute(name: str, stage: Path, parameters: dict, notebooks_dir: Path, kernels: _Kernels,
-             kernel_log: Path, bar: bool, warm: Future | None) -> None:
+def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, kernels: _Kernels, bar: bool,
+             warm: Future | None) -> None:
     """Run one notebook by papermill in its staging folder (in a worker thread)."""
     papermill = _import_papermill()
 
-    output = stage / "reports" / parameters["cohort"] / "notebooks" / name
+    stage, output = build.staging(name), build.executed(name)
     output.parent.mkdir(parents=True, exist_ok=True)
     manager = warm.result() if warm is not None else None
     try:
@@ -469,7 +476,7 @@ def _execute(name: str, stage: Path, parameters: dict, notebooks_dir: Path, kern
             cwd=str(notebooks_dir), log_output=False,
             # A live bar per running step in a terminal, replaced by the step's summary line.
             progress_bar={"desc": f"  {_label(name)}", "leave": False} if bar else False,
-            extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=kernels.manager_class(kernel_log),
+            extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=kernels.manager_class(build.kernel_log(name)),
             km=manager,  # the kernel started ahead of time, if any
         )
     finally:
@@ -515,9 +522,6 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     warming = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="warm")
     warm: dict[str, Future] = {}
 
-    def kernel_log(name: str) -> Path:
-        return build.root / "run" / f"{Path(name).stem}.kernel.log"
-
     try:
         while pending or running:
             if signals:
@@ -526,18 +530,17 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 if len(running) + sum(1 for step in warm if step in pending) > jobs:
                     break
                 if name not in warm:
-                    warm[name] = warming.submit(kernels.warm, notebooks_dir / name, kernel_log(name))
+                    warm[name] = warming.submit(kernels.warm, notebooks_dir / name, build.kernel_log(name))
             for name in list(pending):
                 busy = {step for step, *_ in running.values()}
                 if len(running) >= jobs or any(a in pending or a in busy for a in steps.ancestors(name)):
                     continue
-                stage, copied = _prepare(build, name, fresh)
+                copied = _prepare(build, name, fresh)
                 # One live bar at a time: two bars sharing the terminal with the step lines
                 # printed between them leave gaps. A step that starts beside another runs
                 # without one, and its line appears when it ends.
                 bar = progress and not running
-                future = pool.submit(_execute, name, stage, parameters, notebooks_dir, kernels, kernel_log(name),
-                                     bar, warm.get(name))
+                future = pool.submit(_execute, build, name, parameters, notebooks_dir, kernels, bar, warm.get(name))
                 running[future] = (name, copied, time.perf_counter())
                 pending.remove(name)
             finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -567,35 +570,28 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
 
 
 def _report_failure(build: Build, failure: BaseException, running: list[str], cohort: str) -> None:
-    """Keep the failed or interrupted notebooks and raise the message the user reads."""
+    """Keep the failed or interrupted notebooks and raise the message the user reads.
+
+    Returns (and the caller re-raises `failure`) for errors of the runner itself.
+    """
     reports_dir = build.published_roots["reports"]
     failed = reports_dir / FAILED_DIR / cohort
     shutil.rmtree(failed, ignore_errors=True)
-
-    def keep(name: str) -> Path | None:
-        output = build.staging(name) / "reports" / cohort / "notebooks" / name
-        return _keep_failed(output, build.root / "run" / f"{Path(name).stem}.kernel.log", failed, name)
-
     unchanged = f"The previous report (if any) in {reports_dir / cohort} is unchanged."
-    if isinstance(failure, _StepFailed) and not isinstance(failure.error, (Interrupted, KeyboardInterrupt)):
-        if isinstance(failure.error, PipelineError):
-            raise PipelineError(f"{failure.error}\n{unchanged}") from None
-        kept = keep(failure.name)
+    if isinstance(failure, _StepFailed):
+        name, error = failure.name, failure.error
+        kept = _keep_failed(build.executed(name), build.kernel_log(name), failed)
         raise PipelineError(
-            f"Step {_position(failure.name)} {failure.name} failed for cohort {cohort!r}.\n"
-            f"{_failing_cell(failure.error)}"
-            f"{_error_of(failure.error)}\n"
+            f"Step {_position(name)} {name} failed for cohort {cohort!r}.\n{_failing_cell(error)}{_error_of(error)}\n"
             + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "") + unchanged
         ) from None
-    if isinstance(failure, (Interrupted, KeyboardInterrupt, _StepFailed)):
-        names = running + ([failure.name] if isinstance(failure, _StepFailed) else [])
-        signal_name = failure.error if isinstance(failure, _StepFailed) else failure
+    if isinstance(failure, (Interrupted, KeyboardInterrupt)):
         lines = []
-        for name in [n for n in paths.NOTEBOOKS if n in names]:
-            kept = keep(name)
-            lines.append(f"Step {_position(name)} {name} was interrupted ({signal_name}) for cohort {cohort!r}."
+        for name in [n for n in paths.NOTEBOOKS if n in running]:
+            kept = _keep_failed(build.executed(name), build.kernel_log(name), failed)
+            lines.append(f"Step {_position(name)} {name} was interrupted ({failure}) for cohort {cohort!r}."
                          + (f" The part that ran is kept at {kept}" if kept else ""))
-        raise PipelineError("\n".join(lines or [f"The run was interrupted ({signal_name})."]) + "\n" + unchanged) \
+        raise PipelineError("\n".join(lines or [f"The run was interrupted ({failure})."]) + "\n" + unchanged) \
             from None
 
 

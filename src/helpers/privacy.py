@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .environment import PSEUDONYM_KEY_ENV
 from .errors import InputError
 
-PSEUDONYM_KEY_ENV = "NHSDA_PSEUDONYM_KEY"
 # The bundled data are invented, so their key can be public; real data must bring one.
 SYNTHETIC_KEY = "synthetic-data-public-key"
 PSEUDONYM_PREFIX = "PT-"

@@ -23,6 +23,7 @@ import pandas as pd
 from . import paths, readings
 from .agreement import ALL_CODERS, POOLED
 from .disclosure import Disclosure
+from .environment import DATE_ENV
 from .store import read_table
 
 PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "pyarrow", "jinja2")
@@ -46,7 +47,7 @@ FIGURES = [
 
 def run_time() -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now, in UTC."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    epoch = os.environ.get(DATE_ENV)
     if epoch:
         return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
     return datetime.now(timezone.utc).replace(microsecond=0)

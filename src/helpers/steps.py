@@ -23,9 +23,11 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import paths
+from .environment import DATE_ENV, PSEUDONYM_KEY_ENV
 
 # Notebook -> the notebooks whose outputs it reads. A step sees only the outputs of its
 # ancestors, so a missing edge here makes the step fail rather than read stale files.
@@ -38,9 +40,6 @@ DEPENDS: dict[str, tuple[str, ...]] = {
 }
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
-# Environment variables that change what a step writes.
-PSEUDONYM_KEY_ENV = "NHSDA_PSEUDONYM_KEY"  # as privacy.PSEUDONYM_KEY_ENV (privacy imports pandas)
-DATE_ENV = "SOURCE_DATE_EPOCH"
 CHUNK = 1 << 20
 # A notebook's import lines (and the autoreload magics that go with them).
 IMPORT_LINE = re.compile(r"^\s*(%load_ext\b|%autoreload\b|import\s|from\s+\S+\s+import\s)")
@@ -94,6 +93,20 @@ def import_lines(notebook: Path) -> list[str]:
             for line in source.splitlines() if IMPORT_LINE.match(line)]
 
 
+def _statements(nodes: list) -> Iterator[ast.AST]:
+    """Every statement, nested ones included (imports inside functions count too).
+
+    Only statement lists are followed: an import is never inside an expression, and
+    skipping expressions makes this several times faster than ast.walk on large modules.
+    """
+    for node in nodes:
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+
+
 def _helper_imports(code: str, package: str) -> set[str]:
     """Helper modules named by the import statements of `code` (a module of `package`)."""
     try:
@@ -101,7 +114,7 @@ def _helper_imports(code: str, package: str) -> set[str]:
     except SyntaxError:
         return {"*"}  # cannot tell: depend on every helper
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -126,41 +139,64 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _package_data() -> list[Path]:
-    return sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
-                  and "__pycache__" not in p.parts and not p.name.startswith("."))
+class HelperGraph:
+    """The helper package's files, each read, parsed and hashed at most once.
+
+    Every notebook imports much the same helpers, so one graph serves all the steps of a
+    fingerprinting; a new graph sees files as they are now.
+    """
+
+    def __init__(self):
+        self.data = sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+                           and "__pycache__" not in p.parts and not p.name.startswith("."))
+        self._texts: dict[Path, str] = {}
+        self._imports: dict[Path, set[str]] = {}
+        self._digests: dict[Path, str] = {}
+
+    def text(self, path: Path) -> str:
+        if path not in self._texts:
+            self._texts[path] = path.read_text(encoding="utf-8", errors="replace")
+        return self._texts[path]
+
+    def digest(self, path: Path) -> str:
+        if path not in self._digests:
+            self._digests[path] = sha256_file(path)
+        return self._digests[path]
+
+    def everything(self) -> list[Path]:
+        return sorted(PACKAGE_DIR.rglob("*.py")) + self.data
+
+    def files(self, notebook: Path) -> list[Path]:
+        """The helper modules a notebook imports, transitively, and the package data they name."""
+        code = "\n".join(
+            line for kind, source in notebook_cells(notebook) if kind == "code"
+            for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        todo, seen = _helper_imports(code, PACKAGE), {PACKAGE_DIR / "__init__.py"}
+        while todo:
+            name = todo.pop()
+            if name == "*":
+                return self.everything()
+            module = _module_file(name)
+            if module is None or module in seen:
+                continue
+            seen.add(module)
+            if module not in self._imports:
+                package = name if module.name == "__init__.py" else name.rpartition(".")[0]
+                self._imports[module] = _helper_imports(self.text(module), package)
+            todo |= self._imports[module]
+        # Data files named in these modules or in data files already found (templates include templates).
+        data: list[Path] = []
+        named_in = list(seen)
+        while new := [p for p in self.data if p not in data and any(p.name in self.text(t) for t in named_in)]:
+            data += new
+            named_in = new
+        return sorted(seen) + sorted(data)
 
 
 def helper_files(notebook: Path) -> list[Path]:
     """The helper modules a notebook imports, transitively, and the package data they name."""
-    code = "\n".join(
-        line for kind, source in notebook_cells(notebook) if kind == "code"
-        for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
-    )
-    todo, seen = _helper_imports(code, PACKAGE), {PACKAGE_DIR / "__init__.py"}
-    if "*" in todo:
-        return sorted(PACKAGE_DIR.rglob("*.py")) + _package_data()
-    while todo:
-        name = todo.pop()
-        module = _module_file(name)
-        if module is None or module in seen:
-            continue
-        seen.add(module)
-        package = name if module.name == "__init__.py" else name.rpartition(".")[0]
-        found = _helper_imports(module.read_text(encoding="utf-8"), package)
-        if "*" in found:
-            return sorted(PACKAGE_DIR.rglob("*.py")) + _package_data()
-        todo |= found
-    # Data files named in these modules or in data files already found (templates include templates).
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in seen]
-    data, candidates = [], _package_data()
-    while True:
-        new = [p for p in candidates if p not in data and any(p.name in text for text in texts)]
-        if not new:
-            break
-        data += new
-        texts = [p.read_text(encoding="utf-8", errors="replace") for p in new]
-    return sorted(seen) + sorted(data)
+    return HelperGraph().files(notebook)
 
 
 def raw_files(raw_dir: Path, cohort: str) -> list[Path]:
@@ -211,11 +247,12 @@ def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict,
     }
     result: dict[str, str] = {}
     all_inputs: dict[str, dict] = {}
+    helpers = HelperGraph()
     for name in paths.NOTEBOOKS:
         notebook = Path(notebooks_dir) / name
         inputs = dict(common)
         inputs["notebook"] = sha256_bytes(json.dumps(notebook_cells(notebook)).encode())
-        inputs["helpers"] = {str(p.relative_to(PACKAGE_DIR)): sha256_file(p) for p in helper_files(notebook)}
+        inputs["helpers"] = {str(p.relative_to(PACKAGE_DIR)): helpers.digest(p) for p in helpers.files(notebook)}
         inputs["upstream"] = [result[parent] for parent in DEPENDS[name]]
         result[name] = sha256_bytes(json.dumps(inputs, sort_keys=True).encode())
         all_inputs[name] = inputs
