@@ -41,18 +41,18 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 venv: $(VENV)/.installed ## Create the virtual environment from pinned versions
 
 report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html, rerunning only what changed (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
-	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.pipeline \
+	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.build.pipeline \
 	  --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
 	  --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO)) $(PIPELINE_OPTIONS)
 
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
-	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.index \
+	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.report.index \
 	  --raw-dir $(call q,$(RAW_DIR)) --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
 
 bench: $(VENV)/.installed ## Measure speed and memory into reports/bench.json (BENCH_SIZES="1000 10000 100000", BENCH_REPEAT=3)
-	$(PY) -m helpers.bench $(if $(BENCH_SIZES),--sizes $(foreach s,$(BENCH_SIZES),$(call q,$(s)))) \
+	$(PY) -m helpers.build.bench $(if $(BENCH_SIZES),--sizes $(foreach s,$(BENCH_SIZES),$(call q,$(s)))) \
 	  $(if $(BENCH_REPEAT),--repeat $(call q,$(BENCH_REPEAT)))
 
 test: $(VENV)/.installed browser ## Run the test suite (unit tests, end-to-end pipeline, browser checks)
@@ -77,7 +77,7 @@ lint: $(VENV)/.installed ## Check the code with ruff
 	$(VENV)/bin/ruff check src tests notebooks
 
 synthetic: $(VENV)/.installed ## Regenerate the synthetic cohorts in data/raw (FORCE=1 to replace edited files)
-	$(PY) -m helpers.synthetic --out data/raw $(if $(FORCE),--force)
+	$(PY) -m helpers.tools.synthetic --out data/raw $(if $(FORCE),--force)
 
 clean: ## Remove built outputs (reports/, data/processed/); keeps data/raw and .venv
 	rm -rf reports/*/ reports/.build reports/index.html data/processed/*/

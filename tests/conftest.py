@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from helpers.data import paths
 
 PROJECT_RAW = paths.RAW_DIR
 

@@ -9,7 +9,7 @@ Each folder of tests/bad_inputs/ is one case (see tests/bad_inputs/README.md):
     <anything else> overlay files that replace the bundled file at the same relative path
 
 A case copies data/raw, applies its overlay, and runs the real entry point
-(`python -m helpers.pipeline`, as `make report` does). It must exit 1 with an `ERROR:`
+(`python -m helpers.build.pipeline`, as `make report` does). It must exit 1 with an `ERROR:`
 message naming what a researcher needs to fix it, never a Python traceback; it must not
 touch the raw folder it read, nor the report an earlier good run published.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from helpers.data import paths
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +91,7 @@ def make_raw(case: Path, target: Path) -> Path:
 def run_pipeline(cohort: str, raw: Path, processed: Path, reports: Path) -> subprocess.CompletedProcess:
     """The runner exactly as `make report` calls it, with a fixed build date."""
     return subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
          "--processed-dir", str(processed), "--reports-dir", str(reports)],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
     )

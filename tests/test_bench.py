@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
-from helpers import bench, paths, steps
+from helpers.build import bench, steps
+from helpers.data import paths
 
 
 def test_floor_notebooks_hold_only_the_real_imports(tmp_path):
@@ -12,8 +13,8 @@ def test_floor_notebooks_hold_only_the_real_imports(tmp_path):
     assert [p.name for p in written] == list(paths.NOTEBOOKS)
     figures = json.loads((tmp_path / "04_figures.ipynb").read_text())
     code = ["".join(c["source"]) for c in figures["cells"]]
-    assert len(code) == 1 and "from helpers import figures" in code[0]
-    assert "draw_all" not in code[0] and "%autoreload 2" in code[0]
+    assert len(code) == 1 and "from helpers.report import figures" in code[0]
+    assert "draw(" not in code[0] and "start(" not in code[0]
     assert code[0].splitlines() == steps.import_lines(paths.NOTEBOOKS_DIR / "04_figures.ipynb")
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths, report
+from helpers.data import paths
+from helpers.report import page as report
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -85,7 +86,7 @@ def dump_dom(page: Path, profile: Path, trap_port: int) -> str:
 def build_report(raw: Path, out: Path) -> Path:
     """cohort1's report.html built from `raw` into `out` by the real entry point."""
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
     assert result.returncode == 0, result.stderr

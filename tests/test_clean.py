@@ -2,8 +2,9 @@
 import pandas as pd
 import pytest
 
-from helpers import clean, load
-from helpers.errors import InputError
+from helpers.analysis import clean
+from helpers.data import load
+from helpers.data.errors import InputError
 
 
 def _cleaned(raw, cohort="tiny"):

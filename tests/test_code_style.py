@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import paths
+from helpers.data import paths
 
 
 def test_ruff_finds_nothing():

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from helpers.disclosure import REDACTED, Disclosure, protect, round_counts
+from helpers.analysis.disclosure import REDACTED, Disclosure, protect, round_counts
 
 
 def _table():

@@ -1,7 +1,7 @@
 """Figures keep the category order of their tables, and save reproducibly."""
 import pandas as pd
 
-from helpers import figures
+from helpers.report import figures
 
 
 def test_role_group_bars_follow_table_order():

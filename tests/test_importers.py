@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import paths
-from helpers.errors import InputError
+from helpers.data import paths
+from helpers.data.errors import InputError
+from helpers.data.load import load_inputs
 from helpers.importers import KINDS, detect_kind
 from helpers.importers.__main__ import cohort_status, main, run_import
 from helpers.importers.common import EXIT_CONFIRM, EXIT_OK, EXIT_REFUSED, MappingNeeded
-from helpers.load import load_inputs
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 ROLE_MAP = "role_as_typed,role_group\nGP,clinician\nHead of IM&T,management\nData scientist,data science\n" \
@@ -476,7 +476,7 @@ def test_status_relays_the_pipelines_own_refusal(raw, tmp_path):
 
 def run_pipeline(cohort: str, raw: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
         capture_output=True, text=True,
         env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "NHSDA_PSEUDONYM_KEY": "test-key"})

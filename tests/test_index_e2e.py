@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from helpers import paths
+from helpers.data import paths
 
 pytestmark = pytest.mark.e2e
 
 
 def test_index_links_every_cohort_and_compares_them(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.index", "--raw-dir", str(paths.RAW_DIR),
+        [sys.executable, "-m", "helpers.report.index", "--raw-dir", str(paths.RAW_DIR),
          "--processed-dir", str(tmp_path / "processed"), "--reports-dir", str(tmp_path / "reports")],
         capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

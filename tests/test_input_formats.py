@@ -1,7 +1,8 @@
 """Spreadsheet exports in the shapes they really arrive in are read correctly."""
 import pandas as pd
 
-from helpers import clean, load
+from helpers.analysis import clean
+from helpers.data import load
 
 
 def _read(tiny_raw):

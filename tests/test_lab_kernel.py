@@ -7,7 +7,7 @@ import papermill
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from helpers import paths
+from helpers.data import paths
 
 pytestmark = pytest.mark.e2e
 

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from helpers import load
-from helpers.errors import InputError
+from helpers.data import load
+from helpers.data.errors import InputError
 
 
 def _problems(raw, cohort="tiny"):
@@ -94,7 +94,7 @@ def test_input_manifest_hashes_every_file(tiny_raw):
 def test_problem_in_a_large_file_is_reported_with_its_row(tmp_path):
     # A clean file of 20,000 rows is accepted in one vectorised pass; a bad cell still gets
     # pandera's full report with file, row, column and value.
-    from helpers import synthetic
+    from helpers.tools import synthetic
 
     synthetic.write_scaled(tmp_path, 2000, "big")
     segments = tmp_path / "big" / "coded_segments.csv"

@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import agreement, cooccurrence, saturation, stats
-from helpers.disclosure import REDACTED
+from helpers.analysis import agreement, cooccurrence, saturation, stats
+from helpers.analysis.disclosure import REDACTED
 
 
 def test_wilson_interval_matches_the_published_formula():

@@ -2,7 +2,7 @@
 import nbformat
 import pytest
 
-from helpers import paths
+from helpers.data import paths
 
 NOTEBOOKS = [paths.NOTEBOOKS_DIR / name for name in paths.NOTEBOOKS]
 
@@ -34,6 +34,22 @@ def test_notebook_has_parameters_cell_with_run_folders(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_imports_helpers_without_path_edits(path):
     text = path.read_text()
-    assert "sys.path" not in text and "from helpers import" in text
+    assert "sys.path" not in text and "from helpers." in text
     code = [c for c in nbformat.read(path, as_version=4).cells if c["cell_type"] == "code"]
     assert max(len(c["source"].splitlines()) for c in code) <= 8, "logic belongs in helpers"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_sets_up_its_run_in_one_line_after_the_parameters(path):
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[2]["source"] == ("from helpers.notebook import start\n\n"
+                                  "run, rules = start(cohort, raw_dir, processed_dir, out_dir, min_count, round_to)")
+    assert sum("start(" in c["source"] for c in cells if c["cell_type"] == "code") == 1
+
+
+def test_figures_notebook_draws_each_listed_figure_in_its_own_cell():
+    from helpers.report import outputs
+
+    cells = nbformat.read(paths.NOTEBOOKS_DIR / "04_figures.ipynb", as_version=4).cells
+    drawn = [c["source"] for c in cells if c["cell_type"] == "code" and "figures.draw(" in c["source"]]
+    assert drawn == [f'figures.draw("{entry.name}", run.tables, run.figures)' for entry in outputs.figures()]

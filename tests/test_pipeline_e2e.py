@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import paths
-from helpers import report as report_module
+from helpers.data import paths
+from helpers.report import page as report_module
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,7 @@ REQUIRED_TABLES = {
 
 def run_pipeline(cohort: str, raw: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
     )

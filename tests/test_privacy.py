@@ -2,8 +2,9 @@
 import pandas as pd
 import pytest
 
-from helpers import clean, load, privacy
-from helpers.errors import InputError
+from helpers.analysis import clean
+from helpers.data import load, privacy
+from helpers.data.errors import InputError
 
 
 def test_pseudonyms_are_stable_for_a_key_and_differ_between_keys():

@@ -1,7 +1,7 @@
 """The report stays small at any cohort size: tables that grow with it are cut, and say so."""
 import pandas as pd
 
-from helpers import report
+from helpers.report import page as report
 
 
 def _saturation(interviews: int, new_at: dict[int, int]) -> pd.DataFrame:
@@ -30,7 +30,8 @@ def test_saturation_table_is_cut_even_when_every_interview_finds_a_code():
 
 
 def test_only_the_bundled_cohorts_are_said_to_reproduce_the_papers(tmp_path):
-    from helpers import paths, synthetic
+    from helpers.data import paths
+    from helpers.tools import synthetic
 
     assert report.reproduces_the_papers(paths.RAW_DIR)
     synthetic.write_scaled(tmp_path / "bench", 20)

@@ -1,7 +1,7 @@
 """Likert summaries against values worked out by hand."""
 import pandas as pd
 
-from helpers import stats
+from helpers.analysis import stats
 
 
 def test_likert_summary_counts_missing_and_levels():

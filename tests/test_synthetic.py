@@ -1,7 +1,8 @@
 """The bundled synthetic cohorts: deterministic, and what the repository ships."""
 from pathlib import Path
 
-from helpers import paths, synthetic
+from helpers.data import paths
+from helpers.tools import synthetic
 
 
 def test_generator_is_deterministic():
@@ -46,11 +47,12 @@ def test_raw_files_hold_the_mess_cleaning_exists_for():
 
 # --- scaled cohorts for benchmarking ------------------------------------------------------
 
-def _clean_scaled(raw, participants):
-    from helpers import clean, describe, load
+def _clean_scaled(raw, size):
+    from helpers.analysis import clean, themes
+    from helpers.data import load
 
-    cleaned = clean.clean(load.load_inputs(raw, f"scale{participants}"), pooled=False)
-    return cleaned, describe.references(cleaned)
+    cleaned = clean.clean(load.load_inputs(raw, f"scale{size}"), pooled=False)
+    return cleaned, themes.references(cleaned)
 
 
 def test_scaled_cohort_is_deterministic():
@@ -67,7 +69,7 @@ def test_scaled_cohort_has_ten_references_per_participant_after_cleaning(tmp_pat
 
 
 def test_scaled_cohort_holds_every_kind_of_mess_and_source(tmp_path):
-    from helpers import clean, describe
+    from helpers.analysis import clean, participants, themes
 
     synthetic.write_scaled(tmp_path, 200)
     cleaned, refs = _clean_scaled(tmp_path, 200)
@@ -80,10 +82,10 @@ def test_scaled_cohort_holds_every_kind_of_mess_and_source(tmp_path):
     assert cleaned.participants["q_network_value"].notna().any()
     assert (refs.groupby("segment_id")["code"].nunique() == 2).any()  # co-coded segments
     assert (refs["text"] != "").mean() > 0.9
-    coding = describe.coding_table(cleaned).set_index("source_type")
+    coding = participants.coding_table(cleaned).set_index("source_type")
     assert coding.loc["interview", "double_coded"] > 0 and coding.loc["dissertation", "double_coded"] > 0
-    assert len(describe.agreement_table(cleaned)) > 0
-    assert len(describe.saturation_table(refs, cleaned)) == 20  # one row per interview
+    assert len(themes.agreement_table(cleaned)) > 0
+    assert len(themes.saturation_table(refs, cleaned)) == 20  # one row per interview
 
 
 def test_scale_command_writes_the_contract_files_and_keeps_an_existing_marker(tmp_path):

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from helpers import clean, describe, load, tally
+from helpers.analysis import clean, participants, tally, themes
+from helpers.data import load
 
 
 @pytest.fixture
@@ -12,7 +13,7 @@ def cleaned(tiny_raw):
 
 @pytest.fixture
 def refs(cleaned):
-    return describe.references(cleaned)
+    return themes.references(cleaned)
 
 
 def test_a_reference_is_a_distinct_segment_code_pair(refs):
@@ -43,25 +44,25 @@ def test_theme_counts_distinct_participants_across_its_codes(refs, cleaned):
 
 
 def test_participants_by_role_includes_every_role_group_with_zeros(cleaned):
-    table = describe.participants_table(cleaned)
+    table = participants.participants_table(cleaned)
     assert table["role_group"].tolist() == ["clinician", "management", "data science", "other"]
     assert table["n"].tolist() == [2, 1, 0, 0]
     assert table["pct"].tolist() == [66.7, 33.3, 0.0, 0.0]
 
 
 def test_sources_by_type_in_contract_order_with_zeros(cleaned):
-    table = describe.sources_table(cleaned)
+    table = participants.sources_table(cleaned)
     assert table.set_index("source_type")["n"].to_dict() == {
         "interview": 2, "focus_group": 1, "questionnaire": 0, "dissertation": 1}
 
 
 def test_double_coded_sources_are_counted(cleaned):
-    table = describe.coding_table(cleaned).set_index("source_type")
+    table = participants.coding_table(cleaned).set_index("source_type")
     assert table.loc["interview", ["n", "coded", "double_coded"]].tolist() == [2, 2, 1]
 
 
 def test_theme_by_role_group_shares_sum_to_100_per_group(refs, cleaned):
-    long = describe.theme_by_role_group(refs, cleaned)
+    long = themes.theme_by_role_group(refs, cleaned)
     clin = long[long["role_group"] == "clinician"].set_index("theme")
     assert clin.loc["Theme one", "references"] == 2 and clin.loc["Theme one", "pct_of_role_group"] == 100.0
     assert set(long["role_group"]) == {"clinician", "management", "data science", "other"}
@@ -84,7 +85,7 @@ def test_illustrative_quotes_prefer_new_participants_and_are_scrubbed(tiny_raw):
     segments = tiny_raw / "tiny" / "coded_segments.csv"
     segments.write_text(segments.read_text().replace("S2,I2,B,Alpha,c1,", "S2,I2,B,Alpha,c1,mail me: b@trust.nhs.uk"))
     cleaned = clean.clean(load.load_inputs(tiny_raw, "tiny"), pooled=False)
-    quotes = describe.illustrative_quotes(describe.references(cleaned), cleaned, [], per_theme=2)
+    quotes = themes.illustrative_quotes(themes.references(cleaned), cleaned, [], per_theme=2)
     theme_one = quotes[quotes["theme"] == "Theme one"]
     assert theme_one["participant"].tolist() == ["A", "B"]  # not A twice (S1 has Alpha and Beta)
     assert theme_one["quote"].tolist() == ["quote one", "mail me: [email]"]

@@ -12,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import paths
+from helpers.data import paths
 
 pytestmark = pytest.mark.e2e
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 
 
 def pipeline_cmd(cohort: str, raw: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "helpers.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+    return [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
             "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports"), *extra]
 
 

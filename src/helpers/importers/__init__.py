@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError, Problem
+from helpers.data.errors import InputError, Problem
+
 from .common import CODING, SURVEY, read_records
 
 # kind -> (family, what it is)

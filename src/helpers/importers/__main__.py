@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import paths
-from ..errors import InputError
-from ..load import normalise_role
+from helpers.data import paths
+from helpers.data.errors import InputError
+from helpers.data.load import normalise_role
+
 from . import KINDS, detect_kind
 from .common import (
     EXIT_CONFIRM,
@@ -71,7 +72,8 @@ def run_import(src: Path, cohort: str, raw_dir: Path = paths.RAW_DIR, kind: str 
     Raises MappingNeeded (after writing a starting mapping, or while it is unconfirmed) and
     InputError (a bad export, a mapping that does not fit it, files that would be replaced).
     """
-    from ..pipeline import check_cohort_name, check_folder
+    from helpers.data.params import check_cohort_name, check_folder
+
     from .coding import build_coding_tables
     from .coding import starting_mapping as coding_mapping
     from .survey import build_questionnaire
@@ -120,7 +122,7 @@ def _known_roles(role_map: Path) -> set[str]:
 
 def cohort_status(raw_dir: Path, cohort: str) -> list[str]:
     """What the pipeline still needs for this cohort, as lines to print."""
-    from ..load import load_inputs
+    from helpers.data.load import load_inputs
 
     raw_dir, folder = Path(raw_dir), Path(raw_dir) / cohort
     lines = []

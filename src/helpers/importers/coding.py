@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, Problem
-from ..load import SOURCE_TYPES
+from helpers.data.errors import InputError, Problem
+from helpers.data.load import SOURCE_TYPES
+
 from .common import GUESS, Outcome, fold, toml_key, toml_str, toml_value, unknown_keys
 
 MAPPING_SECTIONS = {"confirmed", "kind", "export", "default_coder", "codebook", "codes", "sources",

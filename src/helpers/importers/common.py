@@ -1,8 +1,8 @@
 """What every importer shares: reading exports as text, the mapping file, writing contract files.
 
-Exports are read as text first, exactly as the pipeline reads the contract (helpers.load),
+Exports are read as text first, exactly as the pipeline reads the contract (helpers.data.load),
 so that an id such as `007` keeps its zeros and nothing is coerced behind the analyst's back.
-Problems are collected as helpers.errors.Problem (file, spreadsheet row, column, value,
+Problems are collected as helpers.data.errors.Problem (file, spreadsheet row, column, value,
 expectation) and raised together, so a bad export gets the same kind of message as a bad
 contract file.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import tomllib
 
-from .. import paths
-from ..errors import InputError, Problem
-from ..load import decode, sniff_delimiter
+from helpers.data import paths
+from helpers.data.errors import InputError, Problem
+from helpers.data.load import decode, sniff_delimiter
 
 # Exit status of the command line: 3 tells a script "nothing wrong, but a person must act".
 EXIT_OK, EXIT_REFUSED, EXIT_CONFIRM = 0, 1, 3
@@ -56,7 +56,7 @@ class Outcome:
 # --- reading --------------------------------------------------------------------------
 
 def read_csv_records(path: Path, notes: list[str] | None = None) -> list[list[str]]:
-    """Every record of a CSV export as lists of text cells (any encoding helpers.load accepts).
+    """Every record of a CSV export as lists of text cells (any encoding helpers.data.load accepts).
 
     Raises InputError naming the file when it cannot be read as a CSV table.
     """

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import InputError, Problem
+from helpers.data.errors import InputError, Problem
+
 from .common import GUESS, read_records, table_from_records
 from .survey import Column, SurveyExport
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, Problem
+from helpers.data.errors import InputError, Problem
+
 from .coding import Code, Coding, CodingExport, Source
 from .common import read_records, table_from_records
 

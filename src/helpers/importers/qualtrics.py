@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, Problem
+from helpers.data.errors import InputError, Problem
+
 from .common import GUESS, read_csv_records, table_from_records
 from .survey import Column, SurveyExport
 

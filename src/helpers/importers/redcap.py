@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, Problem
+from helpers.data.errors import InputError, Problem
+
 from .common import GUESS, comment, read_csv_records, table_from_records, toml_str
 from .survey import Column, SurveyExport
 

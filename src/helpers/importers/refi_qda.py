@@ -24,8 +24,9 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..errors import InputError, Problem
-from ..load import decode
+from helpers.data.errors import InputError, Problem
+from helpers.data.load import decode
+
 from .coding import Code, Coding, CodingExport, Source
 
 KIND = "refi_qda"

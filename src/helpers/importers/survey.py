@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, Problem
-from ..load import FALSE_WORDS, TRUE_WORDS
+from helpers.data.errors import InputError, Problem
+from helpers.data.load import FALSE_WORDS, TRUE_WORDS
+
 from .common import GUESS, Outcome, comment, fold, slug, toml_key, toml_str, toml_value, unknown_keys, vfold
 
 KEY_FIELDS = ("participant_id", "submitted_at", "consent", "finished", "role")

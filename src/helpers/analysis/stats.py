@@ -1,16 +1,12 @@
 """Descriptive statistics of the questionnaire's Likert items."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 import numpy as np
 import pandas as pd
 
-from .load import LIKERT_PREFIX
-from .tally import pct_half_up
+from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS, LIKERT_PREFIX  # noqa: F401
 
-LIKERT_LEVELS = (1, 2, 3, 4, 5)
-LIKERT_LABELS = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree"}
+from .rounding import half_up_array, pct_half_up
 
 
 def likert_items(participants: pd.DataFrame) -> list[str]:
@@ -53,16 +49,7 @@ def wilson_ci(count, nobs) -> tuple[np.ndarray, np.ndarray]:
     low, high = proportion_confint(count, safe, alpha=0.05, method="wilson")
     low = np.where(nobs > 0, low, np.nan)
     high = np.where(nobs > 0, high, np.nan)
-    return round_half_up_pct(np.atleast_1d(low) * 100), round_half_up_pct(np.atleast_1d(high) * 100)
-
-
-def round_half_up_pct(values: np.ndarray, decimals: int = 1) -> np.ndarray:
-    """Percentages rounded half-up, through their decimal text so 12.25 stays 12.25 first."""
-    def one(v):
-        if np.isnan(v):
-            return np.nan
-        return float(Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
-    return np.array([one(v) for v in np.asarray(values, dtype=float)])
+    return half_up_array(np.atleast_1d(low) * 100), half_up_array(np.atleast_1d(high) * 100)
 
 
 def add_ci(table: pd.DataFrame, count: str, denominator, after: str | None = None) -> pd.DataFrame:

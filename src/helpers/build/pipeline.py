@@ -1,9 +1,9 @@
 """Run the notebook chain for one cohort, rebuilding only what changed (`make report`).
 
-    python -m helpers.pipeline --cohort cohort1 [--raw-dir data/raw] [--min-count 7 --round-to 5]
+    python -m helpers.build.pipeline --cohort cohort1 [--raw-dir data/raw] [--min-count 7 --round-to 5]
                                [--jobs 2] [--force]
 
-Each notebook in paths.NOTEBOOKS is a step (helpers.steps says what each one reads). A
+Each notebook in paths.NOTEBOOKS is a step (helpers.build.steps says what each one reads). A
 step reruns only when its fingerprint changed (its notebook, the helpers it imports, the
 raw files, the parameters, or a step it depends on) or its outputs are missing or were
 edited; a run where nothing changed does nothing. Steps that do not depend on each other
@@ -38,13 +38,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import paths, steps
-from .errors import InputError
+from helpers.data import paths
+from . import steps
+from helpers.data.errors import InputError
+from helpers.data.params import check_cohort_name, check_folder
 
-# A cohort is a folder name: letters, digits, dot, dash, underscore; no path parts.
-COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Characters a shell or make would treat specially; refused in folder parameters.
-SHELL_META = re.compile(r"[;&|`$<>'\"\\\n\r]")
 FAILED_DIR = "_failed"
 BUILD_DIR = ".build"
 STATE_FILE = "state.json"
@@ -63,23 +61,6 @@ class PipelineError(Exception):
 
 class Interrupted(Exception):
     """SIGTERM or SIGINT while a step ran."""
-
-
-def check_cohort_name(cohort: str) -> str:
-    cohort = str(cohort)
-    if not COHORT_NAME.match(cohort) or ".." in cohort:
-        raise InputError(f"Cohort {cohort!r} is not a folder name: use letters, digits, '.', '-' or '_' "
-                         f"(no slashes, spaces or '..'), for example cohort1.")
-    return cohort
-
-
-def check_folder(value: str | Path, what: str) -> Path:
-    """A folder parameter: no shell metacharacters (they point to a quoting mistake)."""
-    text = str(value)
-    if SHELL_META.search(text):
-        raise InputError(f"{what} {text!r} contains characters such as ; $ ` | or quotes; refusing to use it "
-                         f"as a folder. Rename the folder or check the command's quoting.")
-    return Path(text).expanduser().resolve()
 
 
 def default_jobs() -> int:
@@ -691,7 +672,7 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
 def _setting(name: str):
     """An argparse type for a disclosure setting: a whole number of 0 or more.
 
-    Checked here, at the command line, rather than by importing helpers.disclosure (and
+    Checked here, at the command line, rather than by importing helpers.analysis.disclosure (and
     pandas with it) before the first kernel can start; the notebooks check it again.
     """
     def parse(text: str) -> int:
@@ -707,7 +688,7 @@ def _setting(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.build.pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("--cohort", default="cohort1", help="cohort folder in RAW_DIR, or 'all' (default cohort1)")
     parser.add_argument("--raw-dir", default=str(paths.RAW_DIR), help="folder of cohort folders (default data/raw)")
     parser.add_argument("--min-count", type=_setting("min_count"), default=0,

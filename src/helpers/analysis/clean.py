@@ -6,15 +6,14 @@ finished response is never replaced by a later abandoned one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import paths
-from .errors import InputError, Problem
-from .load import (
+from helpers.data import paths
+from helpers.data.errors import InputError, Problem
+from helpers.data.load import (
     FREE_TEXT_PREFIX,
     LIKERT_PREFIX,
     ROLE_GROUPS,
@@ -26,24 +25,15 @@ from .load import (
     parse_timestamp,
     strip,
 )
+from helpers.data.store import Cleaned
+
+from .disclosure import OFF, Disclosure, protect
 
 REASON_NO_CONSENT = "no consent"
 REASON_NOT_FINISHED = "questionnaire not finished"
 REASON_DUPLICATE = "earlier submission of a repeated participant_id"
 REASON_EXCLUDED_PARTICIPANT = "coded segment of a participant excluded by cleaning"
 LOG_COLUMNS = ["cohort", "file", "row", "participant_id", "reason"]
-
-
-@dataclass
-class Cleaned:
-    """The analysis-ready tables of one run."""
-
-    participants: pd.DataFrame  # one row per cleaned participant
-    sources: pd.DataFrame       # one row per source
-    segments: pd.DataFrame      # one row per segment, code and coder (as coded)
-    codebook: pd.DataFrame      # one row per code, in codebook order
-    cleaning_log: pd.DataFrame  # one row per dropped row, with its reason
-    role_groups: list[str]      # role groups of role_map.csv, in canonical order
 
 
 def _log(frame: pd.DataFrame, cohort: str, file: str, reason: str) -> pd.DataFrame:
@@ -218,7 +208,7 @@ def log_counts(log: pd.DataFrame) -> pd.DataFrame:
 
 def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     """The same tables with every participant id replaced by its keyed pseudonym."""
-    from .privacy import pseudonymise as hide
+    from helpers.data.privacy import pseudonymise as hide
 
     sources = cleaned.sources.copy()
     exploded = sources["participant_ids"].str.split(";").explode().fillna("")
@@ -237,3 +227,7 @@ def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
         cleaning_log=cleaned.cleaning_log.assign(participant_id=parts[3]),
         role_groups=cleaned.role_groups,
     )
+
+
+def log_counts_table(log: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame:
+    return protect(log_counts(log), rules, {"rows_dropped": {}})

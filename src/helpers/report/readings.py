@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .agreement import ALL_CODERS, POOLED, strength
-from .disclosure import REDACTED
+from helpers.analysis.agreement import ALL_CODERS, POOLED, strength
+from helpers.analysis.disclosure import REDACTED
 
 
 def _shown(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -1,9 +1,9 @@
 """Every cohort side by side (`make report-all`): build each report, then reports/index.html.
 
-    python -m helpers.index [--raw-dir data/raw] [--jobs 2] [--min-count 0 --round-to 0]
+    python -m helpers.report.index [--raw-dir data/raw] [--jobs 2] [--min-count 0 --round-to 0]
 
 Each cohort folder of raw_dir and the pooled `all` is built by its own
-`python -m helpers.pipeline` process, two at a time on a 2-core machine; a cohort's
+`python -m helpers.build.pipeline` process, two at a time on a 2-core machine; a cohort's
 output is printed in one piece when it finishes, so parallel runs stay readable. The
 index links every report and compares role-group mix and theme shares, read from the
 tables each run wrote.
@@ -21,11 +21,13 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from . import figures, paths
-from .disclosure import Disclosure
-from .pipeline import check_folder
-from .report import embed_png, html_table, is_synthetic, run_time
-from .store import read_table
+from helpers.analysis.disclosure import Disclosure
+from helpers.data import paths
+from helpers.data.params import check_folder
+from helpers.data.store import read_table
+
+from . import figures
+from .page import embed_png, html_table, is_synthetic, run_time
 
 
 def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path,
@@ -33,7 +35,7 @@ def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path
     """Run one cohort's pipeline in its own process; (cohort, exit code, output, seconds)."""
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline", "--cohort", cohort, "--raw-dir", str(raw_dir),
+        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw_dir),
          "--processed-dir", str(processed_dir), "--reports-dir", str(reports_dir),
          "--min-count", str(rules.min_count), "--round-to", str(rules.round_to)],
         capture_output=True, text=True)
@@ -82,7 +84,7 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
         figures.style()
         saved = figures.save(theme_share_figure(theme_table), reports_dir / "index_figures", "theme_shares")
         figure_src = embed_png(saved[0])
-    env = jinja2.Environment(loader=jinja2.PackageLoader("helpers", "templates"), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.PackageLoader("helpers.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     html = env.get_template("index.html.j2").render(
         cohorts=[{"name": c, "ok": built.get(c, False), "href": f"{c}/report.html"} for c in cohorts],
@@ -96,7 +98,7 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.index", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.report.index", description=__doc__.split("\n")[0])
     parser.add_argument("--raw-dir", default=str(paths.RAW_DIR))
     parser.add_argument("--jobs", type=int, default=2, help="cohorts built at once (default 2)")
     parser.add_argument("--min-count", type=int, default=0)

@@ -6,12 +6,13 @@ precision the paper printed; the two agree when those are equal.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from .disclosure import REDACTED
+from helpers.analysis.disclosure import REDACTED
+from helpers.analysis.rounding import half_up
 
 PUBLISHED_FIGURES = Path(__file__).with_name("published_figures.csv")
 COLUMNS = ["paper", "figure", "published", "computed", "computed_at_paper_precision", "agrees", "note"]
@@ -21,11 +22,6 @@ def published_figures(cohort: str) -> pd.DataFrame:
     """The published figures this cohort's run is meant to reproduce (may be none)."""
     table = pd.read_csv(PUBLISHED_FIGURES, dtype=str, keep_default_na=False)
     return table[table["cohort"] == cohort].reset_index(drop=True)
-
-
-def round_half_up(value: float, decimals: int) -> Decimal:
-    # Through str() so that 41.5 stays 41.5 rather than its binary neighbour.
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def computed_value(tables_dir: Path, row: pd.Series) -> float | None:
@@ -55,7 +51,7 @@ def reproduction_check(tables_dir: Path, cohort: str) -> pd.DataFrame:
                          "computed": REDACTED, "computed_at_paper_precision": REDACTED,
                          "agrees": "redacted", "note": fig["note"]})
             continue
-        at_precision = round_half_up(computed, decimals)
+        at_precision = half_up(computed, decimals)
         rows.append({
             "paper": fig["paper"], "figure": fig["figure"], "published": fig["published"],
             "computed": format(computed, "g"), "computed_at_paper_precision": str(at_precision),

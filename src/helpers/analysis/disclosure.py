@@ -42,6 +42,10 @@ class Disclosure:
         return "; ".join(parts)
 
 
+# No disclosure control: the default of every table function, as in the papers.
+OFF = Disclosure()
+
+
 def round_counts(values: pd.Series | np.ndarray, round_to: int) -> np.ndarray:
     """Counts rounded half-up to the nearest round_to (0 or 1: unchanged)."""
     values = np.asarray(values, dtype=np.int64)
@@ -59,7 +63,7 @@ def protect(table: pd.DataFrame, rules: Disclosure,
     its percentages with it; with rounding, percentages are recomputed from the rounded
     count and the rounded denominator, so they cannot be used to undo the rounding.
     """
-    from .tally import pct_half_up
+    from .rounding import pct_half_up
 
     if not rules.active:
         return table
@@ -77,3 +81,8 @@ def protect(table: pd.DataFrame, rules: Disclosure,
                 shown = table[pct].astype(object)
             out[pct] = shown.where(~small, REDACTED)
     return out
+
+
+def shown_denominator(value, rules: Disclosure):
+    """The denominator a protected table's percentages and intervals are built on."""
+    return round_counts(value, rules.round_to) if rules.round_to > 1 else value

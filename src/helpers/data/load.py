@@ -20,16 +20,11 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import paths
+from .contract import FALSE_WORDS, FREE_TEXT_PREFIX, LIKERT_PREFIX, ROLE_GROUPS, SOURCE_TYPES, TRUE_WORDS  # noqa: F401
 from .errors import InputError, Problem
-from .steps import sha256_file
+from .hashing import sha256_file
 
-SOURCE_TYPES = ("interview", "focus_group", "questionnaire", "dissertation")
-ROLE_GROUPS = ("clinician", "management", "data science", "other")
-TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
-FALSE_WORDS = frozenset({"no", "false", "0", "n"})
-LIKERT_PREFIX = "q_"
 SUBMITTED = "_submitted_at"  # questionnaire.csv's submitted_at as parsed by load_inputs (UTC)
-FREE_TEXT_PREFIX = "text_"
 
 REQUIRED_COLUMNS = {
     paths.QUESTIONNAIRE: ("participant_id", "submitted_at", "consent", "finished", "role"),

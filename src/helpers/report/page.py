@@ -19,31 +19,17 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
-from . import paths, readings
-from .agreement import ALL_CODERS, POOLED
-from .disclosure import Disclosure
-from .environment import DATE_ENV
-from .store import read_table
+from helpers.analysis.agreement import ALL_CODERS, POOLED
+from helpers.analysis.disclosure import Disclosure
+from helpers.data import paths
+from helpers.data.environment import DATE_ENV
+from helpers.data.store import read_table
+
+from . import outputs, readings
 
 PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "pyarrow", "jinja2")
-
-# (figure file stem, caption) in the order the report numbers them.
-FIGURES = [
-    ("role_groups", "Participants by role group (n and % of cleaned participants)."),
-    ("theme_tallies", "Coded references per theme, with the share of all references in the run."),
-    ("code_tallies", "Coded references per code, coloured by theme, in codebook order."),
-    ("theme_by_role_group", "Share of each role group's coded references that fall under each theme "
-                            "(each column sums to 100%; unattributed focus-group talk excluded)."),
-    ("likert", "Questionnaire items: distribution of answers as diverging stacked bars "
-               "(disagreement left, agreement right, neutral split at zero)."),
-    ("likert_by_role", "Questionnaire items within each role group, as diverging stacked bars."),
-    ("theme_participants", "Share of all participants who raised each theme, with 95% Wilson intervals."),
-    ("cooccurrence", "Segments coded with both codes of a pair, for the twelve codes with most references "
-                     "(blank: never together; R: redacted small count)."),
-    ("saturation", "Saturation: codes found so far (line) and new codes (bars) with each interview, in date order."),
-]
-
 
 def run_time() -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now, in UTC."""
@@ -81,7 +67,7 @@ def is_synthetic(raw_dir: Path) -> bool:
 def reproduces_the_papers(raw_dir: Path) -> bool:
     """Whether raw_dir holds the bundled cohorts (built to agree with the published figures),
     told by their marker's text, rather than other generated data such as benchmark cohorts."""
-    from .synthetic import SYNTHETIC_NOTE
+    from helpers.data.contract import SYNTHETIC_NOTE
 
     marker = Path(raw_dir) / paths.SYNTHETIC_MARKER
     return marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == SYNTHETIC_NOTE
@@ -128,7 +114,7 @@ def publication_table(frame: pd.DataFrame, table_id: str, columns: dict[str, str
     the fixed id keeps the HTML identical between runs."""
     from great_tables import GT
 
-    from .disclosure import REDACTED
+    from helpers.analysis.disclosure import REDACTED
 
     def one_decimal(value) -> str:
         return value if str(value) == REDACTED else f"{float(value):.1f}"
@@ -160,11 +146,11 @@ def embed_png(path: Path) -> str:
 
 
 def figure_blocks(figures: Path) -> list[dict]:
-    """Each figure drawn by step 04, numbered, embedded and captioned, in FIGURES order."""
+    """Each figure drawn by step 04, numbered, embedded and captioned, in the order of the list."""
     from concurrent.futures import ThreadPoolExecutor
 
-    shown = [(i, stem, caption) for i, (stem, caption) in enumerate(FIGURES, 1)
-             if (figures / f"{stem}.png").is_file()]
+    shown = [(i, entry.name, entry.caption) for i, entry in enumerate(outputs.figures(), 1)
+             if (figures / entry.file).is_file()]
     with ThreadPoolExecutor() as pool:  # Pillow releases the GIL while it scales and encodes
         sources = list(pool.map(embed_png, [figures / f"{stem}.png" for _, stem, _ in shown]))
     return [{"number": i, "src": src, "caption": caption, "stem": stem}
@@ -172,42 +158,34 @@ def figure_blocks(figures: Path) -> list[dict]:
 
 
 def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
-    """Each results table as escaped HTML with its one-line reading."""
-    def block(name: str, reading, frame: pd.DataFrame | None = None, note: str = "") -> dict:
-        full = read_table(tables, name)
-        shown = full if frame is None else frame
-        return {"html": html_table(shown, pct), "reading": reading(full) if reading else "", "note": note}
-
+    """Each numbered table of the list as escaped HTML with its one-line reading, by name."""
     agreement = read_table(tables, "agreement.csv")
-    summary_rows = agreement[(agreement["code"] == POOLED) | (agreement["coders"] == ALL_CODERS)]
     pairs = read_table(tables, "cooccurrence.csv")
-    top_pairs = pairs.assign(_n=pd.to_numeric(pairs["segments"], errors="coerce")).sort_values(
-        "_n", ascending=False, kind="mergesort").drop(columns="_n").head(15)
-    participants = read_table(tables, "participants_by_role.csv")
-    themes = read_table(tables, "theme_summary.csv")
     saturation, saturation_note = saturation_shown(read_table(tables, "saturation.csv"))
-    return {
-        "participants": {
-            "html": publication_table(participants, "participants-table",
-                                      {"role_group": "Role group", "n": "n", "pct": "%"}, "pct"),
-            "reading": readings.participants(participants)},
-        "sources": block("coding_by_source_type.csv", readings.sources),
-        "likert": block("likert_summary.csv", readings.likert),
-        "likert_by_role": block("likert_by_role.csv", readings.likert_by_role),
-        "themes": {
-            "html": publication_table(themes, "themes-table", {
-                "theme": "Theme", "references": "References", "pct_references": "% of references",
-                "sources": "Sources", "participants": "Participants"}, "pct_references"),
-            "reading": readings.themes(themes)},
-        "subthemes": block("subtheme_tallies.csv", None),
-        "codes": block("theme_tallies.csv", None),
-        "by_role": block("theme_by_role_group.csv", None),
-        "by_source": block("theme_by_source_type.csv", None),
-        "theme_participants": block("theme_participants.csv", readings.theme_participants),
-        "agreement": block("agreement.csv", readings.agreement, summary_rows),
-        "cooccurrence": block("cooccurrence.csv", readings.cooccurrence, top_pairs),
-        "saturation": block("saturation.csv", readings.saturation, saturation, saturation_note),
+    # What the page shows of tables that are long in full (the full tables stay in tables/).
+    shown = {
+        "agreement": agreement[(agreement["code"] == POOLED) | (agreement["coders"] == ALL_CODERS)],
+        "cooccurrence": pairs.assign(_n=pd.to_numeric(pairs["segments"], errors="coerce")).sort_values(
+            "_n", ascending=False, kind="mergesort").drop(columns="_n").head(15),
+        "saturation": saturation,
     }
+    # Two tables in the great-tables style of a paper's table.
+    styled = {
+        "participants_by_role": ("participants-table", {"role_group": "Role group", "n": "n", "pct": "%"}, "pct"),
+        "theme_summary": ("themes-table", {"theme": "Theme", "references": "References",
+                                           "pct_references": "% of references", "sources": "Sources",
+                                           "participants": "Participants"}, "pct_references"),
+    }
+    blocks = {}
+    for entry in outputs.tables():
+        if not entry.numbered or entry.name in ("reproduction_check", "cleaning_log_counts"):
+            continue
+        full = read_table(tables, entry.file)
+        html = (publication_table(full, *styled[entry.name]) if entry.name in styled
+                else html_table(shown.get(entry.name, full), pct))
+        blocks[entry.name] = {"html": html, "reading": getattr(readings, entry.reading)(full) if entry.reading else "",
+                              "note": saturation_note if entry.name == "saturation" else ""}
+    return blocks
 
 
 def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure) -> dict:
@@ -234,6 +212,8 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "cleaning_log": html_table(read_table(tables, "cleaning_log_counts.csv")),
         **table_blocks(tables, pct),
         "figures": figure_blocks(figures),
+        "number": outputs.numbering(),
+        "caption": {entry.name: Markup(entry.caption) for entry in outputs.tables()},
         "parameters": parameters,
         "inputs": provenance["inputs"],
         "packages": package_versions(),
@@ -245,7 +225,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
 def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> Path:
     """Write out/report.html; return its path."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("helpers", "templates"),
+        loader=jinja2.PackageLoader("helpers.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     context = build_context(cohort, Path(raw_dir), Path(out), parameters, rules)

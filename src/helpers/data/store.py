@@ -2,11 +2,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .clean import Cleaned
+
+@dataclass
+class Cleaned:
+    """The analysis-ready tables of one run."""
+
+    participants: pd.DataFrame  # one row per cleaned participant
+    sources: pd.DataFrame       # one row per source
+    segments: pd.DataFrame      # one row per segment, code and coder (as coded)
+    codebook: pd.DataFrame      # one row per code, in codebook order
+    cleaning_log: pd.DataFrame  # one row per dropped row, with its reason
+    role_groups: list[str]      # role groups of role_map.csv, in canonical order
+
 
 PROCESSED_TABLES = ("participants", "sources", "segments", "codebook", "cleaning_log")
 

@@ -17,7 +17,6 @@ exports. This module imports nothing heavy: the no-op check must take well under
 from __future__ import annotations
 
 import ast
-import hashlib
 import hmac
 import json
 import os
@@ -26,8 +25,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import paths
-from .environment import DATE_ENV, PSEUDONYM_KEY_ENV
+from helpers.data import paths
+from helpers.data.hashing import sha256_bytes, sha256_file
+from helpers.data.environment import DATE_ENV, PSEUDONYM_KEY_ENV
 
 # Notebook -> the notebooks whose outputs it reads. A step sees only the outputs of its
 # ancestors, so a missing edge here makes the step fail rather than read stale files.
@@ -38,9 +38,10 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "04_figures.ipynb": ("02_describe.ipynb", "03_thematic_tallies.ipynb"),
     "05_report.ipynb": ("01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb", "04_figures.ipynb"),
 }
-PACKAGE_DIR = Path(__file__).resolve().parent
+# The whole helpers package (this module lives in helpers/build/).
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BUILD_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
-CHUNK = 1 << 20
 # A notebook's import lines (and the autoreload magics that go with them).
 IMPORT_LINE = re.compile(r"^\s*(%load_ext\b|%autoreload\b|import\s|from\s+\S+\s+import\s)")
 
@@ -61,21 +62,9 @@ def descendants(step: str) -> set[str]:
     return {name for name in paths.NOTEBOOKS if step in ancestors(name)}
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def notebook_cells(path: Path) -> list[tuple[str, str]]:
     """(cell type, source) of every cell: what a run of the notebook depends on."""
-    from .errors import InputError
+    from helpers.data.errors import InputError
 
     try:
         book = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -240,7 +229,7 @@ def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict,
         "environment": {
             "python": sys.version,
             "requirements.lock": sha256_file(lock) if lock.is_file() else "",
-            "runner": [sha256_file(PACKAGE_DIR / name) for name in ("pipeline.py", "steps.py")],
+            "runner": [sha256_file(BUILD_DIR / name) for name in ("pipeline.py", "steps.py")],
             DATE_ENV: os.environ.get(DATE_ENV, ""),
             "pseudonym key": key_fingerprint(),
         },

@@ -1,74 +1,23 @@
-"""The published tables of notebooks 02 and 03, built from the cleaned data of one run.
+"""The published tables of notebook 03: references, sources and participants per code,
+subtheme and theme, by role group and source type, quotes, agreement, co-occurrence and
+saturation, built from the cleaned data of one run.
 
 Each function returns the table as it is written to tables/, with small-number
-disclosure control applied (helpers.disclosure; off by default).
+disclosure control applied (helpers.analysis.disclosure; off by default).
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from . import agreement, cooccurrence, privacy, saturation, stats, tally
-from .clean import Cleaned
-from .disclosure import REDACTED, Disclosure, protect, round_counts
-from .load import SOURCE_TYPES
+from helpers.data import privacy
+from helpers.data.contract import SOURCE_TYPES
+from helpers.data.store import Cleaned
 
-OFF = Disclosure()
+from . import agreement, cooccurrence, saturation, stats, tally
+from .disclosure import OFF, Disclosure, protect, shown_denominator
+from .rounding import pct_half_up
+
 QUOTES_PER_THEME = 3
-
-
-def _shown_denominator(value, rules: Disclosure):
-    """The denominator a protected table's percentages and intervals are built on."""
-    return round_counts(value, rules.round_to) if rules.round_to > 1 else value
-
-
-def participants_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
-    table = tally.participants_by_role(cleaned.participants, cleaned.role_groups)
-    total = len(cleaned.participants)
-    table = protect(table, rules, {"n": {"pct": total}})
-    return stats.add_ci(table, "n", _shown_denominator(total, rules), after="pct")
-
-
-def sources_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
-    return protect(tally.sources_by_type(cleaned.sources, SOURCE_TYPES), rules, {"n": {}})
-
-
-def coding_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
-    """Per source type: sources, sources with any coding, sources coded by two or more coders."""
-    coders = cleaned.segments.groupby("source_id")["coder"].nunique()
-    src = cleaned.sources.assign(coders=cleaned.sources["source_id"].map(coders).fillna(0).astype(int))
-    src = src.assign(coded=src["coders"] >= 1, double_coded=src["coders"] >= 2)
-    grouped = src.groupby("source_type")
-    out = pd.DataFrame({
-        "n": grouped.size(),
-        "coded": grouped["coded"].sum(),
-        "double_coded": grouped["double_coded"].sum(),
-    }).reindex(list(SOURCE_TYPES), fill_value=0)
-    out = out.astype(int).rename_axis("source_type").reset_index()
-    return protect(out, rules, {"n": {}, "coded": {}, "double_coded": {}})
-
-
-def likert_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
-    return _protect_likert(stats.likert_summary(cleaned.participants), rules)
-
-
-def likert_by_role_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
-    """Likert summaries per role group (likert_by_role.csv)."""
-    return _protect_likert(stats.likert_by_role(cleaned.participants, cleaned.role_groups), rules)
-
-
-def _protect_likert(table: pd.DataFrame, rules: Disclosure) -> pd.DataFrame:
-    if table.empty:
-        return table.assign(ci_low=pd.Series(dtype=float), ci_high=pd.Series(dtype=float))
-    # % agreeing is built on the count answering 4 or 5; its interval on the count as shown.
-    out = protect(table.assign(_agree=table["n_4"] + table["n_5"]), rules,
-                  {"_agree": {"pct_agree": table["n"]}, "n": {}, "missing": {},
-                   **{f"n_{x}": {} for x in stats.LIKERT_LEVELS}})
-    if rules.min_count > 0:
-        few = table["n"] <= rules.min_count  # quartiles of a handful of answers reveal them
-        for column in ("median", "q1", "q3"):
-            out[column] = out[column].astype(object).where(~few, REDACTED)
-    answered = pd.to_numeric(out["n"], errors="coerce").fillna(0)
-    return stats.add_ci(out, "_agree", answered, after="pct_agree").drop(columns="_agree")
 
 
 def references(cleaned: Cleaned) -> pd.DataFrame:
@@ -78,7 +27,7 @@ def references(cleaned: Cleaned) -> pd.DataFrame:
 def _protect_tallies(table: pd.DataFrame, rules: Disclosure, total: int) -> pd.DataFrame:
     table = protect(table, rules, {"references": {"pct_references": total}, "sources": {}, "participants": {}})
     # At the end, so the contract's columns of theme_tallies.csv keep their positions.
-    return stats.add_ci(table, "references", _shown_denominator(total, rules))
+    return stats.add_ci(table, "references", shown_denominator(total, rules))
 
 
 def code_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
@@ -93,7 +42,7 @@ def _protect_crosstab(table: pd.DataFrame, column: str, rules: Disclosure) -> pd
     pct = "pct_of_" + column.replace(" ", "_")
     per_category = table.groupby(column)["references"].transform("sum")
     table = protect(table, rules, {"references": {pct: per_category}, "sources": {}, "participants": {}})
-    return stats.add_ci(table, "references", _shown_denominator(per_category.to_numpy(), rules), after=pct)
+    return stats.add_ci(table, "references", shown_denominator(per_category.to_numpy(), rules), after=pct)
 
 
 def theme_by_role_group(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
@@ -142,12 +91,6 @@ def illustrative_quotes(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list
     return out
 
 
-def log_counts_table(log: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame:
-    from .clean import log_counts
-
-    return protect(log_counts(log), rules, {"rows_dropped": {}})
-
-
 def totals_table(cleaned: Cleaned, refs: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame:
     """totals.csv: the run's headline counts, read by the report's header."""
     table = pd.DataFrame({
@@ -173,7 +116,7 @@ def theme_participants_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclo
         int(overall.get(t, 0)) if g == "all participants" else int(per_group.get((t, g), 0))
         for t, g in grid]
     table["role_group_n"] = table["role_group"].map(sizes).astype(int)
-    table["pct_of_role_group"] = tally.pct_half_up(table["participants"], table["role_group_n"])
+    table["pct_of_role_group"] = pct_half_up(table["participants"], table["role_group_n"])
     table = protect(table, rules, {"participants": {"pct_of_role_group": table["role_group_n"]}, "role_group_n": {}})
     den = pd.to_numeric(table["role_group_n"], errors="coerce").fillna(0).to_numpy()
     return stats.add_ci(table, "participants", den, after="pct_of_role_group")

@@ -7,18 +7,20 @@ and with fixed SVG ids so that reruns give identical bytes.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display in papermill or CI
+if "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")  # no display outside a kernel; in JupyterLab and papermill figures show inline
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .disclosure import REDACTED  # noqa: E402
-from .stats import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
+from helpers.analysis.disclosure import REDACTED  # noqa: E402
+from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -230,36 +232,91 @@ def saturation_curve(table: pd.DataFrame, total_codes: int) -> plt.Figure:
     return fig
 
 
-def draw_all(tables: Path, folder: Path) -> list[Path]:
-    """Every figure of the report, from the tables in `tables`; returns the files written."""
-    from .store import read_table
+def _tables(folder: Path):
+    from helpers.data.store import read_table
 
-    tables = Path(tables)
-    codes = read_table(tables, "theme_tallies.csv")
-    themes = read_table(tables, "theme_summary.csv")
-    participants = read_table(tables, "participants_by_role.csv")
-    role_order = participants["role_group"].tolist()
-    written = []
-    written += save(role_groups(participants), folder, "role_groups")
-    written += save(theme_tallies(themes), folder, "theme_tallies")
-    written += save(code_tallies(codes), folder, "code_tallies")
-    by_role = read_table(tables, "theme_by_role_group.csv")
-    written += save(theme_role_heatmap(by_role, themes["theme"].tolist(), role_order), folder, "theme_by_role_group")
-    likert = read_table(tables, "likert_summary.csv")
-    if len(likert):
-        written += save(likert_diverging(likert), folder, "likert")
-        by_role = read_table(tables, "likert_by_role.csv")
-        by_role = by_role.assign(item=by_role["item"] + " - " + by_role["role_group"])
-        written += save(likert_diverging(by_role), folder, "likert_by_role")
-    written += save(theme_participants(read_table(tables, "theme_participants.csv")), folder, "theme_participants")
-    pairs = read_table(tables, "cooccurrence.csv")
-    matrix = top_cooccurrence(pairs, codes)
-    if len(matrix) >= 2:
-        written += save(cooccurrence_heatmap(matrix), folder, "cooccurrence")
-    saturation = read_table(tables, "saturation.csv")
-    if len(saturation):
-        written += save(saturation_curve(saturation, len(codes)), folder, "saturation")
-    return written
+    return lambda name: read_table(folder, f"{name}.csv")
+
+
+# How each figure of helpers.report.outputs is drawn from the tables of a run: a function
+# of `read` (table name -> frame) returning the figure, or None when the run has nothing to
+# draw (no Likert items, fewer than two codes, no interviews).
+def _role_groups(read):
+    return role_groups(read("participants_by_role"))
+
+
+def _theme_tallies(read):
+    return theme_tallies(read("theme_summary"))
+
+
+def _code_tallies(read):
+    return code_tallies(read("theme_tallies"))
+
+
+def _theme_by_role_group(read):
+    order = read("participants_by_role")["role_group"].tolist()
+    return theme_role_heatmap(read("theme_by_role_group"), read("theme_summary")["theme"].tolist(), order)
+
+
+def _likert(read):
+    likert = read("likert_summary")
+    return likert_diverging(likert) if len(likert) else None
+
+
+def _likert_by_role(read):
+    by_role = read("likert_by_role")
+    if not len(by_role):
+        return None
+    return likert_diverging(by_role.assign(item=by_role["item"] + " - " + by_role["role_group"]))
+
+
+def _theme_participants(read):
+    return theme_participants(read("theme_participants"))
+
+
+def _cooccurrence(read):
+    matrix = top_cooccurrence(read("cooccurrence"), read("theme_tallies"))
+    return cooccurrence_heatmap(matrix) if len(matrix) >= 2 else None
+
+
+def _saturation(read):
+    saturation = read("saturation")
+    return saturation_curve(saturation, len(read("theme_tallies"))) if len(saturation) else None
+
+
+DRAW = {
+    "role_groups": _role_groups,
+    "theme_tallies": _theme_tallies,
+    "code_tallies": _code_tallies,
+    "theme_by_role_group": _theme_by_role_group,
+    "likert": _likert,
+    "likert_by_role": _likert_by_role,
+    "theme_participants": _theme_participants,
+    "cooccurrence": _cooccurrence,
+    "saturation": _saturation,
+}
+
+
+def draw(name: str, tables: Path, folder: Path) -> plt.Figure | None:
+    """Draw one figure of helpers.report.outputs from the run's tables and save it as PNG and
+    SVG in `folder`; return it (JupyterLab shows it), or None when the run has nothing to draw."""
+    from .outputs import get
+
+    entry = get(name, "figure")
+    fig = DRAW[entry.name](_tables(Path(tables)))
+    if fig is None:
+        print(f"Figure {name!r} not drawn: this run has nothing to show in it.")
+        return None
+    save(fig, folder, entry.name)
+    return fig
+
+
+def draw_all(tables: Path, folder: Path) -> list[Path]:
+    """Every figure of the list, from the tables in `tables`; returns the files written."""
+    from .outputs import figures
+
+    drawn = [entry for entry in figures() if draw(entry.name, tables, folder) is not None]
+    return [Path(folder) / name for entry in drawn for name in entry.files]
 
 
 def top_cooccurrence(pairs: pd.DataFrame, codes: pd.DataFrame, top: int = 12) -> pd.DataFrame:

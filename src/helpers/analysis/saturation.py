@@ -18,7 +18,7 @@ def interview_order(sources: pd.DataFrame) -> pd.DataFrame:
 
 def saturation_table(refs: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """saturation.csv: per interview in order, its codes, the codes new so far, the running total."""
-    from .tally import pct_half_up
+    from .rounding import pct_half_up
 
     ordered = interview_order(sources)
     position = pd.Series(range(1, len(ordered) + 1), index=ordered["source_id"].to_numpy())

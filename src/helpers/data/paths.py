@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# src/helpers/paths.py -> project root is two levels above the package folder.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# src/helpers/data/paths.py -> the project root is three levels above this folder.
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 DATA_DIR = PROJECT_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"

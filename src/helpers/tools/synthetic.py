@@ -1,5 +1,5 @@
 """Deterministic generator of the bundled synthetic cohorts (`make synthetic`), and of
-large cohorts for benchmarking (`python -m helpers.synthetic --out DIR --scale N`).
+large cohorts for benchmarking (`python -m helpers.tools.synthetic --out DIR --scale N`).
 
 The study's data are not public. These cohorts are invented, but built so that after
 cleaning they reproduce every published figure (src/helpers/published_figures.csv):
@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import paths
+from helpers.data import paths
+from helpers.data.contract import SYNTHETIC_NOTE
 
 # --- codebook: theme -> subtheme -> codes (description, quotes) -----------------------
 # Reference counts per code for each cohort are in REFERENCES below; cohort1's total is
@@ -199,11 +200,6 @@ SOURCE_MIX = {
 }
 
 
-SYNTHETIC_NOTE = (
-    "The cohorts in this folder are synthetic, written by `make synthetic` (helpers/synthetic.py).\n"
-    "No real participant is described. They are built to reproduce the published figures of\n"
-    "Acharya et al., BMJ Open 2022 and JMIR Med Educ 2024. Remove this file only for real data.\n"
-)
 
 
 def _iso(moment: datetime) -> str:
@@ -419,7 +415,7 @@ FOCUS_GROUP_SIZE = 8
 SCALE_DOUBLE_CODED = 0.10  # share of interviews and of dissertations also coded by a second coder
 SOURCE_KINDS = ("questionnaire", "interview", "focus_group", "dissertation")
 SCALE_NOTE = (
-    "The cohorts in this folder are synthetic, written by `python -m helpers.synthetic --scale N`\n"
+    "The cohorts in this folder are synthetic, written by `python -m helpers.tools.synthetic --scale N`\n"
     "(helpers/synthetic.py) for benchmarking. No real participant is described. Remove this file only\n"
     "for real data.\n"
 )
@@ -615,7 +611,7 @@ def write_scaled(out_dir: Path, participants: int, cohort: str | None = None, fo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.synthetic", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.tools.synthetic", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(paths.RAW_DIR), help="raw-data folder to write (default data/raw)")
     parser.add_argument("--force", action="store_true", help="replace files that differ")
     parser.add_argument("--scale", type=int, metavar="N",

@@ -1,6 +1,6 @@
 """`make bench`: how fast the pipeline is and how much memory it takes, on this machine.
 
-    python -m helpers.bench [--sizes 1000 10000 100000] [--repeat 3] [--out reports/bench.json]
+    python -m helpers.build.bench [--sizes 1000 10000 100000] [--repeat 3] [--out reports/bench.json]
 
 Measured in one run, each as a fresh process started the way a user starts it:
 
@@ -38,7 +38,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import paths, steps
+from helpers.data import paths
+from . import steps
 
 SIZES = (1_000, 10_000, 100_000)
 REFERENCES_PER_PARTICIPANT = 10
@@ -167,7 +168,7 @@ def median(values: list[float]) -> float:
 
 
 def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
-    from . import synthetic
+    from helpers.tools import synthetic
 
     python = str(Path(sys.executable))
     results: dict = {"machine": machine(), "repeat": repeat, "targets": TARGETS}
@@ -175,7 +176,7 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
 
     # Not timed: read the libraries from disk once, so that the first measured run does not
     # pay for a cold file cache that later runs do not.
-    check(measure([python, "-c", "import papermill, nbconvert, helpers.describe, helpers.figures, helpers.report"]),
+    check(measure([python, "-c", "import papermill, nbconvert, helpers.analysis.themes, helpers.report.figures, helpers.report.page"]),
           "The warm-up import")
     # Floor and cold runs alternate, so that a machine growing busier or quieter during the
     # benchmark moves both alike and their ratio stays fair.
@@ -296,7 +297,7 @@ def table(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.build.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES),
                         help="participants of the generated cohorts (default 1000 10000 100000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, median reported (default 3)")

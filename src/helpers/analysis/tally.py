@@ -7,25 +7,11 @@ among its references. Percentages are rounded half-up to one decimal.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from .rounding import pct_half_up
+
 UNATTRIBUTED = "unattributed"
-
-
-def pct_half_up(numerator, denominator, decimals: int = 1) -> np.ndarray | float:
-    """100 * numerator / denominator, rounded half-up, in exact integer arithmetic.
-
-    Floats would round 0.5 cases either way (2.675 is 2.67499...); integers do not.
-    A zero denominator gives 0.0.
-    """
-    num = np.asarray(numerator, dtype=np.int64)
-    den = np.asarray(denominator, dtype=np.int64)
-    scale = 10 ** decimals
-    safe = np.where(den == 0, 1, den)
-    scaled = (2 * 100 * scale * num + safe) // (2 * safe)
-    result = np.where(den == 0, 0, scaled) / scale
-    return float(result) if result.ndim == 0 else result
 
 
 def references(segments: pd.DataFrame, codebook: pd.DataFrame, sources: pd.DataFrame,

@@ -1,0 +1,65 @@
+"""The published tables of notebook 02: participants by role group, sources by type and
+how they were coded, and the questionnaire's Likert items, from the cleaned data of one run.
+
+Each function returns the table as it is written to tables/, with small-number
+disclosure control applied (helpers.analysis.disclosure; off by default).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.data.contract import LIKERT_LEVELS, SOURCE_TYPES
+from helpers.data.store import Cleaned
+
+from . import stats, tally
+from .disclosure import OFF, REDACTED, Disclosure, protect, shown_denominator
+
+
+def participants_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    table = tally.participants_by_role(cleaned.participants, cleaned.role_groups)
+    total = len(cleaned.participants)
+    table = protect(table, rules, {"n": {"pct": total}})
+    return stats.add_ci(table, "n", shown_denominator(total, rules), after="pct")
+
+
+def sources_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    return protect(tally.sources_by_type(cleaned.sources, SOURCE_TYPES), rules, {"n": {}})
+
+
+def coding_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """Per source type: sources, sources with any coding, sources coded by two or more coders."""
+    coders = cleaned.segments.groupby("source_id")["coder"].nunique()
+    src = cleaned.sources.assign(coders=cleaned.sources["source_id"].map(coders).fillna(0).astype(int))
+    src = src.assign(coded=src["coders"] >= 1, double_coded=src["coders"] >= 2)
+    grouped = src.groupby("source_type")
+    out = pd.DataFrame({
+        "n": grouped.size(),
+        "coded": grouped["coded"].sum(),
+        "double_coded": grouped["double_coded"].sum(),
+    }).reindex(list(SOURCE_TYPES), fill_value=0)
+    out = out.astype(int).rename_axis("source_type").reset_index()
+    return protect(out, rules, {"n": {}, "coded": {}, "double_coded": {}})
+
+
+def likert_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    return _protect_likert(stats.likert_summary(cleaned.participants), rules)
+
+
+def likert_by_role_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """Likert summaries per role group (likert_by_role.csv)."""
+    return _protect_likert(stats.likert_by_role(cleaned.participants, cleaned.role_groups), rules)
+
+
+def _protect_likert(table: pd.DataFrame, rules: Disclosure) -> pd.DataFrame:
+    if table.empty:
+        return table.assign(ci_low=pd.Series(dtype=float), ci_high=pd.Series(dtype=float))
+    # % agreeing is built on the count answering 4 or 5; its interval on the count as shown.
+    out = protect(table.assign(_agree=table["n_4"] + table["n_5"]), rules,
+                  {"_agree": {"pct_agree": table["n"]}, "n": {}, "missing": {},
+                   **{f"n_{x}": {} for x in LIKERT_LEVELS}})
+    if rules.min_count > 0:
+        few = table["n"] <= rules.min_count  # quartiles of a handful of answers reveal them
+        for column in ("median", "q1", "q3"):
+            out[column] = out[column].astype(object).where(~few, REDACTED)
+    answered = pd.to_numeric(out["n"], errors="coerce").fillna(0)
+    return stats.add_ci(out, "_agree", answered, after="pct_agree").drop(columns="_agree")

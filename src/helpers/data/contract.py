@@ -1,0 +1,21 @@
+"""Names and values of the raw-data contract (data/README.md), importing nothing heavy.
+
+Kept apart from helpers.data.load (which validates with pandera) so that the figures and
+the report can name Likert levels or source types without importing a validation library.
+"""
+SOURCE_TYPES = ("interview", "focus_group", "questionnaire", "dissertation")
+ROLE_GROUPS = ("clinician", "management", "data science", "other")
+TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
+FALSE_WORDS = frozenset({"no", "false", "0", "n"})
+LIKERT_PREFIX = "q_"
+FREE_TEXT_PREFIX = "text_"
+LIKERT_LEVELS = (1, 2, 3, 4, 5)
+LIKERT_LABELS = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree"}
+
+# The text of the SYNTHETIC marker file that `make synthetic` writes next to the bundled
+# cohorts: only data carrying exactly this note are said to reproduce the papers.
+SYNTHETIC_NOTE = (
+    "The cohorts in this folder are synthetic, written by `make synthetic` (helpers/synthetic.py).\n"
+    "No real participant is described. They are built to reproduce the published figures of\n"
+    "Acharya et al., BMJ Open 2022 and JMIR Med Educ 2024. Remove this file only for real data.\n"
+)

@@ -1,0 +1,1 @@
+"""Tools that are not part of an analysis run: the synthetic-cohort generator."""
