@@ -73,8 +73,9 @@ hooks: $(VENV)/.installed ## Install the git pre-commit hooks (strip notebook ou
 	$(PY) -m pip install --quiet --disable-pip-version-check pre-commit==4.7.0
 	$(VENV)/bin/pre-commit install
 
-lint: $(VENV)/.installed ## Check the code with ruff
+lint: $(VENV)/.installed ## Check the code with ruff and the package's import layers with import-linter
 	$(VENV)/bin/ruff check src tests notebooks
+	cd $(CURDIR) && $(VENV)/bin/lint-imports --no-cache
 
 synthetic: $(VENV)/.installed ## Regenerate the synthetic cohorts in data/raw (FORCE=1 to replace edited files)
 	$(PY) -m helpers.tools.synthetic --out data/raw $(if $(FORCE),--force)

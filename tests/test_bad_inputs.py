@@ -1,17 +1,20 @@
-"""The bad-input corpus, end to end: every broken raw folder must stop the run clearly.
+"""The bad-input corpus: every broken raw folder must stop the run clearly.
 
 Each folder of tests/bad_inputs/ is one case (see tests/bad_inputs/README.md):
 
-    expected.txt   message fragments that must all appear in the runner's stderr
+    expected.txt   message fragments that must all appear in the error message
     cohort.txt     optional: the cohort to run (default cohort1)
     remove.txt     optional: paths, relative to the raw folder, to delete
     README         optional one-liner: what is broken
     <anything else> overlay files that replace the bundled file at the same relative path
 
-A case copies data/raw, applies its overlay, and runs the real entry point
-(`python -m helpers.build.pipeline`, as `make report` does). It must exit 1 with an `ERROR:`
-message naming what a researcher needs to fix it, never a Python traceback; it must not
-touch the raw folder it read, nor the report an earlier good run published.
+A case copies data/raw and applies its overlay. Every case runs in this process through
+`pipeline.check_inputs`, the runner's own argument checks followed by what notebook 01
+runs on the raw files, which returns the message `make report` prints: it must name what
+a researcher needs to fix, never show a traceback, and leave the raw folder untouched.
+A few cases (E2E_CASES) also run end to end through `make report`, with Jupyter kernels:
+there the message must appear line for line, exit 1, and leave the report an earlier
+good run published byte-identical.
 
 A case the pipeline gets wrong is listed in KNOWN_GAPS with what is missing: its test is
 a strict xfail, so it stays visible and turns into a failure the day the gap is fixed.
@@ -22,15 +25,13 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from helpers.build import pipeline
 from helpers.data import paths
-
-pytestmark = pytest.mark.e2e
 
 CASES_DIR = Path(__file__).parent / "bad_inputs"
 CASES = sorted(p for p in CASES_DIR.iterdir() if p.is_dir())
@@ -41,6 +42,10 @@ MIN_CASES = 30
 TRACEBACK = "Traceback (most recent call last)"
 # Cases the pipeline does not handle as a researcher needs: folder name -> what is wrong.
 KNOWN_GAPS: dict[str, str] = {}
+# Run end to end through `make report` too: a missing file, a cell-level problem, an unknown
+# cohort (refused before any kernel starts), and problems in several files at once.
+E2E_CASES = ("01_missing_sources_file", "11_code_not_in_codebook", "34_unknown_cohort",
+             "37_several_problems_several_files")
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -88,12 +93,12 @@ def make_raw(case: Path, target: Path) -> Path:
     return target
 
 
-def run_pipeline(cohort: str, raw: Path, processed: Path, reports: Path) -> subprocess.CompletedProcess:
-    """The runner exactly as `make report` calls it, with a fixed build date."""
+def make_report(cohort: str, raw: Path, processed: Path, reports: Path) -> subprocess.CompletedProcess:
+    """`make report` as a user types it, into the given output folders, with a fixed build date."""
     return subprocess.run(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
-         "--processed-dir", str(processed), "--reports-dir", str(reports)],
-        capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
+        ["make", "--no-print-directory", "report", f"COHORT={cohort}", f"RAW_DIR={raw}",
+         f"PROCESSED_DIR={processed}", f"REPORTS_DIR={reports}"],
+        cwd=paths.PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
     )
 
 
@@ -131,7 +136,7 @@ def good_build(tmp_path_factory, project_raw_hashes) -> GoodBuild:
     out = tmp_path_factory.mktemp("good")
     raw = shutil.copytree(paths.RAW_DIR, out / "raw")
     build = GoodBuild(out / "processed", out / "reports", out / "pristine", b"")
-    result = run_pipeline(DEFAULT_COHORT, raw, build.processed, build.reports)
+    result = make_report(DEFAULT_COHORT, raw, build.processed, build.reports)
     assert result.returncode == 0, result.stderr
     build.report_bytes = build.report.read_bytes()
     shutil.copytree(build.processed, build.pristine / "processed")
@@ -159,21 +164,42 @@ def case_params():
 
 
 @pytest.mark.parametrize("case", list(case_params()))
-def test_bad_input_stops_the_run_with_a_clear_message(case: Path, good_build: GoodBuild, tmp_path: Path):
+def test_bad_input_is_refused_with_a_clear_message(case: Path, tmp_path: Path):
+    raw = make_raw(case, tmp_path / "raw")
+    raw_before = tree_hash(raw)
+    message = pipeline.check_inputs(case_cohort(case), raw, tmp_path / "reports")
+    assert message is not None, "the input was accepted"
+    assert TRACEBACK not in message, message
+    missing = [f for f in expected_fragments(case) if f not in message]
+    assert not missing, f"not in the message: {missing}\nmessage:\n{message}"
+    assert tree_hash(raw) == raw_before, "the check changed its raw folder"
+
+
+def test_the_bundled_cohorts_pass_the_same_check(tmp_path):
+    for cohort in ("cohort1", "cohort2", "all"):
+        assert pipeline.check_inputs(cohort, paths.RAW_DIR, tmp_path) is None
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", E2E_CASES)
+def test_make_report_stops_with_the_same_message_and_keeps_the_report(name: str, good_build: GoodBuild,
+                                                                     tmp_path: Path):
+    case = CASES_DIR / name
     raw = make_raw(case, tmp_path / "raw")
     raw_before = tree_hash(raw)
     try:
-        result = run_pipeline(case_cohort(case), raw, good_build.processed, good_build.reports)
+        result = make_report(case_cohort(case), raw, good_build.processed, good_build.reports)
         report_now = good_build.report.read_bytes() if good_build.report.is_file() else None
     finally:
         if not good_build.report.is_file() or good_build.report.read_bytes() != good_build.report_bytes:
             good_build.restore()
     stderr = result.stderr
-    assert result.returncode == 1, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{stderr}"
-    assert "ERROR:" in stderr, stderr
-    assert TRACEBACK not in stderr, stderr
-    missing = [f for f in expected_fragments(case) if f not in stderr]
-    assert not missing, f"not in stderr: {missing}\nstderr:\n{stderr}"
+    assert result.returncode != 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{stderr}"
+    assert "ERROR:" in stderr and TRACEBACK not in stderr, stderr
+    # Line for line what the in-process check says (the kernel run adds the failing cell and kept notebook).
+    expected = pipeline.check_inputs(case_cohort(case), raw, good_build.reports)
+    missing = [line for line in expected.splitlines() if line not in stderr]
+    assert not missing, f"not in make's output: {missing}\nstderr:\n{stderr}"
     assert tree_hash(raw) == raw_before, "the run changed its raw folder"
     assert report_now == good_build.report_bytes, "the failed run changed the published report"
 

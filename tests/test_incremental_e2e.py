@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import pipeline, steps
+from helpers.build import pipeline
 from helpers.data import paths
 
 pytestmark = pytest.mark.e2e
@@ -163,32 +163,3 @@ def test_a_failing_step_beside_a_running_one_keeps_the_report_and_names_the_step
     assert "03_thematic_tallies.ipynb failed" in result.stderr and "broken on purpose" in result.stderr
     assert (out / "reports" / "_failed" / "cohort1" / "03_thematic_tallies.ipynb").is_file()
     assert report.read_bytes() == previous and not (out / "reports" / ".build" / "cohort1" / "run").exists()
-
-
-def test_each_step_depends_on_the_helpers_it_imports():
-    files = {name: {str(p.relative_to(steps.PACKAGE_DIR)) for p in steps.helper_files(paths.NOTEBOOKS_DIR / name)}
-             for name in paths.NOTEBOOKS}
-    assert {"clean.py", "load.py", "privacy.py", "store.py"} <= files["01_clean.ipynb"]
-    assert "figures.py" not in files["01_clean.ipynb"] and "report.py" not in files["01_clean.ipynb"]
-    assert "figures.py" in files["04_figures.ipynb"] and "report.py" not in files["04_figures.ipynb"]
-    assert {"report.py", "repro.py", "readings.py", "templates/report.html.j2",
-            "published_figures.csv"} <= files["05_report.ipynb"]
-    assert "templates/index.html.j2" not in files["05_report.ipynb"]
-    assert all("__init__.py" in found for found in files.values())
-
-
-def test_the_step_graph_covers_every_notebook_in_order():
-    assert list(steps.DEPENDS) == list(paths.NOTEBOOKS)
-    for name, parents in steps.DEPENDS.items():
-        assert all(paths.NOTEBOOKS.index(p) < paths.NOTEBOOKS.index(name) for p in parents)
-    assert steps.descendants("04_figures.ipynb") == {"05_report.ipynb"}
-    assert steps.ancestors("04_figures.ipynb") == ["01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb"]
-
-
-@pytest.mark.parametrize("flags, expected", [
-    ("", os.cpu_count()), ("s", os.cpu_count()), ("s -j3 --jobserver-auth=3,4", 3), (" -j", os.cpu_count()),
-    (" -j1 --jobserver-auth=fifo:/tmp/x", 1), (" --jobs=4", 4),
-])
-def test_make_j_sets_how_many_steps_run_at_once(flags, expected, monkeypatch):
-    monkeypatch.setenv("MAKEFLAGS", flags)
-    assert pipeline.default_jobs() == expected

@@ -5,19 +5,10 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
 
 from helpers.data import paths
 
 pytestmark = pytest.mark.e2e
-
-
-def test_notebooks_name_the_project_kernel_and_it_uses_this_environment(monkeypatch):
-    names = {nbformat.read(paths.NOTEBOOKS_DIR / n, as_version=4).metadata.kernelspec.name for n in paths.NOTEBOOKS}
-    assert names == {"nhsda-eval"}
-    monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))  # as make lab sets it
-    spec = KernelSpecManager().get_kernel_spec("nhsda-eval")
-    assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve(), "the kernel must use .venv's Python"
 
 
 def test_a_notebook_runs_top_to_bottom_in_the_project_kernel(tmp_path, monkeypatch):

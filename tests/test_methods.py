@@ -5,6 +5,7 @@ import pytest
 
 from helpers.analysis import agreement, cooccurrence, saturation, stats
 from helpers.analysis.disclosure import REDACTED
+from helpers.report import readings
 
 
 def test_wilson_interval_matches_the_published_formula():
@@ -69,7 +70,7 @@ def test_single_coded_sources_give_no_agreement_rows():
 
 
 def test_kappa_words_follow_landis_and_koch():
-    assert [agreement.strength(v) for v in (-0.1, 0.1, 0.3, 0.5, 0.7, 0.9)] == [
+    assert [readings.strength(v) for v in (-0.1, 0.1, 0.3, 0.5, 0.7, 0.9)] == [
         "poor", "slight", "fair", "moderate", "substantial", "almost perfect"]
 
 

@@ -139,13 +139,6 @@ def test_bad_input_fails_clearly_and_keeps_the_previous_report(built, bundled_ra
     assert not (out / "reports" / ".build" / "cohort1" / "run").exists()  # the half-built run is gone
 
 
-def test_unknown_cohort_lists_existing_ones_before_running_anything(tmp_path):
-    result = run_pipeline("cohort9", paths.RAW_DIR, tmp_path)
-    assert result.returncode == 1
-    assert "Unknown cohort 'cohort9'" in result.stderr and "cohort1, cohort2, all" in result.stderr
-    assert not (tmp_path / "reports" / "cohort9").exists()
-
-
 def test_numeric_cohort_name_stays_a_string(bundled_raw_copy, tmp_path):
     (bundled_raw_copy / "cohort2").rename(bundled_raw_copy / "2018")
     result = run_pipeline("2018", bundled_raw_copy, tmp_path)

@@ -9,8 +9,8 @@ from helpers.data.errors import InputError
 
 def test_pseudonyms_are_stable_for_a_key_and_differ_between_keys():
     ids = pd.Series(["P001", "P002", "P001", ""])
-    first, again = privacy.pseudonymise(ids, "key-a"), privacy.pseudonymise(ids, "key-a")
-    other = privacy.pseudonymise(ids, "key-b")
+    first, again = privacy.pseudonyms(ids, "key-a"), privacy.pseudonyms(ids, "key-a")
+    other = privacy.pseudonyms(ids, "key-b")
     assert first.tolist() == again.tolist()
     assert first[0] == first[2] != first[1] and first[3] == ""
     assert first[0] != other[0]
@@ -21,7 +21,7 @@ def test_pseudonym_is_the_documented_keyed_hash():
     import hashlib
     import hmac
     expected = "PT-" + hmac.new(b"secret", b"P001", hashlib.sha256).hexdigest()[:10]
-    assert privacy.pseudonymise(pd.Series(["P001"]), "secret")[0] == expected
+    assert privacy.pseudonyms(pd.Series(["P001"]), "secret")[0] == expected
 
 
 def test_cleaned_tables_carry_no_raw_participant_id(tiny_raw):

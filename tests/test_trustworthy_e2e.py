@@ -103,20 +103,3 @@ def test_outputs_hold_pseudonyms_only(tmp_path):
             assert not leaked, f"{path} shows raw ids {leaked[:3]}"
     processed = pd.read_parquet(out / "processed" / "cohort1" / "participants.parquet")
     assert processed["participant_id"].str.match(r"^PT-[0-9a-f]{10}$").all()
-
-
-@pytest.mark.parametrize("variable, value", [
-    ("COHORT", "cohort1;touch PWNED"),
-    ("COHORT", "`touch PWNED`"),
-    ("COHORT", "$(touch PWNED)"),
-    ("COHORT", "../cohort1"),
-    ("COHORT", "/etc"),
-    ("RAW_DIR", "data/raw;touch PWNED"),
-    ("RAW_DIR", "data/raw`touch PWNED`"),
-])
-def test_unsafe_parameters_are_refused_before_anything_runs(variable, value, tmp_path):
-    result = subprocess.run(["make", "-s", "report", f"{variable}={value}"], cwd=paths.PROJECT_ROOT,
-                            capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""})
-    assert result.returncode != 0
-    assert "ERROR:" in result.stderr and "Building the report" not in result.stdout
-    assert not (paths.PROJECT_ROOT / "PWNED").exists() and not Path("PWNED").exists()

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa
 
-POOLED = "(all codes pooled)"
-ALL_CODERS = "all coders"
+from helpers.data.contract import ALL_CODERS, POOLED
+
 COLUMNS = ["code", "coders", "sources", "units", "agreement_pct", "cohen_kappa", "krippendorff_alpha"]
 
 
@@ -112,13 +112,3 @@ def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFr
     for column in ("cohen_kappa", "krippendorff_alpha"):
         table[column] = table[column].round(3)
     return table
-
-
-def strength(value: float) -> str:
-    """Landis & Koch's (1977) words for a kappa, as reviewers expect them."""
-    if value != value:  # NaN
-        return "undefined"
-    for limit, word in ((0.0, "poor"), (0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial")):
-        if value <= limit:
-            return word
-    return "almost perfect"

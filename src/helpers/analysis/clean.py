@@ -208,7 +208,7 @@ def log_counts(log: pd.DataFrame) -> pd.DataFrame:
 
 def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     """The same tables with every participant id replaced by its keyed pseudonym."""
-    from helpers.data.privacy import pseudonymise as hide
+    from helpers.data.privacy import pseudonyms as hide
 
     sources = cleaned.sources.copy()
     exploded = sources["participant_ids"].str.split(";").explode().fillna("")
@@ -231,3 +231,15 @@ def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
 
 def log_counts_table(log: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame:
     return protect(log_counts(log), rules, {"rows_dropped": {}})
+
+
+def prepare(inputs: RawInputs, raw_dir: Path, pooled: bool) -> Cleaned:
+    """Notebook 01's rules after reading: clean, then pseudonymise with the run's key.
+
+    The runner's in-process input check (helpers.build.pipeline.check_inputs) calls this
+    same function, so a bad input gets the same message with or without Jupyter.
+    """
+    from helpers.data.privacy import resolve_key
+
+    key = resolve_key(raw_dir)  # before cleaning: real data without a key stop at once
+    return pseudonymise(clean(inputs, pooled=pooled), key)

@@ -558,14 +558,11 @@ def _report_failure(build: Build, failure: BaseException, running: list[str], co
     reports_dir = build.published_roots["reports"]
     failed = reports_dir / FAILED_DIR / cohort
     shutil.rmtree(failed, ignore_errors=True)
-    unchanged = f"The previous report (if any) in {reports_dir / cohort} is unchanged."
+    unchanged = _unchanged(reports_dir, cohort)
     if isinstance(failure, _StepFailed):
         name, error = failure.name, failure.error
         kept = _keep_failed(build.executed(name), build.kernel_log(name), failed)
-        raise PipelineError(
-            f"Step {_position(name)} {name} failed for cohort {cohort!r}.\n{_failing_cell(error)}{_error_of(error)}\n"
-            + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "") + unchanged
-        ) from None
+        raise PipelineError(step_failure(name, error, cohort, reports_dir, kept)) from None
     if isinstance(failure, (Interrupted, KeyboardInterrupt)):
         lines = []
         for name in [n for n in paths.NOTEBOOKS if n in running]:
@@ -574,6 +571,52 @@ def _report_failure(build: Build, failure: BaseException, running: list[str], co
                          + (f" The part that ran is kept at {kept}" if kept else ""))
         raise PipelineError("\n".join(lines or [f"The run was interrupted ({failure})."]) + "\n" + unchanged) \
             from None
+
+
+def _unchanged(reports_dir: Path, cohort: str) -> str:
+    return f"The previous report (if any) in {reports_dir / cohort} is unchanged."
+
+
+def step_failure(name: str, error: BaseException, cohort: str, reports_dir: Path, kept: Path | None = None) -> str:
+    """The message of a failed step, as `make report` prints it after 'ERROR: '."""
+    return (f"Step {_position(name)} {name} failed for cohort {cohort!r}.\n{_failing_cell(error)}{_error_of(error)}\n"
+            + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "")
+            + _unchanged(reports_dir, cohort))
+
+
+def _checked_arguments(cohort: str, raw_dir: Path, processed_dir: Path, reports_dir: Path,
+                       notebooks_dir: Path) -> tuple[str, Path, Path, Path, Path]:
+    """The run's names and folders, checked before anything runs (InputError says what is wrong)."""
+    cohort = check_cohort_name(cohort)
+    raw_dir = check_folder(raw_dir, "RAW_DIR")
+    processed_dir = check_folder(processed_dir, "processed folder")
+    reports_dir = check_folder(reports_dir, "reports folder")
+    notebooks_dir = check_folder(notebooks_dir, "notebooks folder")
+    paths.cohort_folders(raw_dir, cohort)  # unknown cohort: fail now, naming the ones that exist
+    return cohort, raw_dir, processed_dir, reports_dir, notebooks_dir
+
+
+def check_inputs(cohort: str, raw_dir: Path, reports_dir: Path = paths.REPORTS_DIR) -> str | None:
+    """What `make report` would say of these inputs, without starting Jupyter: the message it
+    prints after 'ERROR: ' (less the lines about the kept notebook), or None if they pass.
+
+    Runs the argument checks of `run` and then what notebook 01 runs on the raw files
+    (load.load_inputs, then clean.prepare), in this process: the bad-input corpus is tested
+    through here, with a few cases also run end to end through `make report`.
+    """
+    try:
+        cohort, raw_dir, _, reports_dir, _ = _checked_arguments(cohort, raw_dir, paths.PROCESSED_DIR, reports_dir,
+                                                                paths.NOTEBOOKS_DIR)
+    except InputError as exc:
+        return str(exc)
+    from helpers.analysis import clean
+    from helpers.data import load
+
+    try:
+        clean.prepare(load.load_inputs(raw_dir, cohort), raw_dir, pooled=cohort == paths.POOLED_COHORT)
+    except InputError as exc:
+        return step_failure(paths.NOTEBOOKS[0], exc, cohort, reports_dir)
+    return None
 
 
 def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, str], inputs: dict[str, dict],
@@ -624,12 +667,8 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
     """Bring `cohort`'s report up to date; a summary: report path, steps run, seconds, step timings."""
     say = _say(progress)
     started = time.perf_counter()
-    cohort = check_cohort_name(cohort)
-    raw_dir = check_folder(raw_dir, "RAW_DIR")
-    processed_dir = check_folder(processed_dir, "processed folder")
-    reports_dir = check_folder(reports_dir, "reports folder")
-    notebooks_dir = check_folder(notebooks_dir, "notebooks folder")
-    paths.cohort_folders(raw_dir, cohort)  # unknown cohort: fail now, naming the ones that exist
+    cohort, raw_dir, processed_dir, reports_dir, notebooks_dir = _checked_arguments(
+        cohort, raw_dir, processed_dir, reports_dir, notebooks_dir)
     jobs = max(1, jobs or default_jobs())
     parameters = {"cohort": cohort, "raw_dir": str(raw_dir), "min_count": min_count, "round_to": round_to}
     report = reports_dir / cohort / "report.html"

@@ -9,6 +9,9 @@ TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n"})
 LIKERT_PREFIX = "q_"
 FREE_TEXT_PREFIX = "text_"
+# Rows of agreement.csv that summarise: every code pooled, and every coder together.
+POOLED = "(all codes pooled)"
+ALL_CODERS = "all coders"
 LIKERT_LEVELS = (1, 2, 3, 4, 5)
 LIKERT_LABELS = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree"}
 

@@ -221,7 +221,7 @@ def blank_rows(frame: pd.DataFrame) -> pd.Series:
     return blank
 
 
-def read_table(path: Path, problems: list[Problem], notes: list[str] | None = None) -> pd.DataFrame | None:
+def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = None) -> pd.DataFrame | None:
     """A contract CSV as text cells with a `_row` column; None (and a problem) if unreadable."""
     path = Path(path)
     notes = [] if notes is None else notes
@@ -492,7 +492,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
     problems: list[Problem] = []
     notes: list[str] = []
     role_map_path = raw_dir / paths.ROLE_MAP
-    role_map = read_table(role_map_path, problems, notes)
+    role_map = read_raw_csv(role_map_path, problems, notes)
     if role_map is not None:
         validate(role_map, role_map_schema(), role_map_path, problems)
         check_role_map_conflicts(role_map, role_map_path, problems)
@@ -502,7 +502,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         tables = {}
         for filename in paths.COHORT_FILES:
             files.append(folder / filename)
-            tables[filename] = read_table(folder / filename, problems, notes)
+            tables[filename] = read_raw_csv(folder / filename, problems, notes)
         q, src, seg, cb = (tables[f] for f in paths.COHORT_FILES)
         found: list[Problem] = []
         participants: set[str] = set()

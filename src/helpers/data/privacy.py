@@ -47,7 +47,7 @@ def resolve_key(raw_dir: Path) -> str:
     )
 
 
-def pseudonymise(ids: pd.Series, key: str) -> pd.Series:
+def pseudonyms(ids: pd.Series, key: str) -> pd.Series:
     """Each non-blank id as PT-<10 hex digits of HMAC-SHA-256(key, id)>; blanks stay blank."""
     secret = key.encode("utf-8")
     # One HMAC per distinct id, spread back over the rows by position.

@@ -21,9 +21,9 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from helpers.analysis.agreement import ALL_CODERS, POOLED
 from helpers.analysis.disclosure import Disclosure
 from helpers.data import paths
+from helpers.data.contract import ALL_CODERS, POOLED
 from helpers.data.environment import DATE_ENV
 from helpers.data.store import read_table
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.analysis.agreement import ALL_CODERS, POOLED, strength
 from helpers.analysis.disclosure import REDACTED
+from helpers.data.contract import ALL_CODERS, POOLED
 
 
 def _shown(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -110,3 +110,13 @@ def saturation(table: pd.DataFrame) -> str:
                 f"interviews do not show saturation ({total} codes found).")
     return (f"The last new code appeared in interview {last} of {len(table)}; the {tail} interview"
             f"{'s' if tail != 1 else ''} after it added none ({total} codes found in interviews).")
+
+
+def strength(value: float) -> str:
+    """Landis & Koch's (1977) words for a kappa, as reviewers expect them."""
+    if value != value:  # NaN
+        return "undefined"
+    for limit, word in ((0.0, "poor"), (0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial")):
+        if value <= limit:
+            return word
+    return "almost perfect"

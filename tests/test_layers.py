@@ -1,0 +1,29 @@
+"""The package's layers point one way (import-linter's contracts in pyproject.toml), and the
+figures step's kernel imports no validation library."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from importlinter import api
+
+from helpers.data import paths
+
+
+def test_import_contracts_are_kept():
+    contracts = api.read_configuration(str(paths.PROJECT_ROOT / "pyproject.toml"))["contracts_options"]
+    assert any(c["type"] == "layers" for c in contracts)
+    result = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+                            cwd=paths.PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(contracts)} kept, 0 broken" in result.stdout
+
+
+def test_figures_import_neither_pandera_nor_the_build_engine():
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import helpers.notebook, helpers.report.figures"],
+                            capture_output=True, text=True, check=True)
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "helpers.report.figures" in imported
+    assert not {name for name in imported if name.split(".")[0] == "pandera"}
+    assert not {name for name in imported if name.startswith(("helpers.build", "helpers.tools", "helpers.data.load"))}
