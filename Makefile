@@ -24,7 +24,7 @@ PIPELINE_OPTIONS = $(if $(FORCE),--force) $(if $(JOBS),--jobs $(call q,$(JOBS)))
   $(if $(REPORTS_DIR),--reports-dir $(call q,$(REPORTS_DIR))) \
   $(if $(PROCESSED_DIR),--processed-dir $(call q,$(PROCESSED_DIR)))
 
-.PHONY: help report report-all figures bench test hooks lint lab synthetic clean venv browser import
+.PHONY: help report report-all figures bench test test-fast hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -55,8 +55,14 @@ bench: $(VENV)/.installed ## Measure speed and memory into reports/bench.json (B
 	$(PY) -m helpers.build.bench $(if $(BENCH_SIZES),--sizes $(foreach s,$(BENCH_SIZES),$(call q,$(s)))) \
 	  $(if $(BENCH_REPEAT),--repeat $(call q,$(BENCH_REPEAT)))
 
-test: $(VENV)/.installed browser ## Run the test suite (unit tests, end-to-end pipeline, browser checks)
-	$(PY) -m pytest
+# Test workers: two by default (kernels spend much of their time starting, so two overlap well on 2 cores).
+TEST_JOBS ?= 2
+
+test: $(VENV)/.installed browser ## Run the whole test suite: unit tests, end-to-end runs with Jupyter kernels, browser checks
+	$(PY) -m pytest -n $(TEST_JOBS)
+
+test-fast: $(VENV)/.installed ## The quick loop while you work (under a minute): every test that starts no kernel and no browser
+	$(PY) -m pytest -n $(TEST_JOBS) -m "not e2e and not browser" -q
 
 browser: ## Install Debian's chromium for the browser tests, if missing (needs root or sudo)
 	@command -v chromium >/dev/null 2>&1 || { \

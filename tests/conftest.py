@@ -68,3 +68,76 @@ def bundled_raw_copy(tmp_path: Path) -> Path:
     target = tmp_path / "raw"
     shutil.copytree(PROJECT_RAW, target)
     return target
+
+
+# --- one build of the bundled cohorts, shared by the end-to-end tests ---------------------
+
+SHARED_COHORTS = ("cohort1", "cohort2", "all")
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under folder, by relative path."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_pipeline(cohort: str, raw: Path, out: Path, *extra: str):
+    """The runner as `make report` calls it, into out/processed and out/reports, with a fixed date."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+         "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports"), *extra],
+        capture_output=True, text=True, env={**os.environ, **EPOCH})
+
+
+class Published:
+    """cohort1, cohort2 and all built from the bundled data by the real runner, once per test run.
+
+    Read it as it is; copy it (`copy_to`) before running anything that writes.
+    """
+
+    def __init__(self, out: Path):
+        import json
+
+        self.out = out
+        record = json.loads((out / "record.json").read_text())
+        self.results = record["results"]  # cohort -> returncode, stdout, stderr
+        self.raw_before, self.raw_after = record["raw_before"], record["raw_after"]
+
+    def report(self, cohort: str) -> Path:
+        return self.out / "reports" / cohort / "report.html"
+
+    def copy_to(self, target: Path) -> Path:
+        for tree in ("processed", "reports"):
+            shutil.copytree(self.out / tree, target / tree, symlinks=True)
+        return target
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Published:
+    """The shared build. Under pytest-xdist every worker uses the same one: the first to get
+    the lock builds it, the others wait for it."""
+    import fcntl
+    import json
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = root / "published"
+    with open(root / "published.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "record.json").is_file():
+            before = tree_hash(PROJECT_RAW)
+            results = {}
+            for cohort in SHARED_COHORTS:
+                result = run_pipeline(cohort, PROJECT_RAW, out)
+                results[cohort] = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+            record = {"results": results, "raw_before": before, "raw_after": tree_hash(PROJECT_RAW)}
+            (out / "record.json").write_text(json.dumps(record))
+    return Published(out)

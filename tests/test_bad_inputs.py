@@ -119,7 +119,7 @@ class GoodBuild:
         """Put the good build back, so one wrongly accepted case cannot fail the next ones."""
         for name, live in (("processed", self.processed), ("reports", self.reports)):
             shutil.rmtree(live)
-            shutil.copytree(self.pristine / name, live)
+            shutil.copytree(self.pristine / name, live, symlinks=True)
 
 
 # --- fixtures -------------------------------------------------------------------------
@@ -131,16 +131,14 @@ def project_raw_hashes() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def good_build(tmp_path_factory, project_raw_hashes) -> GoodBuild:
-    """One good cohort1 report in the output folders that every case then shares."""
+def good_build(tmp_path_factory, published) -> GoodBuild:
+    """A copy of the shared good build (conftest.published) that every end-to-end case then uses."""
     out = tmp_path_factory.mktemp("good")
-    raw = shutil.copytree(paths.RAW_DIR, out / "raw")
+    published.copy_to(out)
     build = GoodBuild(out / "processed", out / "reports", out / "pristine", b"")
-    result = make_report(DEFAULT_COHORT, raw, build.processed, build.reports)
-    assert result.returncode == 0, result.stderr
     build.report_bytes = build.report.read_bytes()
-    shutil.copytree(build.processed, build.pristine / "processed")
-    shutil.copytree(build.reports, build.pristine / "reports")
+    shutil.copytree(build.processed, build.pristine / "processed", symlinks=True)
+    shutil.copytree(build.reports, build.pristine / "reports", symlinks=True)
     return build
 
 
@@ -164,7 +162,7 @@ def case_params():
 
 
 @pytest.mark.parametrize("case", list(case_params()))
-def test_bad_input_is_refused_with_a_clear_message(case: Path, tmp_path: Path):
+def test_bad_input_is_refused_with_a_clear_message(case: Path, tmp_path: Path, project_raw_hashes):
     raw = make_raw(case, tmp_path / "raw")
     raw_before = tree_hash(raw)
     message = pipeline.check_inputs(case_cohort(case), raw, tmp_path / "reports")
@@ -202,6 +200,10 @@ def test_make_report_stops_with_the_same_message_and_keeps_the_report(name: str,
     assert not missing, f"not in make's output: {missing}\nstderr:\n{stderr}"
     assert tree_hash(raw) == raw_before, "the run changed its raw folder"
     assert report_now == good_build.report_bytes, "the failed run changed the published report"
+    assert not (good_build.reports / ".build" / case_cohort(case) / "run").exists()  # the half-built run is gone
+    if "01_clean.ipynb failed" in expected:  # a kernel ran: its notebook is kept where the message says
+        kept = good_build.reports / "_failed" / case_cohort(case) / "01_clean.ipynb"
+        assert kept.is_file() and str(kept) in stderr
 
 
 def test_project_raw_data_are_unchanged(project_raw_hashes):

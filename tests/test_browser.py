@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from helpers.data import paths
-from helpers.report import page as report
+from helpers.report import outputs
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -94,10 +94,11 @@ def build_report(raw: Path, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundled_report(tmp_path_factory) -> Path:
-    return build_report(paths.RAW_DIR, tmp_path_factory.mktemp("bundled"))
+def bundled_report(published) -> Path:
+    return published.report("cohort1")
 
 
+@pytest.mark.e2e
 def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy, tmp_path):
     base = "http://trap.example"  # resolved to the trap by Chromium's host rules
     poison(bundled_raw_copy, base)
@@ -112,9 +113,10 @@ def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy
     assert "{{ 7*7 }}" in dom and "JINJA{% endif %}" in dom
     assert "Barriers &lt;img src=" in dom
     # Only the report's own embedded figures are images; nothing from the data became one.
-    assert dom.count("<img") == dom.count('<img src="data:image/png;base64,') == len(report.FIGURES)
+    assert dom.count("<img") == dom.count('<img src="data:image/png;base64,') == len(outputs.figures())
 
 
+@pytest.mark.e2e
 def test_real_report_loads_nothing_from_elsewhere(trap, bundled_report, tmp_path):
     dom = dump_dom(bundled_report, tmp_path / "profile", trap)
     assert "Reproduction check" in dom and "All 12 published figures agree" in dom
@@ -129,6 +131,7 @@ def test_the_trap_sees_a_page_that_does_reach_out(trap, tmp_path):
     assert Trap.hits == ["trap.example/probe"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
 def test_report_screenshots_at_laptop_and_phone_width(width, bundled_report, tmp_path):
     """Screenshots kept in test-artefacts/ for a person to look at; here: the page draws."""

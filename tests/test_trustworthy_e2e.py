@@ -33,10 +33,9 @@ def hashes(*folders: Path) -> dict[str, str]:
             for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_two_runs_give_identical_bytes(tmp_path):
-    out = tmp_path / "out"
+def test_two_runs_give_identical_bytes(published, tmp_path):
+    out = published.copy_to(tmp_path / "out")  # a first run (conftest.published)
     outputs = (out / "reports" / "cohort1", out / "processed" / "cohort1")
-    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
     first = hashes(*outputs)
     assert run("cohort1", paths.RAW_DIR, out, "--force").returncode == 0  # rerun every step
     second = hashes(*outputs)
@@ -45,9 +44,8 @@ def test_two_runs_give_identical_bytes(tmp_path):
     assert not differing and first.keys() == second.keys(), differing
 
 
-def test_killed_run_keeps_previous_report_and_the_partial_notebook(tmp_path):
-    out = tmp_path / "out"
-    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
+def test_killed_run_keeps_previous_report_and_the_partial_notebook(published, tmp_path):
+    out = published.copy_to(tmp_path / "out")
     report = out / "reports" / "cohort1" / "report.html"
     before = hashes(out / "reports" / "cohort1")
 
