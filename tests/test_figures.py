@@ -46,3 +46,23 @@ def test_saturation_of_thousands_of_interviews_draws_steps_not_bars(tmp_path):
     assert ax.get_xscale() == "log" and len(ax.patches) == 0
     written = figures.save(fig, tmp_path, "saturation")
     assert written[1].stat().st_size < 100_000
+
+
+def test_every_listed_figure_has_a_way_to_be_drawn():
+    from helpers.report import outputs
+
+    for entry in outputs.figures():
+        assert entry.name in figures.DRAW or entry.plot, entry.name
+        assert outputs.get(entry.source), entry.name  # drawn from a listed table
+
+
+def test_a_standard_chart_is_drawn_from_its_table_by_the_list_alone(tmp_path):
+    """A figure declared with `plot` needs no drawing code: bars in table order, labelled n (%)."""
+    tables, folder = tmp_path / "tables", tmp_path / "figures"
+    tables.mkdir()
+    pd.DataFrame({"theme": ["Barriers", "Enablers"], "references": [30, 10],
+                  "pct_references": [75.0, 25.0]}).to_csv(tables / "theme_summary.csv", index=False)
+    fig = figures.draw("theme_tallies", tables, folder)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Barriers", "Enablers"]
+    assert [t.get_text().strip() for t in fig.axes[0].texts] == ["30 (75.0%)", "10 (25.0%)"]
+    assert sorted(p.name for p in folder.iterdir()) == ["theme_tallies.png", "theme_tallies.svg"]

@@ -75,8 +75,8 @@ def default_jobs() -> int:
 def strip_run_times(path: Path) -> None:
     """Remove per-run timestamps and random ids from an executed notebook so reruns compare equal.
 
-    Plain JSON in nbformat's own layout: nbformat's reader validates against its schema,
-    which costs about a second per run for nothing here.
+    Plain JSON in nbformat's own layout: nbformat's reader would validate against its
+    schema, which the runner does not need (the `make bench` table shows the cost).
     """
     book = json.loads(path.read_text(encoding="utf-8"))
     book.get("metadata", {}).get("papermill", {}).update({k: None for k in VOLATILE_METADATA})
@@ -428,11 +428,11 @@ def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> dict[str, 
 
 
 def _import_papermill():
-    """papermill, without the second it would spend compiling a grammar it never uses.
+    """papermill, without compiling a grammar it never uses.
 
     nbformat validates notebooks with jsonschema, whose optional IRI format checker
-    (rfc3987-syntax, installed for JupyterLab) builds a Lark parser at import: about 0.9 s
-    per run (python-jsonschema/jsonschema#1392). Notebook schemas use no IRI format, so
+    (rfc3987-syntax, installed for JupyterLab) builds a Lark parser at import, on
+    every run (python-jsonschema/jsonschema#1392). Notebook schemas use no IRI format, so
     jsonschema is told the checker is absent, in this process only.
     """
     sys.modules.setdefault("rfc3987_syntax", None)
@@ -498,7 +498,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     failure: BaseException | None = None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step")
     # Kernels for the next steps start while earlier steps run. At most jobs + 1 kernels
-    # are alive at once (running or waiting): each waiting one holds about 200 MB, and at
+    # are alive at once (running or waiting): each waiting one holds its libraries, and at
     # national scale the running ones hold most of the memory the machine has to spare.
     warming = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="warm")
     warm: dict[str, Future] = {}

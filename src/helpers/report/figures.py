@@ -104,11 +104,6 @@ def role_groups(table: pd.DataFrame) -> plt.Figure:
                       table["ci_high"], "Share of cleaned participants, % (95% Wilson interval)")
 
 
-def theme_tallies(themes: pd.DataFrame) -> plt.Figure:
-    """References per theme, with the share of all references."""
-    return labelled_bars(themes["theme"], themes["references"], themes["pct_references"], "Coded references")
-
-
 def code_tallies(codes: pd.DataFrame) -> plt.Figure:
     """References per code, coloured by theme, codes in codebook order."""
     themes = list(dict.fromkeys(codes["theme"]))
@@ -245,10 +240,6 @@ def _role_groups(read):
     return role_groups(read("participants_by_role"))
 
 
-def _theme_tallies(read):
-    return theme_tallies(read("theme_summary"))
-
-
 def _code_tallies(read):
     return code_tallies(read("theme_tallies"))
 
@@ -286,7 +277,6 @@ def _saturation(read):
 
 DRAW = {
     "role_groups": _role_groups,
-    "theme_tallies": _theme_tallies,
     "code_tallies": _code_tallies,
     "theme_by_role_group": _theme_by_role_group,
     "likert": _likert,
@@ -297,13 +287,23 @@ DRAW = {
 }
 
 
+def standard_chart(plot: tuple[str, ...], table: pd.DataFrame) -> plt.Figure:
+    """A figure declared in helpers.report.outputs by its `plot` (see Output.plot)."""
+    kind, *columns = plot
+    if kind == "bars":
+        label, count, pct, axis = columns
+        return labelled_bars(table[label], table[count], table[pct], axis)
+    raise ValueError(f"unknown standard chart {kind!r} (known: bars)")
+
+
 def draw(name: str, tables: Path, folder: Path) -> plt.Figure | None:
     """Draw one figure of helpers.report.outputs from the run's tables and save it as PNG and
     SVG in `folder`; return it (JupyterLab shows it), or None when the run has nothing to draw."""
     from .outputs import get
 
     entry = get(name, "figure")
-    fig = DRAW[entry.name](_tables(Path(tables)))
+    read = _tables(Path(tables))
+    fig = DRAW[entry.name](read) if entry.name in DRAW else standard_chart(entry.plot, read(entry.source))
     if fig is None:
         print(f"Figure {name!r} not drawn: this run has nothing to show in it.")
         return None

@@ -33,6 +33,10 @@ class Output:
     numbered: bool = True    # shown in the report as a numbered table or figure
     continues: bool = False  # numbered as a part of the table before it ("5b")
     source: str = ""     # for a figure: the table it is drawn from
+    # For a figure drawn by a standard chart rather than a function of its own in
+    # helpers.report.figures: ("bars", label column, count column, percent column, axis label)
+    # draws one labelled bar per row of the source table.
+    plot: tuple[str, ...] = ()
 
     @property
     def file(self) -> str:
@@ -105,7 +109,8 @@ OUTPUTS: tuple[Output, ...] = (
     figure("role_groups", "participants_by_role", "Participants by role group",
            "Participants by role group (n and % of cleaned participants)."),
     figure("theme_tallies", "theme_summary", "References per theme",
-           "Coded references per theme, with the share of all references in the run."),
+           "Coded references per theme, with the share of all references in the run.",
+           plot=("bars", "theme", "references", "pct_references", "Coded references")),
     figure("code_tallies", "theme_tallies", "References per code",
            "Coded references per code, coloured by theme, in codebook order."),
     figure("theme_by_role_group", "theme_by_role_group", "Themes by role group",
