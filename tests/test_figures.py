@@ -62,7 +62,9 @@ def test_a_standard_chart_is_drawn_from_its_table_by_the_list_alone(tmp_path):
     tables.mkdir()
     pd.DataFrame({"theme": ["Barriers", "Enablers"], "references": [30, 10],
                   "pct_references": [75.0, 25.0]}).to_csv(tables / "theme_summary.csv", index=False)
-    fig = figures.draw("theme_tallies", tables, folder)
+    drawn = figures.draw("theme_tallies", tables, folder)
+    assert drawn._repr_svg_() == (folder / "theme_tallies.svg").read_text()  # what JupyterLab shows
+    fig = drawn.figure
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Barriers", "Enablers"]
     assert [t.get_text().strip() for t in fig.axes[0].texts] == ["30 (75.0%)", "10 (25.0%)"]
     assert sorted(p.name for p in folder.iterdir()) == ["theme_tallies.png", "theme_tallies.svg"]

@@ -28,7 +28,7 @@ def test_every_notebook_runs_top_to_bottom_in_the_project_kernel(tmp_path, monke
         executed[name] = nbformat.read(output, as_version=4)
     assert (tmp_path / "processed" / "cohort1" / "participants.parquet").is_file()
     assert (tmp_path / "reports" / "cohort1" / "report.html").is_file()
-    shown = [[o for o in c.outputs if "image/png" in o.get("data", {})]
+    shown = [[o for o in c.outputs if "image/svg+xml" in o.get("data", {})]
              for c in executed["04_figures.ipynb"].cells if c.cell_type == "code" and "figures.draw(" in c.source]
     assert len(shown) == len(outputs.figures()) and all(len(images) == 1 for images in shown)
     for entry in outputs.figures():

@@ -105,3 +105,15 @@ def test_make_report_builds_a_cohort_with_a_numeric_name(bundled_raw_copy, tmp_p
     assert "Done in" in result.stdout + result.stderr
     roles = pd.read_csv(tmp_path / "reports" / "2018" / "tables" / "participants_by_role.csv")
     assert roles["n"].tolist() == [4, 7, 3, 1]
+
+
+@pytest.mark.parametrize("cohort", ["cohort1", "all"])
+def test_the_run_writes_exactly_the_listed_outputs(built, cohort):
+    report = built[0] / "reports" / cohort
+    written = {p.name for p in (report / "tables").glob("*.csv")}
+    assert written == {entry.file for entry in outputs.tables()}
+    drawn = {p.name for p in (report / "figures").iterdir()}
+    assert drawn == {name for entry in outputs.figures() for name in entry.files}
+    html = (report / "report.html").read_text()
+    for name, number in outputs.numbering().items():
+        assert f"Table {number}. " in html, name

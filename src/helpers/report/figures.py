@@ -7,13 +7,11 @@ and with fixed SVG ids so that reruns give identical bytes.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import matplotlib
 
-if "ipykernel" not in sys.modules:
-    matplotlib.use("Agg")  # no display outside a kernel; in JupyterLab and papermill figures show inline
+matplotlib.use("Agg")  # no display: notebooks show the saved files (Drawn), papermill and CI draw off screen
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -296,7 +294,21 @@ def standard_chart(plot: tuple[str, ...], table: pd.DataFrame) -> plt.Figure:
     raise ValueError(f"unknown standard chart {kind!r} (known: bars)")
 
 
-def draw(name: str, tables: Path, folder: Path) -> plt.Figure | None:
+class Drawn:
+    """A figure as saved: JupyterLab shows the SVG file itself, so what an analyst sees in the
+    notebook is exactly what was written, without drawing it a second time for the screen."""
+
+    def __init__(self, figure: plt.Figure, files: list[Path]):
+        self.figure, self.files = figure, files
+
+    def _repr_svg_(self) -> str:
+        return next(f for f in self.files if f.suffix == ".svg").read_text(encoding="utf-8")
+
+    def __repr__(self) -> str:
+        return f"<figure saved as {', '.join(f.name for f in self.files)}>"
+
+
+def draw(name: str, tables: Path, folder: Path) -> Drawn | None:
     """Draw one figure of helpers.report.outputs from the run's tables and save it as PNG and
     SVG in `folder`; return it (JupyterLab shows it), or None when the run has nothing to draw."""
     from .outputs import get
@@ -307,8 +319,7 @@ def draw(name: str, tables: Path, folder: Path) -> plt.Figure | None:
     if fig is None:
         print(f"Figure {name!r} not drawn: this run has nothing to show in it.")
         return None
-    save(fig, folder, entry.name)
-    return fig
+    return Drawn(fig, save(fig, folder, entry.name))
 
 
 def draw_all(tables: Path, folder: Path) -> list[Path]:
