@@ -404,7 +404,7 @@ def test_refi_broken_exports_are_named(tmp_path, raw):
         run_import(empty, "x", raw)
     not_zip = tmp_path / "not.qdpx"
     not_zip.write_text("<Project/>")
-    with pytest.raises(InputError, match="this file is not a zip"):
+    with pytest.raises(InputError, match=r"a \.qdpx file, which is a zip archive; this file cannot be opened as one"):
         run_import(not_zip, "x", raw)
 
 
