@@ -208,6 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"\nERROR: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except MemoryError:
+        print(f"\nERROR: {args.src}: reading this export ran out of memory; nothing was written.", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as exc:  # an export no check foresaw: still a message naming the file, never a traceback
+        print(f"\nERROR: {args.src} could not be imported ({type(exc).__name__}: {exc}). Nothing was written. "
+              f"This export breaks the importer in a way it does not explain yet: please report it.",
+              file=sys.stderr)
+        return EXIT_REFUSED
     print_outcome(outcome)
     print()
     for line in cohort_status(Path(args.raw_dir).expanduser().resolve(), args.cohort):

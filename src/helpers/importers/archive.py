@@ -56,6 +56,29 @@ class Archive:
     def __exit__(self, *exc) -> None:
         self.zip.close()
 
+    def check_all(self) -> None:
+        """Every member's declared size and ratio within bounds (for archives a library reads itself)."""
+        total = 0
+        for info in self.zip.infolist():
+            total += info.file_size
+            self.check(info)
+        if total > MAX_TOTAL_BYTES:
+            raise InputError(None, [Problem(self.path, f"an archive whose members together stay under "
+                                            f"{_mb(MAX_TOTAL_BYTES)} inflated; they declare {_mb(total)}")])
+
+    def check(self, info: zipfile.ZipInfo) -> None:
+        where = Path(f"{self.path}:{info.filename}")
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise InputError(None, [Problem(where, f"a member of at most {_mb(MAX_MEMBER_BYTES)} when inflated; "
+                                            f"it declares {_mb(info.file_size)}. The importer refuses it rather "
+                                            f"than fill the memory")])
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise InputError(None, [Problem(where, f"a member that inflates at most {MAX_RATIO} times its "
+                                            f"compressed size; it would inflate "
+                                            f"{info.file_size // max(info.compress_size, 1):,} times "
+                                            f"({_mb(info.compress_size)} to {_mb(info.file_size)}), as a zip bomb "
+                                            f"does. The importer refuses it")])
+
     def namelist(self) -> list[str]:
         return self.zip.namelist()
 
@@ -66,15 +89,7 @@ class Archive:
             info = self.zip.getinfo(name)
         except KeyError:
             raise InputError(None, [Problem(self.path, f"a member {name!r} in the archive")]) from None
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise InputError(None, [Problem(where, f"a member of at most {_mb(MAX_MEMBER_BYTES)} when inflated; "
-                                            f"it declares {_mb(info.file_size)}. The importer refuses it rather "
-                                            f"than fill the memory")])
-        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise InputError(None, [Problem(where, f"a member that inflates at most {MAX_RATIO} times its "
-                                            f"compressed size; it would inflate {info.file_size // max(info.compress_size, 1):,} "
-                                            f"times ({_mb(info.compress_size)} to {_mb(info.file_size)}), as a "
-                                            f"zip bomb does. The importer refuses it")])
+        self.check(info)
         if self.read_so_far + info.file_size > MAX_TOTAL_BYTES:
             raise InputError(None, [Problem(where, f"an archive whose members read together stay under "
                                             f"{_mb(MAX_TOTAL_BYTES)} inflated")])
