@@ -126,6 +126,7 @@ def read(path: Path) -> SurveyExport:
         # the legacy layout heads it with its own name where a question has its text.
         if layout == "current":
             col.embedded = not re.match(r"QID\d", col.key)
+            col.free_text = bool(re.fullmatch(r"QID\d+([_-]\d+)*[_-]TEXT", col.key))
         else:
             col.embedded = col.label == col.header and not re.fullmatch(r"Q\d+(_\d+)*", col.header)
     # The legacy layout ends every row with an empty column: not a question.

@@ -60,6 +60,7 @@ class Column:
     labels: dict[str, str] | None = None  # code -> label, when the export defines the choices
     multiselect: bool = False           # answers are several choices joined in one cell
     embedded: bool = False              # not a question: data set beside the survey (panel, flow)
+    free_text: bool = False             # the export says this is a text-entry answer
 
 
 @dataclass
@@ -144,7 +145,7 @@ def guess_items(export: SurveyExport) -> tuple[dict[str, list[str]], dict[str, l
         if values.empty:
             left_out.append(col.key)
             continue
-        if col.multiselect:
+        if col.multiselect or col.free_text:
             text[name_for(col)] = [col.key]
             continue
         if col.embedded or DEMOGRAPHIC.search(col.header) or DEMOGRAPHIC.search(col.label or ""):
@@ -379,7 +380,7 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
         cells = out[name]
         labels = export.column(source_of[name]).labels if name in source_of else None
         table = {fold(k): str(v).strip() for k, v in values.get(name, {}).items()}
-        if table:
+        if table and name in source_of:  # a constant is written as typed, not looked up
             # An answer may be listed as exported (a code) or as its label.
             mapped = cells.map(lambda v, table=table, labels=labels: "" if v == "" else table.get(
                 fold(v), table.get(fold((labels or {}).get(v, "\0")))))
