@@ -173,7 +173,8 @@ def test_taguette_separator_is_set_in_the_mapping(raw, tmp_path):
     with pytest.raises(MappingNeeded) as stop:
         run_import(export, "sep", raw)
     assert 'separator = "."  # GUESS: a dot' in stop.value.path.read_text()
-    confirm(stop.value.path, (r'^separator = "\."', 'separator = "\\\\\\\\"'), (r'^default_coder = ""', 'default_coder = "TG"'),
+    confirm(stop.value.path, (r'^separator = "\."', 'separator = "\\\\\\\\"'),
+            (r'^default_coder = ""', 'default_coder = "TG"'),
             (r"participants = \[\]", 'participants = ["P1"]'),
             (r"^\[codes\]", '[codes]\n"v1.2 notes" = { theme = "Versions" }'))
     run_import(export, "sep", raw)
@@ -286,7 +287,8 @@ def test_round_trip_redcap_longitudinal_and_nvivo(raw, tmp_path):
     two_runs(REDCAP / "data.csv", "real1", raw,
              (r"^event = .*$", 'event = ["dose_1_arm_1", "first_dose_arm_2"]'),
              (r'^submitted_at = "".*$', 'submitted_at = ""'), (r'^consent = "".*$', 'consent = ""'),
-             (r'^role = "".*$', 'role = ""'), (r'^finished = .*$', 'finished = "patient_morale_questionnaire_complete"'),
+             (r'^role = "".*$', 'role = ""'),
+             (r'^finished = .*$', 'finished = "patient_morale_questionnaire_complete"'),
              (r"^\[constants\]", '[constants]\nconsent = "yes"\nrole = "GP"\nsubmitted_at = "2015-04-09T00:00:00Z"'),
              (r"^\[likert\]", '[likert]\nopenness = "pmq4"'),
              (r"^\[likert_scale\]", '[likert_scale]\n"not open" = 1\n"undecided" = 3\n"very open" = 5'),

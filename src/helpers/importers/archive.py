@@ -29,13 +29,14 @@ from ..errors import InputError, Problem
 
 MAX_MEMBER_BYTES = 256 * 2**20   # one inflated member: a 256 MB transcript is far beyond any real one
 MAX_TOTAL_BYTES = 512 * 2**20    # all members read from one archive
-MAX_RATIO = 200                  # inflated / compressed; text and XML compress 3-30 times
+MAX_RATIO = 100                  # inflated / compressed; text and XML compress 3-30 times
 RATIO_FLOOR = 2**20              # members smaller than this are never refused for their ratio
 CHUNK = 2**20
+MAX_ELEMENTS = 1_000_000         # XML elements in one document (about 250,000 codings)
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2**20:,.0f} MB"
+    return f"{n / 2**20:,.1f} MB" if n < 10 * 2**20 else f"{n / 2**20:,.0f} MB"
 
 
 class Archive:
@@ -82,7 +83,7 @@ class Archive:
     def namelist(self) -> list[str]:
         return self.zip.namelist()
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str) -> bytearray:
         """One member's bytes, refused with a clear message past the size and ratio limits."""
         where = Path(f"{self.path}:{name}")
         try:
@@ -93,23 +94,22 @@ class Archive:
         if self.read_so_far + info.file_size > MAX_TOTAL_BYTES:
             raise InputError(None, [Problem(where, f"an archive whose members read together stay under "
                                             f"{_mb(MAX_TOTAL_BYTES)} inflated")])
-        parts, size = [], 0
+        data = bytearray()   # grown in place: a list of chunks joined at the end would hold it twice
         try:
             with self.zip.open(info) as handle:
                 while chunk := handle.read(CHUNK):
-                    size += len(chunk)
-                    if size > info.file_size or size > MAX_MEMBER_BYTES:  # a header that lies about its size
+                    if len(data) + len(chunk) > min(info.file_size, MAX_MEMBER_BYTES):  # a header that lies
                         raise InputError(None, [Problem(where, f"a member no larger than it declares "
                                                         f"({info.file_size:,} bytes); it inflates to more")])
-                    parts.append(chunk)
+                    data += chunk
         except InputError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
                 RuntimeError) as exc:  # bad CRC, truncated data, an encrypted or unknown compression
             raise InputError(None, [Problem(where, f"a readable zip member ({type(exc).__name__}: {exc})")]) \
                 from None
-        self.read_so_far += size
-        return b"".join(parts)
+        self.read_so_far += len(data)
+        return data
 
 
 def decode_xml(data: bytes, where: Path) -> str:
@@ -129,23 +129,43 @@ def decode_xml(data: bytes, where: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise InputError(None, [Problem(where, f"XML text in {codec.replace('-sig', '')}: the byte "
-                                        f"{data[exc.start:exc.start + 1]!r} at line {line} (byte {exc.start:,}) is "
+                                        f"0x{data[exc.start]:02x} at line {line} (byte {exc.start:,}) is "
                                         f"not valid in it; save the export again as UTF-8")]) from None
 
 
 def parse_xml(data: bytes, where: Path) -> ET.Element:
     """XML bytes as an element tree with namespaces removed from tags (REFI versions differ in them)."""
     text = decode_xml(data, where)
+    del data  # the caller passed the member's bytes on: keep one copy of the document, not two
     # A declaration must open the document; exporters sometimes put a BOM or blank lines first.
-    text = text.lstrip("\ufeff \t\r\n")
-    text = re.sub(r"^<\?xml[^>]*\?>", "", text)
-    if re.search(r"<!ENTITY", text[:65536]) or re.search(r"<!DOCTYPE[^>]*\[", text[:65536]):
+    # Skipped by offset, not by slicing: a copy of a large document would double the memory.
+    first = text[:4096]
+    start = len(first) - len(first.lstrip("\ufeff \t\r\n"))
+    declaration = re.match(r"<\?xml[^>]*\?>", text[start:start + 4096])
+    start += declaration.end() if declaration else 0
+    head = text[start:start + 65536]
+    if re.search(r"<!ENTITY", head) or re.search(r"<!DOCTYPE[^>]*\[", head):
         raise InputError(None, [Problem(where, "XML without entity declarations (a DOCTYPE that declares "
                                         "entities can expand without bound; no REFI-QDA tool writes one)")])
+    # Parsed in pieces, counting elements: a small, highly compressible file can hold tens of
+    # millions of tiny elements, each a Python object of ~200 bytes once parsed.
+    parser = ET.XMLPullParser(events=("start",))
+    root, count = None, 0
     try:
-        root = ET.fromstring(text)
+        for at in range(start, len(text), CHUNK):
+            parser.feed(text[at:at + CHUNK])
+            for _, element in parser.read_events():
+                root = element if root is None else root
+                count += 1
+                if count > MAX_ELEMENTS:
+                    raise InputError(None, [Problem(where, f"XML of at most {MAX_ELEMENTS:,} elements (a "
+                                                    f"REFI-QDA project of 100,000 codings has about 400,000)")])
+        parser.close()
     except ET.ParseError as exc:
         raise InputError(None, [Problem(where, f"well-formed XML ({exc})")]) from None
+    del parser, text
+    if root is None:
+        raise InputError(None, [Problem(where, "well-formed XML (no element found)")])
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.split("}", 1)[1]

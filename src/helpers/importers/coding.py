@@ -261,7 +261,8 @@ def unique_names(codes: list[Code]) -> dict[str, str]:
     The rule: a code keeps its own name when no other code of the codebook has it. Codes
     sharing a name get, in brackets, their nearest ancestors joined by " > ", as many as it
     takes to tell them apart ("citizenship (Rights > Law)"). Codes whose whole paths are the
-    same (two siblings of one name) are numbered in tree order: "citizenship (Rights > Law) [2]".
+    same (two siblings of one name) keep the name in tree order, the second and later numbered:
+    "Other", "Other [2]".
     """
     groups: dict[str, list[Code]] = {}
     for code in codes:
@@ -272,10 +273,9 @@ def unique_names(codes: list[Code]) -> dict[str, str]:
             out[group[0].key] = name
             continue
         deepest = max(len(c.path) for c in group)
-        for k in range(1, deepest + 1):
-            tails = [c.path[-k:] for c in group]
-            if len(set(tails)) == len(tails) or k == deepest:
-                break
+        best = len({c.path for c in group})   # what the whole paths can tell apart
+        k = next(k for k in range(deepest + 1) if len({c.path[-k:] if k else () for c in group}) == best)
+        tails = [c.path[-k:] if k else () for c in group]
         seen: dict[tuple[str, ...], int] = {}
         for code, tail in zip(group, tails):
             seen[tail] = seen.get(tail, 0) + 1

@@ -53,6 +53,7 @@ CODE_POINTS, UTF16 = "Unicode code points", "UTF-16 code units"
 # QualCoder is Python (code points) but takes positions from Qt's text cursor (UTF-16):
 # every unit is checked against the text, and QualCoder also stores each selection's words.
 TOOL_UNITS = (("nvivo", UTF16), ("atlas", UTF16), ("maxqda", UTF16), ("qualcoder", CODE_POINTS))
+MAX_DEPTH = 200   # real code trees are under 15 levels deep
 WIDE = re.compile("[\U00010000-\U0010FFFF]")
 
 
@@ -83,6 +84,10 @@ def read_codes(codebook: ET.Element | None, export: CodingExport) -> None:
     while stack:
         node, path = stack.pop()
         guid, name = node.get("guid", ""), re.sub(r"\s+", " ", node.get("name") or "").strip()
+        if len(path) >= MAX_DEPTH:
+            raise InputError(None, [Problem(export.path, f"a code tree at most {MAX_DEPTH} levels deep (each code "
+                                            f"keeps its path, so a deeper tree would fill the memory)", None,
+                                            f"Code {guid}", name)])
         kids = _children(node, "Code")
         key = guid or "/".join(path + (name,))
         export.codes[key] = Code(key=key, name=name or guid, path=path, description=_description(node),
@@ -224,7 +229,7 @@ def place_selections(selections: list[Selection], texts: dict[str, str], origin:
     # names selections otherwise (a label, a number) is not. Most names must match to count.
     matching = sum(any(span and _same_words(offsets[s.source].text[span[0]:span[1]], s.stored)
                        for span in (offsets[s.source].span(s, u) for u in (CODE_POINTS, UTF16))) for s in stored)
-    words_stored = bool(stored) and matching >= 0.5 * len(stored)
+    words_stored = bool(stored) and ("qualcoder" in origin.casefold() or matching >= 0.5 * len(stored))
 
     def fail(sel: Selection, why: str) -> InputError:
         return InputError(
@@ -316,7 +321,7 @@ def read(path: Path, sources_dir: Path | None = None) -> CodingExport:
         return read_qdc(path)
     with Archive(path, "a .qdpx file, which is a zip archive") as archive:
         member = _project_member(archive, path)
-        root = parse_xml(archive.read(member), path, member)
+        root = _parse_xml(archive.read(member), Path(f"{path}:{member}"))  # no copy held here
         if root.tag != "Project":
             raise InputError(None, [Problem(path, f"a REFI-QDA project whose root element is Project ({member})",
                                             None, None, root.tag)])
