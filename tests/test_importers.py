@@ -8,11 +8,13 @@ tallies the fixtures were built to give.
 """
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -628,3 +630,23 @@ def test_missing_role_names_role_not_consent(raw):
     assert "column '[columns] role': value '': an export column for role in [columns], or a fixed value in " \
            "[constants] (e.g. role = \"GP\" when every respondent has the same role)" in str(err.value)
     assert 'role = "yes"' not in str(err.value)
+
+
+def test_wide_qualtrics_export_imports_without_pandas_warnings(raw, tmp_path):
+    # 518 responses x 150 rating items, as the wide real survey that gave 82 PerformanceWarnings.
+    items = [f"Q{i}_1" for i in range(1, 151)]
+    tags = ["StartDate", "EndDate", "Status", "Finished", "RecordedDate", "ResponseId", "Q0", "role"] + items
+    texts = tags[:6] + ["Do you consent?", "Your role"] + [f"Item {i}" for i in range(1, 151)]
+    ids = [f'{{"ImportId":"{t}"}}' for t in ["startDate", "endDate", "status", "finished", "recordedDate",
+                                               "_recordId", "QID0", "QID99"]] + \
+        [f'{{"ImportId":"QID{i}_1"}}' for i in range(1, 151)]
+    rows = [[f"2021-01-01 10:{n % 60:02d}:00", "2021-01-01 10:30:00", "0", "1", "2021-01-01 10:30:00", f"R_{n}",
+             "Yes", "GP"] + [str(1 + (n + i) % 5) for i in range(150)] for n in range(518)]
+    export = tmp_path / "wide.csv"
+    with open(export, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([tags, texts, ids] + rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first_then_confirm(export, "wide", raw)
+    q = read(raw, "wide", "questionnaire.csv")
+    assert q.shape == (518, 5 + 150) and q["q_q150_1"].iloc[0] == str(1 + 149 % 5)

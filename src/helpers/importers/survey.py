@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import InputError, Problem
 from ..load import FALSE_WORDS, TRUE_WORDS
-from .common import GUESS, Outcome, comment, fold, slug, toml_key, toml_str, toml_value, unknown_keys, vfold
+from .common import GUESS, Outcome, comment, fold, slug, toml_key, toml_str, toml_value, unknown_keys
 
 KEY_FIELDS = ("participant_id", "submitted_at", "consent", "finished", "role")
 VALUE_FIELDS = ("consent", "finished", "role")  # fields whose export values may be relabelled
@@ -432,10 +432,11 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
             continue
         used.add(key)
         cells, shown = frame[key].str.strip(), export.shown(key)
-        numbers = vfold(cells).map(scale)
-        numbers = numbers.where(numbers.notna(), vfold(shown).map(scale))
-        numbers = numbers.where(numbers.notna(), cells.where(cells.isin(LIKERT_NUMBERS)))
-        numbers = numbers.where(cells != "", "")
+        # Worked out once per distinct (answer, label): a survey of 500 responses x 150 items
+        # repeats five answers, and Series operations per item would cost seconds.
+        pairs = list(zip(cells, shown))
+        memo = {pair: _likert_number(*pair, scale) for pair in set(pairs)}
+        numbers = pd.Series([memo[pair] for pair in pairs], index=frame.index, dtype=object)
         for row, value in zip(frame.loc[numbers.isna(), "_row"], shown[numbers.isna()]):
             problems.append(Problem(src, f"an answer 1-5, or one listed in [likert_scale] of {mapping_file.name}",
                                     int(row), export.column(key).header, value))
@@ -459,6 +460,14 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
     outcome.roles = sorted(set(out["role"]) - {""}, key=fold)
     ordered = list(KEY_FIELDS) + [c for c in out.columns if c not in KEY_FIELDS]
     return out[ordered].reset_index(drop=True)
+
+
+def _likert_number(cell: str, shown: str, scale: dict[str, str]) -> str | None:
+    """An answer as 1-5 text ("" when blank), by the scale (as exported or as labelled) or as already 1-5."""
+    if cell == "":
+        return ""
+    number = scale.get(fold(cell)) or scale.get(fold(shown))
+    return number or (cell if cell in LIKERT_NUMBERS else None)
 
 
 def _join_answers(export: SurveyExport, keys: list[str]) -> pd.Series:

@@ -55,6 +55,9 @@ def read(path: Path, codebook: Path | None = None) -> CodingExport:
     if blank_id.any():
         raise InputError(None, [Problem(path, "a highlight id (the cell is blank)", int(r), "id", "")
                                 for r in body.loc[blank_id, "_row"]])
+    if body.empty:
+        raise InputError(None, [Problem(path, "at least one highlight; the export has a header and no rows (Taguette "
+                                        "exports only tagged highlights: tag some text, or export all tags)")])
     for name in pd.unique(body["document"]):
         export.sources[name] = Source(key=name, name=name)
     tree = read_tree(codebook) if codebook else {}
