@@ -650,3 +650,21 @@ def test_wide_qualtrics_export_imports_without_pandas_warnings(raw, tmp_path):
         first_then_confirm(export, "wide", raw)
     q = read(raw, "wide", "questionnaire.csv")
     assert q.shape == (518, 5 + 150) and q["q_q150_1"].iloc[0] == str(1 + 149 % 5)
+
+
+def test_qualcoder_selections_are_placed_by_the_words_they_store(raw, tmp_path):
+    # QualCoder stores each selection's words in its name: they say which unit each position is in.
+    sels = "".join(f'<PlainTextSelection guid="s{i}" name="{words}" startPosition="{a}" endPosition="{b}">'
+                   f'<Coding guid="k{i}"><CodeRef targetGUID="c1"/></Coding></PlainTextSelection>'
+                   for i, (words, a, b) in enumerate([("Hello", 3, 8), ("world", 8, 13)]))
+    qde = ('<Project xmlns="urn:QDA-XML:project:1.0" origin="QualCoder 3.5"><CodeBook><Codes><Code guid="c1" '
+           f'name="Greeting" isCodable="true"/></Codes></CodeBook><Sources><TextSource guid="t1" name="Interview 1" '
+           f'plainTextPath="internal://t1.txt">{sels}</TextSource></Sources></Project>')
+    target = tmp_path / "qc.qdpx"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("project.qde", qde)
+        archive.writestr("Sources/t1.txt", "😀 Hello world")
+    first_then_confirm(target, "qc", raw, (r'^Greeting = \{ theme = ""', 'Greeting = { theme = "T"'),
+                       (r"participants = \[\]", 'participants = ["P01"]'))
+    # "Hello" at 3..8 counts the emoji as two units; "world" at 8..13 as one: both cut right.
+    assert read(raw, "qc", "coded_segments.csv")["text"].tolist() == ["Hello", "world"]

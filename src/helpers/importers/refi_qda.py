@@ -208,8 +208,10 @@ def _ragged(text: str, start: int, end: int) -> bool:
             or (end > start and (text[start] in " \t" or text[end - 1] in " \t")))
 
 
-def _same_words(a: str, b: str) -> bool:
-    return re.sub(r"\s+", " ", a).strip() == re.sub(r"\s+", " ", b).strip()
+def _same_words(text: str, stored: str) -> bool:
+    """The text at the positions is the stored one (spacing aside; a stored text cut short may be a prefix)."""
+    text, stored = re.sub(r"\s+", " ", text).strip(), re.sub(r"\s+", " ", stored).strip()
+    return text == stored or (len(stored) >= 20 and text.startswith(stored))
 
 
 def tool_unit(origin: str, units=VERIFIED_UNITS) -> str | None:
