@@ -8,11 +8,13 @@ tallies the fixtures were built to give.
 """
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -404,7 +406,7 @@ def test_refi_broken_exports_are_named(tmp_path, raw):
         run_import(empty, "x", raw)
     not_zip = tmp_path / "not.qdpx"
     not_zip.write_text("<Project/>")
-    with pytest.raises(InputError, match="this file is not a zip"):
+    with pytest.raises(InputError, match=r"a \.qdpx file, which is a zip archive; this file cannot be opened as one"):
         run_import(not_zip, "x", raw)
 
 
@@ -552,3 +554,117 @@ def test_round_trip_msforms_and_qualcoder(raw, tmp_path):
                               "earlier submission of a repeated participant_id": 1,
                               "coded segment of a participant excluded by cleaning": 1}
     assert got["confidence"] == [4, 1, 2, 1]
+
+
+# --- code trees of any depth, names repeated in different branches ----------------------------
+
+def deep_tree_project(tmp_path: Path) -> Path:
+    """A 7-level tree: `citizenship` under two parents both named `Rights`, and two siblings named `Other`."""
+    def chain(names, leaf):
+        return "".join(f'<Code guid="{n}" name="{n.split("#")[0]}" isCodable="true">' for n in names) + leaf + \
+            "</Code>" * len(names)
+    politics = chain(["Society", "Politics", "National", "Law", "Rights", "Civic"],
+                     '<Code guid="c1" name="citizenship" isCodable="true"/>')
+    economy = chain(["Society#2", "Economy", "National#2", "Law#2", "Rights#2", "Civic#2"],
+                    '<Code guid="c2" name="citizenship" isCodable="true"/><Code guid="o1" name="Other" '
+                    'isCodable="true"/><Code guid="o2" name="Other" isCodable="true"/>')
+    sel = "".join(f'<PlainTextSelection guid="s{i}" startPosition="{a}" endPosition="{b}"><Coding guid="k{i}">'
+                  f'<CodeRef targetGUID="{code}"/></Coding></PlainTextSelection>'
+                  for i, (a, b, code) in enumerate([(0, 5, "c1"), (6, 11, "c2"), (0, 11, "o2")]))
+    qde = (f'<Project xmlns="urn:QDA-XML:project:1.0" origin="NVivo 14"><CodeBook><Codes>{politics}{economy}'
+           f'</Codes></CodeBook><Sources><TextSource guid="t1" name="Interview 1" plainTextPath="internal://t1.txt">'
+           f'{sel}</TextSource></Sources></Project>')
+    target = tmp_path / "deep.qdpx"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("project.qde", qde)
+        archive.writestr("Sources/t1.txt", "Hello world")
+    return target
+
+
+def test_code_identity_is_its_path_and_names_stay_unique(raw, tmp_path):
+    outcome = first_then_confirm(deep_tree_project(tmp_path), "deep", raw,
+                                 (r"participants = \[\]", 'participants = ["P01"]'),
+                                 (r"^\[codes\]", '[codes]\n"Society > Economy > National > Law > Rights > Civic > '
+                                                 'citizenship" = { subtheme = "Economic rights" }'))
+    book = read(raw, "deep", "codebook.csv")
+    assert book[["code", "theme", "subtheme"]].values.tolist() == [
+        ["citizenship (Politics > National > Law > Rights > Civic)", "Society", "Politics"],
+        ["citizenship (Economy > National > Law > Rights > Civic)", "Society", "Economic rights"],
+        ["Other", "Society", "Economy"], ["Other [2]", "Society", "Economy"]]
+    seg = read(raw, "deep", "coded_segments.csv")
+    assert seg[["text", "code"]].values.tolist() == [
+        ["Hello", "citizenship (Politics > National > Law > Rights > Civic)"],
+        ["world", "citizenship (Economy > National > Law > Rights > Civic)"], ["Hello world", "Other [2]"]]
+    assert any("written with their nearest distinguishing ancestors" in n for n in outcome.notes)
+
+
+def test_mapping_shows_how_each_path_becomes_theme_and_subtheme(raw, tmp_path):
+    with pytest.raises(MappingNeeded) as stop:
+        run_import(deep_tree_project(tmp_path), "deep", raw)
+    text = stop.value.path.read_text()
+    assert "subtheme_level = 2  # GUESS: the code tree is 7 levels deep" in text
+    assert ("# citizenship (Politics > National > Law > Rights > Civic): tree Society > Politics > National > Law > "
+            "Rights > Civic > citizenship -> theme 'Society', subtheme 'Politics'") in text
+
+
+# --- what the importer says about thin or odd exports --------------------------------------------
+
+def test_project_with_codes_and_no_sources_says_so(raw, tmp_path):
+    target = tmp_path / "codes_only.qdpx"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("project.qde", '<Project xmlns="urn:QDA-XML:project:1.0" origin="ATLAS.ti 23"><CodeBook>'
+                                        '<Codes><Code guid="a" name="Alpha" isCodable="true"/></Codes></CodeBook>'
+                                        '</Project>')
+    outcome = first_then_confirm(target, "codes", raw, (r'^Alpha = \{ theme = ""', 'Alpha = { theme = "T"'))
+    assert [p.name for p in outcome.written] == ["codebook.csv"]
+    assert "codes_only.qdpx holds a code tree but no sources and no codings: only codebook.csv is written" in \
+        " ".join(outcome.notes)
+
+
+def test_missing_role_names_role_not_consent(raw):
+    with pytest.raises(MappingNeeded) as stop:
+        run_import(FIX / "qualtrics_choice_text.csv", "norole", raw)
+    edit(stop.value.path, (r'^role = ".*$', 'role = ""'))
+    with pytest.raises(InputError) as err:
+        run_import(FIX / "qualtrics_choice_text.csv", "norole", raw)
+    assert "column '[columns] role': value '': an export column for role in [columns], or a fixed value in " \
+           "[constants] (e.g. role = \"GP\" when every respondent has the same role)" in str(err.value)
+    assert 'role = "yes"' not in str(err.value)
+
+
+def test_wide_qualtrics_export_imports_without_pandas_warnings(raw, tmp_path):
+    # 518 responses x 150 rating items, as the wide real survey that gave 82 PerformanceWarnings.
+    items = [f"Q{i}_1" for i in range(1, 151)]
+    tags = ["StartDate", "EndDate", "Status", "Finished", "RecordedDate", "ResponseId", "Q0", "role"] + items
+    texts = tags[:6] + ["Do you consent?", "Your role"] + [f"Item {i}" for i in range(1, 151)]
+    ids = [f'{{"ImportId":"{t}"}}' for t in ["startDate", "endDate", "status", "finished", "recordedDate",
+                                               "_recordId", "QID0", "QID99"]] + \
+        [f'{{"ImportId":"QID{i}_1"}}' for i in range(1, 151)]
+    rows = [[f"2021-01-01 10:{n % 60:02d}:00", "2021-01-01 10:30:00", "0", "1", "2021-01-01 10:30:00", f"R_{n}",
+             "Yes", "GP"] + [str(1 + (n + i) % 5) for i in range(150)] for n in range(518)]
+    export = tmp_path / "wide.csv"
+    with open(export, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([tags, texts, ids] + rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first_then_confirm(export, "wide", raw)
+    q = read(raw, "wide", "questionnaire.csv")
+    assert q.shape == (518, 5 + 150) and q["q_q150_1"].iloc[0] == str(1 + 149 % 5)
+
+
+def test_qualcoder_selections_are_placed_by_the_words_they_store(raw, tmp_path):
+    # QualCoder stores each selection's words in its name: they say which unit each position is in.
+    sels = "".join(f'<PlainTextSelection guid="s{i}" name="{words}" startPosition="{a}" endPosition="{b}">'
+                   f'<Coding guid="k{i}"><CodeRef targetGUID="c1"/></Coding></PlainTextSelection>'
+                   for i, (words, a, b) in enumerate([("Hello", 3, 8), ("world", 8, 13)]))
+    qde = ('<Project xmlns="urn:QDA-XML:project:1.0" origin="QualCoder 3.5"><CodeBook><Codes><Code guid="c1" '
+           f'name="Greeting" isCodable="true"/></Codes></CodeBook><Sources><TextSource guid="t1" name="Interview 1" '
+           f'plainTextPath="internal://t1.txt">{sels}</TextSource></Sources></Project>')
+    target = tmp_path / "qc.qdpx"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("project.qde", qde)
+        archive.writestr("Sources/t1.txt", "😀 Hello world")
+    first_then_confirm(target, "qc", raw, (r'^Greeting = \{ theme = ""', 'Greeting = { theme = "T"'),
+                       (r"participants = \[\]", 'participants = ["P01"]'))
+    # "Hello" at 3..8 counts the emoji as two units; "world" at 8..13 as one: both cut right.
+    assert read(raw, "qc", "coded_segments.csv")["text"].tolist() == ["Hello", "world"]

@@ -42,7 +42,8 @@ from .common import (
 )
 
 
-def read_export(src: Path, kind: str, dictionary: Path | None = None, codebook: Path | None = None):
+def read_export(src: Path, kind: str, dictionary: Path | None = None, codebook: Path | None = None,
+                sources_dir: Path | None = None):
     """The export read by its format's module: a SurveyExport or a CodingExport."""
     from . import msforms, qualcoder, qualtrics, redcap, refi_qda, taguette
 
@@ -53,7 +54,7 @@ def read_export(src: Path, kind: str, dictionary: Path | None = None, codebook: 
     if kind == "msforms":
         return msforms.read(src)
     if kind in ("refi_qda", "qdc"):
-        export = refi_qda.read(src)
+        export = refi_qda.read(src, sources_dir)
         if kind == "qdc" and not export.codebook_only:
             raise InputError(f"{src}: --kind qdc is for a .qdc codebook; this is a project (use --kind refi_qda).")
         return export
@@ -66,7 +67,7 @@ def read_export(src: Path, kind: str, dictionary: Path | None = None, codebook: 
 
 def run_import(src: Path, cohort: str, raw_dir: Path = paths.RAW_DIR, kind: str | None = None,
                force: bool = False, dictionary: Path | None = None, codebook: Path | None = None,
-               mapping: Path | None = None) -> Outcome:
+               mapping: Path | None = None, sources_dir: Path | None = None) -> Outcome:
     """Import one export into <raw_dir>/<cohort>/.
 
     Raises MappingNeeded (after writing a starting mapping, or while it is unconfirmed) and
@@ -87,7 +88,7 @@ def run_import(src: Path, cohort: str, raw_dir: Path = paths.RAW_DIR, kind: str 
     if kind not in KINDS:
         raise InputError(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.")
     family = KINDS[kind][0]
-    export = read_export(src, kind, dictionary, codebook)
+    export = read_export(src, kind, dictionary, codebook, sources_dir)
     folder = raw_dir / cohort
     map_file = Path(mapping).expanduser().resolve() if mapping else mapping_path(folder, family)
     if not map_file.exists():
@@ -196,15 +197,26 @@ def main(argv: list[str] | None = None) -> int:
                                                       "REFI .qdc) giving the code tree and descriptions")
     parser.add_argument("--mapping", type=Path, help="use this mapping file instead of the cohort's "
                                                      "import_survey.toml / import_coding.toml")
+    parser.add_argument("--sources-dir", type=Path,
+                        help="REFI-QDA: a folder holding source texts the project keeps outside the .qdpx "
+                             "(relative:// or absolute:// paths); only files inside it are read")
     args = parser.parse_args(argv)
     try:
         outcome = run_import(Path(args.src), args.cohort, Path(args.raw_dir).expanduser(), args.kind, args.force,
-                             args.dictionary, args.codebook, args.mapping)
+                             args.dictionary, args.codebook, args.mapping, args.sources_dir)
     except MappingNeeded as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIRM
     except InputError as exc:
         print(f"\nERROR: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except MemoryError:
+        print(f"\nERROR: {args.src}: reading this export ran out of memory; nothing was written.", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as exc:  # an export no check foresaw: still a message naming the file, never a traceback
+        print(f"\nERROR: {args.src} could not be imported ({type(exc).__name__}: {exc}). Nothing was written. "
+              f"This export breaks the importer in a way it does not explain yet: please report it.",
+              file=sys.stderr)
         return EXIT_REFUSED
     print_outcome(outcome)
     print()

@@ -76,6 +76,9 @@ class CodingExport:
     dropped: list[tuple[str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     codebook_only: bool = False
+    # Taguette keeps sub-tags in the tag's name ("barriers.time"): the separator that splits
+    # a name into a path, as guessed; the mapping's [codebook] separator may change it.
+    separator: str | None = None
 
 
 def guess_type(name: str) -> tuple[str, str]:
@@ -124,7 +127,15 @@ def starting_mapping(export: CodingExport, cohort: str) -> str:
     lines += ["", "[codebook]",
               "# Which level of the code tree names the theme and which the subtheme (1 = top level;",
               "# subtheme_level = 0: no subthemes). A code's own name is always the code. Deeper levels",
-              "# in between are not kept. Per-code exceptions go in [codes]."]
+              "# in between are not kept. Per-code exceptions go in [codes].",
+              "# A code is known by its path in the tree, so one name may appear in several branches: in",
+              "# codebook.csv a name shared by several codes is followed by its nearest ancestors, as many",
+              "# as tell them apart, e.g. \"citizenship (Rights > Law)\" (same whole path: numbered [2], [3])."]
+    if export.separator is not None:
+        shown = {".": "a dot", "\\": "a backslash", "": "none"}.get(export.separator, repr(export.separator))
+        lines += ["# Taguette writes sub-tags inside the tag's name (barriers.time): the character that",
+                  "# separates the levels (\".\", \"\\\\\" or \"\" for none). Changing it redraws the tree below.",
+                  f"separator = {toml_str(export.separator)}  # {GUESS}: {shown}, as the tag names use"]
     if flat:
         lines += ["theme_level = 1", "subtheme_level = 0  # the export has no code tree: set each theme in [codes]"]
     else:
@@ -132,12 +143,18 @@ def starting_mapping(export: CodingExport, cohort: str) -> str:
                   f"subtheme_level = {2 if depth >= 3 else 0}  # {GUESS}: the code tree is {depth} levels deep"]
     lines += ["", "[codes]",
               '# "code" = { theme = "...", subtheme = "...", description = "..." } overrides the tree for one code.']
-    for code in codebook_codes(export):
+    chosen = codebook_codes(export)
+    written = unique_names(chosen)
+    theme_level, sub_level = 1, (2 if depth >= 3 else 0)
+    for code in chosen:
         full = code.path + (code.name,)
         if flat:
-            lines.append(f"{toml_key(code.name)} = {{ theme = \"\", subtheme = \"\" }}  # FILL IN: theme required")
+            lines.append(f"{toml_key(written[code.key])} = {{ theme = \"\", subtheme = \"\" }}  # FILL IN: theme "
+                         f"required")
         else:
-            lines.append(f"# {code.name}: from the tree {' > '.join(full)}")
+            sub = full[sub_level - 1] if sub_level and len(full) > sub_level else ""
+            lines.append(f"# {written[code.key]}: tree {' > '.join(full)} -> theme {full[theme_level - 1]!r}"
+                         + (f", subtheme {sub!r}" if sub else ""))
     if export.codebook_only:
         return "\n".join(lines) + "\n"
     lines += ["", "[sources]",
@@ -168,7 +185,15 @@ def starting_mapping(export: CodingExport, cohort: str) -> str:
 def build_codebook(export: CodingExport, mapping: dict, mapping_file: Path, problems: list[Problem]) -> dict[str, dict]:
     """code key -> {code, theme, subtheme, description} for every code of codebook.csv."""
     book = mapping.get("codebook", {})
-    problems += unknown_keys(book, {"theme_level", "subtheme_level"}, mapping_file, "codebook")
+    problems += unknown_keys(book, {"theme_level", "subtheme_level"} | ({"separator"} if export.separator is not None
+                                                                       else set()), mapping_file, "codebook")
+    if export.separator is not None:
+        sep = book.get("separator", export.separator)
+        if not isinstance(sep, str):
+            problems.append(Problem(mapping_file, 'a separator in quotes, e.g. "." or "\\\\" ("" = none)', None,
+                                    "[codebook] separator", sep))
+        else:
+            split_names(export, sep)
     theme_level, sub_level = book.get("theme_level", 1), book.get("subtheme_level", 0)
     for name, value in (("theme_level", theme_level), ("subtheme_level", sub_level)):
         if not isinstance(value, int) or isinstance(value, bool) or value < (1 if name == "theme_level" else 0):
@@ -177,45 +202,92 @@ def build_codebook(export: CodingExport, mapping: dict, mapping_file: Path, prob
             return {}
     overrides = mapping.get("codes", {})
     chosen = codebook_codes(export)
-    names = [c.name for c in chosen]
-    for name, value in overrides.items():
-        if name not in names:
-            problems.append(Problem(mapping_file, f"a code of {export.path.name}", None, "[codes]", name))
+    written = unique_names(chosen)
+    by_ref = {}
+    for code in chosen:  # a [codes] line names a code by its written name or by its path
+        by_ref[written[code.key]] = code.key
+        by_ref[" > ".join(code.path + (code.name,))] = code.key
+    for ref, value in overrides.items():
+        if ref not in by_ref:
+            problems.append(Problem(mapping_file, f"a code of {export.path.name}, by its name in codebook.csv or its "
+                                    f"path in the tree (\"Parent > Child\")", None, "[codes]", ref))
         elif not isinstance(value, dict):
-            problems.append(Problem(mapping_file, '{ theme = "...", subtheme = "..." }', None, f"[codes] {name}",
+            problems.append(Problem(mapping_file, '{ theme = "...", subtheme = "..." }', None, f"[codes] {ref}",
                                     value))
+    override_of = {by_ref[ref]: (ref, value) for ref, value in overrides.items()
+                   if ref in by_ref and isinstance(value, dict)}
     out = {}
     for code in chosen:
         full = code.path + (code.name,)
         depth = len(full)
         row = {
-            "code": code.name,
+            "code": written[code.key],
             "theme": full[min(theme_level, depth) - 1],
             "subtheme": full[sub_level - 1] if sub_level and depth > sub_level else "",
             "description": code.description,
         }
-        override = overrides.get(code.name)
-        if isinstance(override, dict):
-            problems += unknown_keys(override, {"theme", "subtheme", "description"}, mapping_file,
-                                     f"codes.{code.name}")
+        if code.key in override_of:
+            ref, override = override_of[code.key]
+            problems += unknown_keys(override, {"theme", "subtheme", "description"}, mapping_file, f"codes.{ref}")
             row.update({k: str(v).strip() for k, v in override.items() if k in row and k != "code"})
         if not row["theme"]:
             problems.append(Problem(mapping_file, "a theme for every code (codebook.csv requires one)", None,
-                                    f"[codes] {code.name}", ""))
+                                    f"[codes] {written[code.key]}", ""))
         out[code.key] = row
-    # Two codes may share a name under different parents; codebook.csv needs unique codes.
-    counts = pd.Series([r["code"] for r in out.values()]).value_counts()
-    for key, row in out.items():
-        if counts.get(row["code"], 0) > 1:
-            parent = export.codes[key].path[-1] if export.codes[key].path else row["theme"]
-            row["code"] = f"{row['code']} ({parent})"
-    clash = pd.Series([r["code"] for r in out.values()]).value_counts()
-    for name in clash[clash > 1].index:
-        problems.append(Problem(mapping_file, "unique code names: two codes share this name and parent; rename one "
-                                "in the project", None, "[codes]", name))
     renamed = [r["code"] for k, r in out.items() if r["code"] != export.codes[k].name]
     if renamed:
-        export.notes.append(f"Codes sharing a name were told apart by their parent: {', '.join(renamed)}.")
+        export.notes.append(f"{len(renamed)} code name(s) shared by codes in different places of the tree are "
+                            f"written with their nearest distinguishing ancestors: {', '.join(renamed[:10])}"
+                            + (" ..." if len(renamed) > 10 else "") + ".")
+    return out
+
+
+def split_names(export: CodingExport, separator: str) -> None:
+    """Taguette: each tag's path from its name ("barriers.time" -> barriers > time); "" keeps names whole."""
+    export.separator = separator
+    names = {c.key for c in export.codes.values()}
+    for code in export.codes.values():
+        parts = [p.strip() for p in code.key.split(separator)] if separator else [code.key]
+        parts = [p for p in parts if p] or [code.key]
+        code.path, code.name = tuple(parts[:-1]), parts[-1]
+    prefixes = {code.path[:i] for code in export.codes.values() for i in range(1, len(code.path) + 1)}
+    for code in export.codes.values():
+        code.has_children = (code.path + (code.name,)) in prefixes
+    del names
+
+
+def unique_names(codes: list[Code]) -> dict[str, str]:
+    """code key -> the name written in codebook.csv, unique across the codebook.
+
+    The rule: a code keeps its own name when no other code of the codebook has it. Codes
+    sharing a name get, in brackets, their nearest ancestors joined by " > ", as many as it
+    takes to tell them apart ("citizenship (Rights > Law)"). Codes whose whole paths are the
+    same (two siblings of one name) keep the name in tree order, the second and later numbered:
+    "Other", "Other [2]".
+    """
+    groups: dict[str, list[Code]] = {}
+    for code in codes:
+        groups.setdefault(code.name, []).append(code)
+    out = {}
+    for name, group in groups.items():
+        if len(group) == 1:
+            out[group[0].key] = name
+            continue
+        deepest = max(len(c.path) for c in group)
+        best = len({c.path for c in group})   # what the whole paths can tell apart
+        k = next(k for k in range(deepest + 1) if len({c.path[-k:] if k else () for c in group}) == best)
+        tails = [c.path[-k:] if k else () for c in group]
+        seen: dict[tuple[str, ...], int] = {}
+        for code, tail in zip(group, tails):
+            seen[tail] = seen.get(tail, 0) + 1
+            label = f"{name} ({' > '.join(tail)})" if tail else name
+            out[code.key] = label if seen[tail] == 1 else f"{label} [{seen[tail]}]"
+    # A bracketed name may itself be another code's plain name: number it apart too.
+    counts: dict[str, int] = {}
+    for key in out:
+        counts[out[key]] = counts.get(out[key], 0) + 1
+        if counts[out[key]] > 1:
+            out[key] = f"{out[key]} [{counts[out[key]]}]"
     return out
 
 

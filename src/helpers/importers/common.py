@@ -63,7 +63,11 @@ def read_csv_records(path: Path, notes: list[str] | None = None) -> list[list[st
     path = Path(path)
     notes = [] if notes is None else notes
     try:
-        text = decode(path, path.read_bytes(), notes)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(None, [Problem(path, f"a file that can be read ({exc.strerror or exc})")]) from None
+    try:
+        text = decode(path, data, notes)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(None, [Problem(path, f"cannot be read as text: {exc}")]) from None
     if not text.strip():
@@ -72,6 +76,9 @@ def read_csv_records(path: Path, notes: list[str] | None = None) -> list[list[st
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise InputError(None, [Problem(path, f"cells of at most {csv.field_size_limit():,} characters; one is "
+                                            f"longer, or a quote opens and never closes")]) from None
         raise InputError(None, [Problem(path, f"is not a well-formed CSV table ({exc}); check for a stray quote")]) \
             from None
 
@@ -98,14 +105,24 @@ def read_xlsx_records(path: Path) -> list[list[str]]:
     except ImportError:  # pragma: no cover - depends on the environment
         raise InputError(f"Reading {path} needs openpyxl, which is not installed in this environment: "
                          f"run .venv/bin/pip install openpyxl==3.1.5 (it belongs in requirements.lock).") from None
+    from .archive import Archive
+    with Archive(path, "an Excel .xlsx workbook, which is a zip archive") as archive:
+        archive.check_all()  # openpyxl inflates the members itself: refuse a bomb before it does
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors for broken files
-        raise InputError(None, [Problem(Path(path), f"cannot be read as an Excel .xlsx workbook ({exc})")]) from None
+        raise InputError(None, [Problem(Path(path), f"cannot be read as an Excel .xlsx workbook "
+                                        f"({type(exc).__name__}: {exc})")]) from None
+    records: list[list[str]] = []
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # some writers store a wrong sheet size; read what is there
-        records = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        for row in sheet.iter_rows(values_only=True):
+            records.append([cell_text(v) for v in row])
+    except Exception as exc:  # a truncated or damaged sheet fails only as its rows are read (ParseError, zlib...)
+        raise InputError(None, [Problem(Path(path), f"an Excel .xlsx workbook whose first sheet can be read to the "
+                                        f"end; it breaks after row {len(records)} ({type(exc).__name__}: {exc}). "
+                                        f"Open it in Excel and save it again")]) from None
     finally:
         book.close()
     # read_only mode pads rows to the sheet's width; trailing empty rows are Excel noise.

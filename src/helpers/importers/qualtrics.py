@@ -11,16 +11,28 @@ Export tags may repeat (two questions with one tag), so columns are keyed on the
 ImportId, which does not. Row 2 is translated with the survey, so nothing here relies on
 it except as the question text shown to the analyst.
 
+2016 "Insights" layout: the same three rows, but row 3 is written as a Python dict,
+`{'ImportId': 'QID2-1'}` (single quotes, dashes where the current layout has underscores),
+and row 1 starts `ResponseID,ResponseSet,...`. It is read as the current layout; a
+`timeZone` in that row is honoured the same way.
+
 Legacy layout (before 2017): row 1 `V1..V10,Q1,...` (often a trailing empty column), row 2
 `ResponseID,ResponseSet,Name,ExternalDataReference,EmailAddress,IPAddress,Status,StartDate,
 EndDate,Finished,<question text>...`, responses from row 3.
 
 `Status` 1 (survey preview) and 2 (survey test) are not responses: their rows are dropped
-and counted. Both "choice text" and "numeric values" exports are read; a numeric export's
+and counted, unless the mapping's [qualtrics] keep_status lists them (a pilot run on test
+responses, as the 2016 sample holds).
+
+Columns that are not questions are never guessed as Likert items: Qualtrics' own metadata,
+and embedded data (fields such as gender or region set by the panel or the survey flow),
+which the current layouts mark by an ImportId that is not a QID and the legacy layout by a
+question text equal to the column's name. Both "choice text" and "numeric values" exports are read; a numeric export's
 role codes must be labelled in the mapping, since the CSV does not carry the choice text.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -46,12 +58,27 @@ NOT_RESPONSES = {"1": "survey preview (Status 1)", "survey preview": "survey pre
 
 def looks_like(records: list[list[str]]) -> str | None:
     """'current' or 'legacy' when these records are a Qualtrics export, else None."""
-    if len(records) >= 3 and any(c.strip().startswith('{"ImportId"') for c in records[2][:5]):
+    if len(records) >= 3 and any(re.match(r"""\{\s*["']ImportId["']""", c.strip()) for c in records[2][:5]):
         return "current"
     if len(records) >= 2 and [c.strip() for c in records[0][:10]] == LEGACY_V \
             and records[1][:1] and records[1][0].strip() == "ResponseID":
         return "legacy"
     return None
+
+
+def _import_info(cell: str) -> dict:
+    """The ImportId cell as a dict: JSON (current layout) or a Python dict literal (2016 Insights)."""
+    cell = cell.strip()
+    if not cell:
+        return {}
+    try:
+        info = json.loads(cell)
+    except json.JSONDecodeError:
+        try:
+            info = ast.literal_eval(cell) if len(cell) < 2000 else {}
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            info = {}
+    return info if isinstance(info, dict) else {}
 
 
 def _unique(keys: list[str]) -> list[str]:
@@ -78,10 +105,7 @@ def read(path: Path) -> SurveyExport:
         texts = [(records[1] + [""] * len(tags))[:len(tags)]]
         import_ids, zones = [], {}
         for i, cell in enumerate((records[2] + [""] * len(tags))[:len(tags)]):
-            try:
-                info = json.loads(cell) if cell.strip() else {}
-            except json.JSONDecodeError:
-                info = {}
+            info = _import_info(cell)
             import_ids.append(str(info.get("ImportId") or tags[i] or f"column{i + 1}"))
             if info.get("timeZone"):
                 zones[import_ids[-1].casefold()] = str(info["timeZone"])
@@ -98,12 +122,20 @@ def read(path: Path) -> SurveyExport:
         notes.append("Legacy Qualtrics layout (V1..V10 header): dates carry no time zone.")
     body.columns = ["_row"] + keys
     columns = [Column(key=k, header=tags[i] or k, label=labels[i].strip()) for i, k in enumerate(keys)]
+    for col in columns:
+        # Embedded data: current layouts give it an ImportId that is no question's (QID...);
+        # the legacy layout heads it with its own name where a question has its text.
+        if layout == "current":
+            col.embedded = not re.match(r"QID\d", col.key)
+            col.free_text = bool(re.fullmatch(r"QID\d+([_-]\d+)*[_-]TEXT", col.key))
+        else:
+            col.embedded = col.label == col.header and not re.fullmatch(r"Q\d+(_\d+)*", col.header)
     # The legacy layout ends every row with an empty column: not a question.
     empty = [c for i, c in enumerate(columns) if not tags[i].strip() and (body[c.key].str.strip() == "").all()]
     columns = [c for c in columns if c not in empty]
     body = body.drop(columns=[c.key for c in empty])
     export = SurveyExport(kind=KIND, path=path, frame=body, columns=columns, notes=notes)
-    _drop_non_responses(export)
+    _setup_status(export)
     _mark_split_multiselect(export)
     _guess(export, zones)
     return export
@@ -118,15 +150,39 @@ def _find(export: SurveyExport, *names: str) -> str | None:
     return None
 
 
-def _drop_non_responses(export: SurveyExport) -> None:
+def _setup_status(export: SurveyExport) -> None:
+    """Preview and test responses left out, unless the mapping's [qualtrics] keep_status keeps them."""
     status = _find(export, "status")
     if status is None:
         export.notes.append("No Status column: preview and test responses cannot be told apart from real ones.")
         return
-    reason = export.frame[status].str.strip().str.casefold().map(NOT_RESPONSES)
-    for why, count in reason.value_counts().sort_index().items():
-        export.dropped.append((why, int(count)))
-    export.frame = export.frame[reason.isna()].reset_index(drop=True)
+    all_rows = export.frame
+    reason = all_rows[status].str.strip().str.casefold().map(NOT_RESPONSES)
+    found = reason.value_counts().sort_index()
+    export.extra_section = "qualtrics"
+    export.extra_lines = [
+        '# Rows whose Status says they are not real responses are left out: "1" survey preview,',
+        '# "2" survey test. List a status here to keep its rows (e.g. to try the import on test runs).',
+        "keep_status = []" + (f"  # in this export: {', '.join(f'{w}: {n} row(s)' for w, n in found.items())}"
+                              if len(found) else ""),
+    ]
+
+    def select(mapping: dict, mapping_file: Path | None) -> list[Problem]:
+        keep = mapping.get("qualtrics", {}).get("keep_status", [])
+        keep = [keep] if isinstance(keep, (str, int)) else keep
+        if not isinstance(keep, list) or any(str(k).strip().casefold() not in NOT_RESPONSES for k in keep):
+            return [Problem(mapping_file, 'a list of statuses such as ["2"] ("1" survey preview, "2" survey test)',
+                            None, "[qualtrics] keep_status", keep)]
+        kept = {NOT_RESPONSES[str(k).strip().casefold()] for k in keep}
+        drop = reason.notna() & ~reason.isin(kept)
+        export.dropped = [(why, int(n)) for why, n in found.items() if why not in kept]
+        if kept:
+            export.notes.append(f"Kept as responses although Qualtrics marks them so: {', '.join(sorted(kept))}.")
+        export.frame = all_rows[~drop].reset_index(drop=True)
+        return []
+
+    export.select = select
+    # The starting mapping is guessed from every row: a pilot export may hold test runs only.
 
 
 def _mark_split_multiselect(export: SurveyExport) -> None:
@@ -137,13 +193,13 @@ def _mark_split_multiselect(export: SurveyExport) -> None:
     """
     groups: dict[str, list[Column]] = {}
     for col in export.columns:
-        match = re.fullmatch(r"(QID\d+)_(\d+)", col.key) or re.fullmatch(r"(Q\d+)_(\d+)", col.key)
+        match = re.fullmatch(r"(QID\d+)[_-](\d+)", col.key) or re.fullmatch(r"(Q\d+)_(\d+)", col.key)
         if match:
             groups.setdefault(match.group(1), []).append(col)
     for cols in groups.values():
         if len(cols) < 2:
             continue
-        choices = {}
+        choices, texts = {}, False
         for col in cols:
             # Qualtrics labels a choice column "<question> - <choice>" (legacy: "<question>-<choice>").
             sep = " - " if " - " in col.label else "-"
@@ -152,9 +208,15 @@ def _mark_split_multiselect(export: SurveyExport) -> None:
             if not text or not answers <= {text, "1"}:
                 break
             choices[col.key] = text
+            texts = texts or text in answers
         else:
-            for col in cols:
-                col.choice = choices[col.key]
+            # Cells of only 1 could be a rating grid everyone answered 1: a multi-select shows
+            # itself by a respondent who ticked one choice and left another blank.
+            cells = export.frame[[c.key for c in cols]].apply(lambda c: c.str.strip())
+            ticked = cells.ne("") & cells.ne("0")
+            if texts or (ticked.any(axis=1) & ~ticked.all(axis=1)).any():
+                for col in cols:
+                    col.choice = choices[col.key]
 
 
 def _guess(export: SurveyExport, zones: dict[str, str]) -> None:

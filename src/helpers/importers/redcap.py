@@ -13,8 +13,13 @@ are shown and imported as their labels, and checkbox columns are joined into one
 per field ("; "-separated labels of the ticked choices). Field names never contain three
 underscores in a row, so a checkbox column splits on the last `___`.
 
-Which rows are submissions is the mapping's [redcap] section: the event to read and,
-optionally, a repeating instrument whose instances are the submissions.
+Which rows are submissions is the mapping's [redcap] section: the events to read and,
+optionally, a repeating instrument whose instances are the submissions. A longitudinal
+project has one row per record and event, and with several arms a record is enrolled in
+one arm's events only (REDCap names events `<event>_arm_<n>`): so several events may be
+listed, by default the first event of each arm in which the survey's questions are
+answered. Each record is then taken once, from the first listed event it has a row in,
+and the summary says which event each participant's answers came from.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ import pandas as pd
 
 from helpers.data.errors import InputError, Problem
 
-from .common import GUESS, comment, read_csv_records, table_from_records, toml_str
+from .common import GUESS, comment, read_csv_records, table_from_records, toml_value
 from .survey import Column, SurveyExport
 
 KIND = "redcap"
@@ -119,7 +124,9 @@ def read(path: Path, dictionary: Path | None = None) -> SurveyExport:
     body.columns = ["_row"] + [f"__c{i}" for i in range(len(header))]
     by_field = fields.set_index("field")
     forms = list(dict.fromkeys(fields["form"]))
-    frame = pd.DataFrame({"_row": body["_row"]})
+    # Columns are gathered and made one frame at the end: inserted one by one, a wide
+    # project fragments the frame (pandas warns for each column past the 100th).
+    frame: dict[str, pd.Series] = {"_row": body["_row"]}
     columns: list[Column] = []
     checkbox_parts: dict[str, list[tuple[str, str]]] = {}
     for i, name in enumerate(header):
@@ -155,7 +162,7 @@ def read(path: Path, dictionary: Path | None = None) -> SurveyExport:
         frame[stem] = joined.str.replace(r"(; ){2,}", "; ", regex=True).str.replace(r"^; |; $", "", regex=True)
         columns.append(Column(key=stem, header=stem, label=strip_html(by_field.loc[stem, "label"])))
         notes.append(f"Checkbox field {stem}: {len(parts)} columns ({stem}___...) joined into one answer.")
-    export = SurveyExport(kind=KIND, path=path, frame=frame, columns=columns, notes=notes)
+    export = SurveyExport(kind=KIND, path=path, frame=pd.DataFrame(frame), columns=columns, notes=notes)
     export.skip = {c.key for c in columns if c.key.startswith("redcap_") or c.key.endswith(("_complete", "_timestamp"))}
     record_id = fields["field"].iloc[0] if len(fields) else header[0]
     _guess(export, fields, record_id, forms)
@@ -172,6 +179,8 @@ def _guess(export: SurveyExport, fields: pd.DataFrame, record_id: str, forms: li
     for name, pattern in (("consent", r"consent"), ("role", r"\brole|job|profession|position|occupation")):
         hit = fields[(fields["field"].str.contains(pattern, case=False, regex=True)
                       | fields["label"].str.contains(pattern, case=False, regex=True)) & fields["field"].isin(keys)]
+        if name == "consent":  # a consent is a choice; "Date subject signed consent" is a date
+            hit = hit[hit["type"].isin(CHOICE_TYPES | set(FIXED_CHOICES))]
         if len(hit):
             g[name] = hit["field"].iloc[0]
     home = fields.set_index("field")["form"].get(g.get("role") or g.get("consent"), forms[0] if forms else "")
@@ -190,32 +199,47 @@ def _guess(export: SurveyExport, fields: pd.DataFrame, record_id: str, forms: li
     export.timezone, export.timezone_why = "UTC", f"{GUESS}: REDCap writes the server's local time without a zone"
 
 
+def _arm(event: str) -> str:
+    match = re.search(r"_arm_(\d+)$", event)
+    return match.group(1) if match else ""
+
+
 def _setup_selection(export: SurveyExport, record_id: str) -> None:
     """Events and repeating instruments: which rows are submissions, chosen in the mapping."""
     frame = export.frame
     events = list(dict.fromkeys(frame[EVENT].str.strip())) if EVENT in frame else []
     forms = sorted(set(frame[REPEAT_FORM].str.strip()) - {""}) if REPEAT_FORM in frame else []
-    event_guess = events[0] if events else ""
+    guess: list[str] = []
     if len(events) > 1:
-        # The event where the guessed role or consent question is answered most often.
+        # Per arm, the event where the guessed role or consent question is answered most often;
+        # without one, the arm's first event (where REDCap projects put enrolment and consent).
         probe = export.guesses.get("role") or export.guesses.get("consent")
-        if probe:
-            answered = frame[frame[probe].str.strip() != ""].groupby(EVENT).size()
-            if len(answered):
-                event_guess = answered.idxmax()
+        answered = (frame[frame[probe].str.strip() != ""].groupby(EVENT, sort=False).size()
+                    if probe else pd.Series(dtype=int))
+        for arm in dict.fromkeys(_arm(e) for e in events):
+            in_arm = [e for e in events if _arm(e) == arm]
+            counts = answered.reindex(in_arm).fillna(0)
+            guess.append(counts.idxmax() if counts.max() > 0 else in_arm[0])
+    elif events:
+        guess = events
+    arms = len({_arm(e) for e in events})
+    why = (f"{GUESS}: the first event of each of the {arms} arms (a record is enrolled in one arm)" if arms > 1
+           else f"{GUESS}: events in the export: {comment(', '.join(events))}")
     export.extra_section = "redcap"
     export.extra_lines = [
-        "# Which rows are submissions. event: the redcap_event_name to read (\"\" = every row);",
+        "# Which rows are submissions. event: the redcap_event_name to read, or a list of them (\"\" = every",
+        "# row). With a list, each record is read once, from the first listed event it has a row in.",
         "# repeat_instrument: a repeating instrument whose instances are the submissions (\"\" = none).",
-        f"event = {toml_str(event_guess)}" + (f"  # {GUESS}: events in the export: {comment(', '.join(events))}"
-                                               if len(events) > 1 else ""),
+        (f"event = {toml_value(guess if len(guess) > 1 else (guess[0] if guess else ''))}"
+         + (f"  # {why}" if len(events) > 1 else "")),
+        (f"# events in the export: {comment(', '.join(events))}" if len(events) > 1 else "#"),
         'repeat_instrument = ""' + (f"  # repeating instruments in the export: {', '.join(forms)}" if forms else ""),
     ]
     all_rows = export.frame
     export.select = lambda mapping, mapping_file: _select(export, all_rows, mapping, mapping_file, record_id,
                                                           events, forms)
     # Until a mapping exists, the export shows the rows the guessed selection keeps.
-    _select(export, all_rows, {"redcap": {"event": event_guess, "repeat_instrument": ""}}, None, record_id,
+    _select(export, all_rows, {"redcap": {"event": guess, "repeat_instrument": ""}}, None, record_id,
             events, forms)
 
 
@@ -223,11 +247,15 @@ def _select(export: SurveyExport, frame: pd.DataFrame, mapping: dict, mapping_fi
             events: list[str], forms: list[str]) -> list[Problem]:
     """Keep the submission rows the mapping's [redcap] section names; count the others."""
     section = mapping.get("redcap", {})
-    event, repeat = str(section.get("event", "")), str(section.get("repeat_instrument", ""))
+    event = section.get("event", "")
+    wanted = [str(e).strip() for e in (event if isinstance(event, list) else [event])]
+    wanted = [e for e in wanted if e]
+    repeat = str(section.get("repeat_instrument", ""))
     problems = []
-    if event and events and event not in events:
-        problems.append(Problem(mapping_file, f"one of the export's events: {', '.join(events)}", None,
-                                "[redcap] event", event))
+    for name in wanted:
+        if events and name not in events:
+            problems.append(Problem(mapping_file, f"one of the export's events: {', '.join(events)}", None,
+                                    "[redcap] event", name))
     if repeat and repeat not in forms:
         problems.append(Problem(mapping_file, "one of the export's repeating instruments: "
                                 f"{', '.join(forms) or 'none'}", None, "[redcap] repeat_instrument", repeat))
@@ -235,10 +263,11 @@ def _select(export: SurveyExport, frame: pd.DataFrame, mapping: dict, mapping_fi
         return problems
     dropped = []
     keep = pd.Series(True, index=frame.index)
-    if event and EVENT in frame:
-        other = frame[EVENT].str.strip() != event
+    if wanted and EVENT in frame:
+        other = ~frame[EVENT].str.strip().isin(wanted)
         if other.any():
-            dropped.append((f"rows of other events ({', '.join(e for e in events if e != event)})", int(other.sum())))
+            dropped.append((f"rows of other events ({', '.join(e for e in events if e not in wanted)})",
+                            int(other.sum())))
         keep &= ~other
     repeating = frame[REPEAT_FORM].str.strip() if REPEAT_FORM in frame else pd.Series("", index=frame.index)
     if repeat:
@@ -255,7 +284,7 @@ def _select(export: SurveyExport, frame: pd.DataFrame, mapping: dict, mapping_fi
         if others.any():
             dropped.append(("rows of other repeating instruments", int(others.sum())))
         main_rows = int((keep & (repeating == "")).sum())
-        if main_rows:
+        if main_rows and mapping_file is not None:
             export.notes.append(f"{main_rows} non-repeating row(s) used only to fill the instances' other fields.")
         selected = inst
     else:
@@ -264,6 +293,19 @@ def _select(export: SurveyExport, frame: pd.DataFrame, mapping: dict, mapping_fi
             dropped.append((f"repeating-instrument rows ({', '.join(forms)}); set [redcap] repeat_instrument to use "
                             f"them", int(rep.sum())))
         selected = frame[keep & (repeating == "")]
+        if len(wanted) > 1 and record_id in selected:
+            # Several events: each record once, from the first listed event it has a row in.
+            rank = selected[EVENT].str.strip().map({e: i for i, e in enumerate(wanted)})
+            selected = selected.assign(_rank=rank).sort_values(["_rank", "_row"], kind="stable")
+            again = selected[record_id].str.strip().duplicated()
+            if again.any():
+                dropped.append(("rows of a record already read from an event listed earlier", int(again.sum())))
+            selected = selected[~again].sort_values("_row", kind="stable").drop(columns="_rank")
+    if EVENT in selected and len(wanted) > 1 and mapping_file is not None and record_id in selected:
+        for name in wanted:
+            ids = selected.loc[selected[EVENT].str.strip() == name, record_id].str.strip().tolist()
+            shown = ", ".join(ids[:50]) + (f" and {len(ids) - 50} more" if len(ids) > 50 else "")
+            export.notes.append(f"Answers from event {name}: {len(ids)} record(s)" + (f" ({shown})." if ids else "."))
     export.frame = selected.reset_index(drop=True)
     export.dropped = dropped
     return []

@@ -19,10 +19,15 @@ import pandas as pd
 from helpers.data.errors import InputError, Problem
 from helpers.data.load import FALSE_WORDS, TRUE_WORDS
 
-from .common import GUESS, Outcome, comment, fold, slug, toml_key, toml_str, toml_value, unknown_keys, vfold
+from .common import GUESS, Outcome, comment, fold, slug, toml_key, toml_str, toml_value, unknown_keys
 
 KEY_FIELDS = ("participant_id", "submitted_at", "consent", "finished", "role")
 VALUE_FIELDS = ("consent", "finished", "role")  # fields whose export values may be relabelled
+# What a fixed value in [constants] looks like, per field (named in the message when one is missing).
+CONSTANT_EXAMPLES = {"consent": 'consent = "yes" when consent was recorded outside the survey',
+                     "finished": 'finished = "yes" when the export holds only submitted responses',
+                     "role": 'role = "GP" when every respondent has the same role',
+                     "submitted_at": 'submitted_at = "2021-03-04T09:30:00Z" when the export has no time'}
 MAPPING_SECTIONS = {"confirmed", "kind", "export", "timezone", "columns", "constants", "values",
                     "likert", "likert_scale", "text", "multiselect"}
 
@@ -37,6 +42,10 @@ KNOWN_SCALES = [
     ["extremely unlikely", "somewhat unlikely", "neither likely nor unlikely", "somewhat likely", "extremely likely"],
 ]
 LIKERT_NUMBERS = {"1", "2", "3", "4", "5"}
+# Headers of fields that describe the respondent: coded 1..5 as they often are, still not Likert items.
+DEMOGRAPHIC = re.compile(r"^(gender|sex|region|age|age[ _]?group|ethnicity|ethnic[ _]group|country|county|"
+                         r"site|location|department|trust|organisation|organization|postcode|zip|language|"
+                         r"education|income|band|grade)\b", re.I)
 YES_WORDS = {"yes", "agree", "consent", "accept", "true", "complete", "completed", "give"}
 NO_WORDS = {"no", "not", "disagree", "decline", "don't", "false", "refuse", "incomplete", "unverified", "withdraw"}
 
@@ -51,6 +60,8 @@ class Column:
     choice: str = ""                    # for one column of a split multi-select: its choice text
     labels: dict[str, str] | None = None  # code -> label, when the export defines the choices
     multiselect: bool = False           # answers are several choices joined in one cell
+    embedded: bool = False              # not a question: data set beside the survey (panel, flow)
+    free_text: bool = False             # the export says this is a text-entry answer
 
 
 @dataclass
@@ -135,8 +146,12 @@ def guess_items(export: SurveyExport) -> tuple[dict[str, list[str]], dict[str, l
         if values.empty:
             left_out.append(col.key)
             continue
-        if col.multiselect:
+        if col.multiselect or col.free_text:
             text[name_for(col)] = [col.key]
+            continue
+        if col.embedded or DEMOGRAPHIC.search(col.header) or DEMOGRAPHIC.search(col.label or ""):
+            # Embedded data and demographics (gender coded 1/2, region 1-5) are not questionnaire items.
+            left_out.append(col.key)
             continue
         found = guess_scale(values)
         raw = set(_values(export, col.key).unique())
@@ -308,6 +323,12 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
     if export.select is not None:
         problems += export.select(mapping, mapping_file)
     frame, src = export.frame, export.path
+    if not problems and frame.empty:
+        left = "; ".join(f"{n} {why}" for why, n in export.dropped)
+        raise InputError(None, [Problem(src, "at least one response to import; none is left"
+                                        + (f" once these are left out: {left}" if left else "")
+                                        + (f". Keep them with [{export.extra_section}] in {mapping_file.name}"
+                                           if export.extra_section and left else ""))])
     columns, constants = mapping.get("columns", {}), mapping.get("constants", {})
     values = mapping.get("values", {})
     problems += unknown_keys(columns, set(KEY_FIELDS), mapping_file, "columns")
@@ -328,7 +349,9 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
         for row, value in zip(frame.loc[mask, "_row"], cells[mask]):
             problems.append(Problem(src, expected, int(row), where(name), value))
 
-    out = pd.DataFrame(index=frame.index)
+    # Columns are gathered in a dict and made a frame once: inserting them one by one into a
+    # frame fragments it (pandas warns once per column past 100, 82 times on a wide survey).
+    out: dict[str, pd.Series] = {}
     source_of: dict[str, str] = {}
     for name in KEY_FIELDS:
         ref = str(columns.get(name, "") or "").strip()
@@ -341,12 +364,16 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
             out[name] = frame[key].str.strip()
             outcome.mapped.append(f"{name} <- {export.display(key)}")
         elif str(constants.get(name, "")).strip():
-            out[name] = str(constants[name]).strip()
+            out[name] = pd.Series(str(constants[name]).strip(), index=frame.index, dtype=object)
             outcome.mapped.append(f"{name} <- constant {constants[name]!r}")
+        elif name == "participant_id":
+            problems.append(Problem(mapping_file, "an export column for participant_id in [columns] (one id per "
+                                    "respondent; a fixed value cannot tell them apart)", None, "[columns] "
+                                    "participant_id", ""))
         else:
             problems.append(Problem(mapping_file, f"an export column for {name} in [columns], or a fixed value in "
-                                    f"[constants] (e.g. {name} = \"yes\" when it was recorded outside the survey); "
-                                    f"the importer does not guess it", None, f"[columns] {name}", ""))
+                                    f"[constants] (e.g. {CONSTANT_EXAMPLES[name]}); the importer does not guess it",
+                                    None, f"[columns] {name}", ""))
 
     for name in VALUE_FIELDS:
         if name not in out:
@@ -354,7 +381,7 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
         cells = out[name]
         labels = export.column(source_of[name]).labels if name in source_of else None
         table = {fold(k): str(v).strip() for k, v in values.get(name, {}).items()}
-        if table:
+        if table and name in source_of:  # a constant is written as typed, not looked up
             # An answer may be listed as exported (a code) or as its label.
             mapped = cells.map(lambda v, table=table, labels=labels: "" if v == "" else table.get(
                 fold(v), table.get(fold((labels or {}).get(v, "\0")))))
@@ -373,7 +400,7 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
             cells = folded.map(lambda v: "yes" if v in TRUE_WORDS else "no")
         out[name] = cells
     if "role" in source_of and not values.get("role") and not export.column(source_of["role"]).labels \
-            and len(out) and out["role"].str.fullmatch(r"\d*").all():
+            and len(frame) and out["role"].str.fullmatch(r"\d*").all():
         problems.append(Problem(src, "roles as text: this column holds numeric choice codes (a 'numeric values' "
                                 "export). Export with choice text, or list each code in [values.role] of "
                                 f"{mapping_file.name}", None, where("role"), out["role"].iloc[0]))
@@ -382,7 +409,7 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
         bad_cells(blank, out["participant_id"], "participant_id", "a participant id (the cell is blank)")
     if "submitted_at" in out:
         iso = to_iso_utc(out["submitted_at"], zone)
-        unsent = iso.isna() & (out.get("finished", pd.Series("yes", index=out.index)) == "no")
+        unsent = iso.isna() & (out.get("finished", pd.Series("yes", index=frame.index)) == "no")
         if unsent.any():
             # A response never submitted has no time (REDCap writes "[not completed]"); it is
             # unfinished, so the pipeline would drop it anyway: leave it out and say so.
@@ -390,7 +417,7 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
         bad_cells(iso.isna() & ~unsent, out["submitted_at"], "submitted_at", "a date-time such as 2021-03-04 09:30:00")
         out["submitted_at"] = iso.fillna("")
     else:
-        unsent = pd.Series(False, index=out.index)
+        unsent = pd.Series(False, index=frame.index)
 
     scale_map = mapping.get("likert_scale", {})
     for label, number in scale_map.items():
@@ -406,10 +433,11 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
             continue
         used.add(key)
         cells, shown = frame[key].str.strip(), export.shown(key)
-        numbers = vfold(cells).map(scale)
-        numbers = numbers.where(numbers.notna(), vfold(shown).map(scale))
-        numbers = numbers.where(numbers.notna(), cells.where(cells.isin(LIKERT_NUMBERS)))
-        numbers = numbers.where(cells != "", "")
+        # Worked out once per distinct (answer, label): a survey of 500 responses x 150 items
+        # repeats five answers, and Series operations per item would cost seconds.
+        pairs = list(zip(cells, shown))
+        memo = {pair: _likert_number(*pair, scale) for pair in set(pairs)}
+        numbers = pd.Series([memo[pair] for pair in pairs], index=frame.index, dtype=object)
         for row, value in zip(frame.loc[numbers.isna(), "_row"], shown[numbers.isna()]):
             problems.append(Problem(src, f"an answer 1-5, or one listed in [likert_scale] of {mapping_file.name}",
                                     int(row), export.column(key).header, value))
@@ -429,10 +457,18 @@ def build_questionnaire(export: SurveyExport, mapping: dict, mapping_file: Path,
     if problems:
         raise InputError(f"{src} cannot be imported with the mapping {mapping_file}.", problems)
     outcome.left_out += [export.display(c.key) for c in export.columns if c.key not in used]
-    out = out[~unsent]
+    out = pd.DataFrame(out, index=frame.index)[~unsent]
     outcome.roles = sorted(set(out["role"]) - {""}, key=fold)
     ordered = list(KEY_FIELDS) + [c for c in out.columns if c not in KEY_FIELDS]
     return out[ordered].reset_index(drop=True)
+
+
+def _likert_number(cell: str, shown: str, scale: dict[str, str]) -> str | None:
+    """An answer as 1-5 text ("" when blank), by the scale (as exported or as labelled) or as already 1-5."""
+    if cell == "":
+        return ""
+    number = scale.get(fold(cell)) or scale.get(fold(shown))
+    return number or (cell if cell in LIKERT_NUMBERS else None)
 
 
 def _join_answers(export: SurveyExport, keys: list[str]) -> pd.Series:
