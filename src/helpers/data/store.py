@@ -77,7 +77,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with every formula-leading text cell neutralised; numbers are never touched
     (a negative kappa stays -0.12), and a frame with nothing to change is returned as is."""
     out = frame
-    for position, column in enumerate(frame.columns):
+    for position in range(frame.shape[1]):
         values = frame.iloc[:, position]
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue  # numeric, boolean or date columns: written as numbers
@@ -106,7 +106,7 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     """A table written by write_table, with the text of every neutralised cell as it was."""
     frame = pd.read_csv(Path(folder) / name, keep_default_na=False, na_values=[""])
     for position in range(frame.shape[1]):
-        if frame.dtypes.iloc[position] == object:
+        if frame.dtypes.iloc[position] is np.dtype(object):
             values = frame.iloc[:, position]
             escaped = values.str.match(ESCAPED).fillna(False).astype(bool)
             if escaped.any():
