@@ -106,7 +106,7 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     """A table written by write_table, with the text of every neutralised cell as it was."""
     frame = pd.read_csv(Path(folder) / name, keep_default_na=False, na_values=[""])
     for position in range(frame.shape[1]):
-        if frame.dtypes.iloc[position] is np.dtype(object):
+        if pd.api.types.is_object_dtype(frame.dtypes.iloc[position]):
             values = frame.iloc[:, position]
             escaped = values.str.match(ESCAPED).fillna(False).astype(bool)
             if escaped.any():
