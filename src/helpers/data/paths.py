@@ -31,6 +31,9 @@ REDACT_NAMES = "redact_names.txt"  # optional, in raw_dir: names to scrub from q
 # A file of this name in raw_dir marks generated (synthetic) data: the report shows a banner.
 SYNTHETIC_MARKER = "SYNTHETIC"
 COHORT_FILES = (QUESTIONNAIRE, SOURCES, CODED_SEGMENTS, CODEBOOK)
+# In the snapshot of the raw files that a pipeline run reads (helpers.build.pipeline): the
+# folder it was copied from, shown in the report instead of the snapshot's own path.
+SNAPSHOT_OF = ".snapshot_of"
 
 # Notebooks in run order; the pipeline runner executes exactly these.
 NOTEBOOKS = (
@@ -102,6 +105,12 @@ class RunDirs:
         self.out = resolve_dir(out_dir, REPORTS_DIR) / self.cohort
         self.tables = tables_dir(self.out)
         self.figures = figures_dir(self.out)
+
+    @property
+    def raw_source(self) -> Path:
+        """The raw folder as the analyst named it: raw_dir, or the folder raw_dir is a snapshot of."""
+        marker = self.raw / SNAPSHOT_OF
+        return Path(marker.read_text(encoding="utf-8").strip()) if marker.is_file() else self.raw
 
     @property
     def pooled(self) -> bool:
