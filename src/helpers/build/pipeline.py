@@ -731,10 +731,7 @@ def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, 
         for relative, name in published.items():
             _link_or_copy(build.kept(name) / relative, version / relative)
         # The switch: one rename of a symlink. Before it the old version is published, after it the new.
-        tmp = build.root / f".{CURRENT}.tmp"
-        _remove(tmp)
-        os.symlink(f"{VERSIONS}/{number}", tmp)
-        os.replace(tmp, build.root / CURRENT)
+        _point(build.root / CURRENT, f"{VERSIONS}/{number}")
         for tree in TREES:  # links that never change once made (made here on a first publish)
             root = build.published_roots[tree]
             _point(root / build.cohort, os.path.relpath(build.root / CURRENT / tree / build.cohort, root))

@@ -48,6 +48,9 @@ csv.field_size_limit(MAX_CELL_CHARS)
 # Notes name at most this many extra columns: a header with 100,000 of them must not make a
 # 100,000-name note (and a report of megabytes).
 NOTE_NAMES = 20
+# Each Likert item is a row of two report tables and a bar in two figures: a questionnaire with
+# thousands of q_ columns is an export mistake, and would make a report of megabytes.
+MAX_LIKERT_ITEMS = 100
 
 
 @dataclass
@@ -547,6 +550,12 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             validate(q, questionnaire_schema(submitted), folder / paths.QUESTIONNAIRE, found)
             q[SUBMITTED] = submitted
             participants = set(strip(q["participant_id"]))
+            items = [c for c in q.columns if c.startswith(LIKERT_PREFIX)]
+            if len(items) > MAX_LIKERT_ITEMS:
+                found.append(Problem(folder / paths.QUESTIONNAIRE, f"at most {MAX_LIKERT_ITEMS} Likert items "
+                                     f"(columns named {LIKERT_PREFIX}...); the header has {len(items):,}, which "
+                                     f"looks like an export mistake. Rename the columns that are not Likert items",
+                                     1))
             if len(q) == 0:
                 found.append(Problem(folder / paths.QUESTIONNAIRE, "at least one response below the header row"))
                 q = None  # without participants, every reference to one would be a problem of its own

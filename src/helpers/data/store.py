@@ -1,6 +1,7 @@
 """Reading and writing what one step hands to the next (data/processed, tables/)."""
 from __future__ import annotations
 
+import csv
 import json
 import re
 from dataclasses import dataclass
@@ -98,8 +99,18 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    neutralise(frame).to_csv(target, index=False, lineterminator="\n")
+    # Python's csv writer quotes a cell with a line feed but not one with a lone carriage
+    # return, which every reader then takes for the end of the row: such a table is written
+    # with every cell quoted (it reads back the same).
+    quoting = csv.QUOTE_ALL if _holds_carriage_return(frame) else csv.QUOTE_MINIMAL
+    neutralise(frame).to_csv(target, index=False, lineterminator="\n", quoting=quoting)
     return target
+
+
+def _holds_carriage_return(frame: pd.DataFrame) -> bool:
+    texts = [frame.iloc[:, i] for i in range(frame.shape[1]) if pd.api.types.is_object_dtype(frame.dtypes.iloc[i])]
+    return any(isinstance(c, str) and "\r" in c for c in frame.columns) or any(
+        column.map(lambda v: isinstance(v, str) and "\r" in v).any() for column in texts)
 
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
@@ -108,7 +119,7 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     for position in range(frame.shape[1]):
         if pd.api.types.is_object_dtype(frame.dtypes.iloc[position]):
             values = frame.iloc[:, position]
-            escaped = values.str.match(ESCAPED).fillna(False).astype(bool)
+            escaped = values.map(lambda v: isinstance(v, str) and ESCAPED.match(v) is not None).astype(bool)
             if escaped.any():
                 frame.iloc[:, position] = values.where(~escaped, values.str[1:])
     return frame.rename(columns=restore_cell)
