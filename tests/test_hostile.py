@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import write_csv
+
 from helpers.analysis import clean, themes
 from helpers.analysis.disclosure import REDACTED, Disclosure, shown_count
 from helpers.build import pipeline, steps
@@ -529,7 +529,7 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_a_complete_report(tmp_pa
         versions = root / "reports" / ".build" / "c" / "versions"
         assert len(list(versions.iterdir())) == 1  # leftovers of the kill are gone
         limit += 1
-    assert calls > 20  # every call of a real publish was killed once
+    assert calls > 100  # every call of a real publish (about 140) was killed once
 
 
 def test_executed_notebooks_are_kept_but_not_published_with_disclosure_control_on(tmp_path):
@@ -689,7 +689,9 @@ def test_no_count_at_or_below_min_count_is_published(hostile_runs):
             checked += len(frame)
     assert checked > 100
     html = (reports / "report.html").read_text()
-    assert "0 answers were left blank" not in html and "Disclosure control is on" in html
+    assert "Disclosure control is on" in html
+    blank = re.findall(r"[^>]{0,80}answers were left blank|[^>]{0,80}their number is redacted", html)
+    assert blank and not any(re.search(r"(?<!\d)0 answers", b) for b in blank), blank
 
 
 @pytest.mark.e2e

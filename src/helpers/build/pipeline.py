@@ -203,8 +203,9 @@ def _check_writable(folder: Path, what: str) -> None:
     """Refuse, before any step runs, a folder the run could not write its outputs to."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        os.close(_new_file(probe))
+        # A name of its own: runs of several cohorts (make report-all) check the same folder at once.
+        probe = folder / f".write-test-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
         probe.unlink()
     except OSError as exc:
         raise PipelineError(f"Cannot write to the {what} {folder} ({exc.strerror or exc}). Nothing was run and "
