@@ -689,7 +689,7 @@ def test_no_count_at_or_below_min_count_is_published(hostile_runs):
             checked += len(frame)
     assert checked > 100
     html = (reports / "report.html").read_text()
-    assert "Disclosure control is on" in html
+    assert "counts of 7 or fewer" in html and "rounded to the nearest 5" in html  # the header's settings
     blank = re.findall(r"[^>]{0,80}answers were left blank|[^>]{0,80}their number is redacted", html)
     assert blank and not any(re.search(r"(?<!\d)0 answers", b) for b in blank), blank
 

@@ -573,8 +573,11 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         if all(t is not None for t in (q, src, seg, cb)):
             cohorts.append(RawCohort(name, folder, q, src, seg, cb))
     if problems:
-        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.",
+        raise InputError(f"The input in {paths.shown_path(raw_dir)} for cohort {cohort!r} cannot be analysed.",
                          in_reading_order(problems))
+    # Notes name files as the analyst knows them, not by the run's snapshot of raw_dir.
+    source, shown = str(raw_dir), str(paths.shown_path(raw_dir))
+    notes = [note.replace(source, shown) for note in notes] if source != shown else notes
     return RawInputs(cohorts, role_map, role_map_path, files, notes)
 
 
