@@ -713,7 +713,7 @@ def test_state_holds_no_raw_path_and_the_report_names_the_raw_folder_not_its_sna
     html = (out / "reports" / "study" / "report.html").read_text()
     assert f"<code>{raw}</code>" in html and ".build" not in html
     executed = json.loads((out / "reports" / "study" / "notebooks" / "01_clean.ipynb").read_text())
-    injected = "".join(c["source"] for c in executed["cells"] if c["id"] == "injected-parameters")
+    injected = "".join("".join(c["source"]) for c in executed["cells"] if c["id"] == "injected-parameters")
     assert str(out / "reports" / ".build" / "study" / "raw") in injected  # the steps read the snapshot
     assert not (out / "reports" / ".build" / "study" / "raw").exists()  # removed after the run
 
