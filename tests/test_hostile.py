@@ -529,7 +529,9 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_a_complete_report(tmp_pa
         versions = root / "reports" / ".build" / "c" / "versions"
         assert len(list(versions.iterdir())) == 1  # leftovers of the kill are gone
         limit += 1
-    assert calls > 100  # every call of a real publish (about 140) was killed once
+    # Every call of a whole publish was killed once: about 140 from a versioned report, about
+    # 75 from an earlier version's folders (no old build to replace).
+    assert calls > (100 if first_layout == "versioned" else 50)
 
 
 def test_executed_notebooks_are_kept_but_not_published_with_disclosure_control_on(tmp_path):
