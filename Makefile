@@ -15,14 +15,31 @@ PYTHON_BOOT ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 KERNEL  := nhsda-eval
-# Quote a make variable for the shell, so a cohort or path cannot run commands.
-q = '$(subst ','\'',$(1))'
+# Parameters reach the programs exactly as typed: each is read with $(value ...), which make
+# does not expand, so `$(shell ...)` in a value is text, not a command, and a key with `$` in
+# it keeps every `$`. They are not exported either: make would expand them to put them in the
+# environment. The programs then refuse values they cannot use (newlines, shell characters).
+PARAMETERS := COHORT RAW_DIR MIN_COUNT ROUND_TO PSEUDONYM_KEY FORCE JOBS NOTEBOOKS_DIR REPORTS_DIR PROCESSED_DIR \
+  SRC KIND DICTIONARY CODEBOOK MAPPING BENCH_SIZES BENCH_REPEAT
+unexport $(PARAMETERS)
+# A parameter, unexpanded and quoted for the shell: v = value, o = option with its value if set.
+v = '$(subst ','\'',$(value $(1)))'
+o = $(if $(value $(2)),$(1) $(call v,$(2)))
+# A newline would split a recipe line into two commands: refused before anything runs.
+define newline
+
+
+endef
+$(foreach p,$(PARAMETERS),$(if $(findstring $(newline),$(value $(p))),\
+  $(error ERROR: $(p) contains a newline; refusing it. Check the value and the command's quoting)))
+# The key goes to the programs in the environment only, never on a command line.
+ifneq ($(value PSEUDONYM_KEY),)
+export NHSDA_PSEUDONYM_KEY = $(value PSEUDONYM_KEY)
+endif
 
 # Optional runner settings, each quoted for the shell.
-PIPELINE_OPTIONS = $(if $(FORCE),--force) $(if $(JOBS),--jobs $(call q,$(JOBS))) \
-  $(if $(NOTEBOOKS_DIR),--notebooks-dir $(call q,$(NOTEBOOKS_DIR))) \
-  $(if $(REPORTS_DIR),--reports-dir $(call q,$(REPORTS_DIR))) \
-  $(if $(PROCESSED_DIR),--processed-dir $(call q,$(PROCESSED_DIR)))
+PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
+  $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR)
 
 .PHONY: help report report-all figures bench test test-fast hooks lint lab synthetic clean venv browser import
 
@@ -41,19 +58,18 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 venv: $(VENV)/.installed ## Create the virtual environment from pinned versions
 
 report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html, rerunning only what changed (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
-	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.build.pipeline \
-	  --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
-	  --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO)) $(PIPELINE_OPTIONS)
+	$(PY) -m helpers.build.pipeline --cohort $(call v,COHORT) --raw-dir $(call v,RAW_DIR) \
+	  --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
 
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
-	$(if $(PSEUDONYM_KEY),@export NHSDA_PSEUDONYM_KEY=$(call q,$(PSEUDONYM_KEY)); ,)$(PY) -m helpers.report.index \
-	  --raw-dir $(call q,$(RAW_DIR)) --min-count $(call q,$(MIN_COUNT)) --round-to $(call q,$(ROUND_TO))
+	$(PY) -m helpers.report.index \
+	  --raw-dir $(call v,RAW_DIR) --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO)
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
 
 bench: $(VENV)/.installed ## Measure speed and memory into reports/bench.json (BENCH_SIZES="1000 10000 100000", BENCH_REPEAT=3)
-	$(PY) -m helpers.build.bench $(if $(BENCH_SIZES),--sizes $(foreach s,$(BENCH_SIZES),$(call q,$(s)))) \
-	  $(if $(BENCH_REPEAT),--repeat $(call q,$(BENCH_REPEAT)))
+	$(PY) -m helpers.build.bench $(if $(value BENCH_SIZES),--sizes $(foreach s,$(value BENCH_SIZES),'$(subst ','\'',$(s))')) \
+	  $(call o,--repeat,BENCH_REPEAT)
 
 # Test workers: two by default (kernels spend much of their time starting, so two overlap well on 2 cores).
 TEST_JOBS ?= 2
@@ -84,16 +100,17 @@ lint: $(VENV)/.installed ## Check the code with ruff and the package's import la
 	cd $(CURDIR) && $(VENV)/bin/lint-imports --no-cache
 
 synthetic: $(VENV)/.installed ## Regenerate the synthetic cohorts in data/raw (FORCE=1 to replace edited files)
-	$(PY) -m helpers.tools.synthetic --out data/raw $(if $(FORCE),--force)
+	$(PY) -m helpers.tools.synthetic --out data/raw $(if $(value FORCE),--force)
 
 clean: ## Remove built outputs (reports/, data/processed/); keeps data/raw and .venv
-	rm -rf reports/*/ reports/.build reports/index.html data/processed/*/
+	@# Published cohorts are symbolic links into reports/.build: remove the links, not through them.
+	rm -rf reports/.build reports/index.html
+	find reports data/processed -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -exec rm -rf {} +
 
 import: $(VENV)/.installed ## Import a survey or coding export into RAW_DIR/COHORT (SRC=, COHORT=, RAW_DIR=, KIND=, FORCE=1, DICTIONARY=, CODEBOOK=, MAPPING=)
-	@if [ -z $(call q,$(SRC)) ] || [ "$(origin COHORT)" = file ]; then \
+	@if [ -z $(call v,SRC) ] || [ "$(origin COHORT)" = file ]; then \
 	  echo "Usage: make import SRC=<export file> COHORT=<name> RAW_DIR=<your raw folder> [KIND=...] [FORCE=1]" \
 	    "(see docs/bring-your-own-data.md)" >&2; exit 2; fi
-	$(PY) -m helpers.importers $(call q,$(SRC)) --cohort $(call q,$(COHORT)) --raw-dir $(call q,$(RAW_DIR)) \
-	  $(if $(KIND),--kind $(call q,$(KIND))) $(if $(FORCE),--force) \
-	  $(if $(DICTIONARY),--dictionary $(call q,$(DICTIONARY))) $(if $(CODEBOOK),--codebook $(call q,$(CODEBOOK))) \
-	  $(if $(MAPPING),--mapping $(call q,$(MAPPING)))
+	$(PY) -m helpers.importers $(call v,SRC) --cohort $(call v,COHORT) --raw-dir $(call v,RAW_DIR) \
+	  $(call o,--kind,KIND) $(if $(value FORCE),--force) $(call o,--dictionary,DICTIONARY) \
+	  $(call o,--codebook,CODEBOOK) $(call o,--mapping,MAPPING)

@@ -78,7 +78,14 @@ def _row(code: str, sources: int, block: pd.DataFrame, pair: tuple[str, str] | N
     # The unit's decisions agree when they are all equal: max == min (NaN skipped), which is
     # nunique(axis=1) == 1 without a Python call per unit.
     agree = (both.max(axis=1) == both.min(axis=1)).mean() * 100 if len(both) else float("nan")
+    agreeing = int((both.max(axis=1) == both.min(axis=1)).sum())
+    if pair:  # the smallest cell of the 2x2 table that kappa is computed from
+        a, b = both[pair[0]].to_numpy(), both[pair[1]].to_numpy()
+        smallest = min(int(np.sum((a == i) & (b == j))) for i in (0, 1) for j in (0, 1))
+    else:
+        smallest = min(agreeing, len(both) - agreeing)
     return {
+        "_agreeing": agreeing, "_smallest_cell": smallest,
         "code": code, "coders": " & ".join(pair) if pair else ALL_CODERS, "sources": sources,
         "units": int(len(both)),
         "agreement_pct": round(float(agree), 1) if len(both) else float("nan"),
@@ -87,11 +94,16 @@ def _row(code: str, sources: int, block: pd.DataFrame, pair: tuple[str, str] | N
     }
 
 
-def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
-    """agreement.csv: per coder pair and for all coders, per code and pooled."""
+def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame, cells: bool = False) -> pd.DataFrame:
+    """agreement.csv: per coder pair and for all coders, per code and pooled.
+
+    cells=True adds `_agreeing` (units whose decisions agree) and `_smallest_cell` (the
+    smallest count the statistics are built on), for disclosure control to work from.
+    """
+    columns = COLUMNS + (["_agreeing", "_smallest_cell"] if cells else [])
     matrix, shared = decisions(segments)
     if matrix.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
     coders = [c for c in matrix.columns if c != "source_id"]
     rows = []
     pairs = [p for p in combinations(coders, 2) if matrix[list(p)].notna().all(axis=1).any()]
@@ -108,7 +120,7 @@ def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFr
         rows.append(_row(POOLED, n_sources, pooled, pair))
         for code in codes:
             rows.append(_row(code, n_sources, block.xs(code, level="code", drop_level=False), pair))
-    table = pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=columns)
     for column in ("cohen_kappa", "krippendorff_alpha"):
         table[column] = table[column].round(3)
     return table

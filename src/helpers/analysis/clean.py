@@ -208,6 +208,7 @@ def log_counts(log: pd.DataFrame) -> pd.DataFrame:
 
 def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     """The same tables with every participant id replaced by its keyed pseudonym."""
+    from helpers.data.privacy import hide_embedded as embedded
     from helpers.data.privacy import pseudonyms as hide
 
     sources = cleaned.sources.copy()
@@ -219,14 +220,43 @@ def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     parts = np.split(hidden, np.cumsum([len(c) for c in columns])[:-1])
     hidden_ids = pd.Series(parts[2], index=exploded.index)
     sources["participant_ids"] = join_ids(hidden_ids[hidden_ids != ""], sources.index)
+    # Ids built from a participant id (a questionnaire source `Q-P001`) would keep it: every
+    # participant id standing in a source or segment id is replaced by its pseudonym too.
+    lookups = _id_lookups(cleaned, columns, hidden)
+    sources["source_id"] = embedded(sources["source_id"], sources["cohort"], lookups)
+    segments = cleaned.segments.assign(
+        participant_id=parts[1],
+        source_id=embedded(cleaned.segments["source_id"], cleaned.segments["cohort"], lookups),
+        segment_id=embedded(cleaned.segments["segment_id"], cleaned.segments["cohort"], lookups))
     return Cleaned(
         participants=cleaned.participants.assign(participant_id=parts[0]),
         sources=sources,
-        segments=cleaned.segments.assign(participant_id=parts[1]),
+        segments=segments,
         codebook=cleaned.codebook,
         cleaning_log=cleaned.cleaning_log.assign(participant_id=parts[3]),
         role_groups=cleaned.role_groups,
     )
+
+
+def _id_lookups(cleaned: Cleaned, columns: list[pd.Series], hidden: np.ndarray) -> dict[str, dict[str, str]]:
+    """Per cohort, {participant id as it may appear inside another id: its pseudonym}.
+
+    In a pooled run an id `cohort1/P001` is written `P001` inside cohort1's own source ids.
+    """
+    exploded_cohorts = cleaned.sources["cohort"].reindex(columns[2].index).to_numpy()
+    cohorts = np.concatenate([cleaned.participants["cohort"].to_numpy(), cleaned.segments["cohort"].to_numpy(),
+                              exploded_cohorts, cleaned.cleaning_log["cohort"].to_numpy()])
+    ids = pd.concat(columns, ignore_index=True).astype(str).to_numpy()
+    pairs = pd.DataFrame({"cohort": cohorts, "id": ids, "hidden": hidden}).drop_duplicates(["cohort", "id"])
+    lookups: dict[str, dict[str, str]] = {}
+    for cohort, rows in pairs[pairs["id"] != ""].groupby("cohort", sort=False):
+        lookup = lookups.setdefault(str(cohort), {})
+        prefix = f"{cohort}/"
+        for raw, pseudonym in zip(rows["id"], rows["hidden"]):
+            lookup.setdefault(raw, pseudonym)
+            if raw.startswith(prefix):  # the participant's own pseudonym, not the cleaning log's
+                lookup[raw[len(prefix):]] = pseudonym
+    return lookups
 
 
 def log_counts_table(log: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame:

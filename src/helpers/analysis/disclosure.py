@@ -86,3 +86,10 @@ def protect(table: pd.DataFrame, rules: Disclosure,
 def shown_denominator(value, rules: Disclosure):
     """The denominator a protected table's percentages and intervals are built on."""
     return round_counts(value, rules.round_to) if rules.round_to > 1 else value
+
+
+def shown_count(value: int, rules: Disclosure):
+    """One count as a protected table would show it (for a notebook's printed lines)."""
+    if rules.min_count > 0 and value <= rules.min_count:
+        return REDACTED
+    return int(round_counts([value], rules.round_to)[0])

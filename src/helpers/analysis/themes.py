@@ -14,7 +14,7 @@ from helpers.data.contract import SOURCE_TYPES
 from helpers.data.store import Cleaned
 
 from . import agreement, cooccurrence, saturation, stats, tally
-from .disclosure import OFF, Disclosure, protect, shown_denominator
+from .disclosure import OFF, REDACTED, Disclosure, protect, round_counts, shown_denominator
 from .rounding import pct_half_up
 
 QUOTES_PER_THEME = 3
@@ -122,9 +122,29 @@ def theme_participants_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclo
     return stats.add_ci(table, "participants", den, after="pct_of_role_group")
 
 
-def agreement_table(cleaned: Cleaned) -> pd.DataFrame:
-    """agreement.csv: counts of coding decisions, not of people, so no disclosure control."""
-    return agreement.agreement_table(cleaned.segments, cleaned.codebook)
+def agreement_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """agreement.csv, under disclosure control like every published table.
+
+    Decisions are a coder's on one person's words, so a small count of them is as telling as
+    any: units and sources are redacted or rounded as counts, and the agreement, kappa and
+    alpha of a row are redacted unless every count they are computed from (units, agreeing
+    and disagreeing units, each cell of a pair's 2x2 table) is above min_count. With
+    rounding, the agreement percentage is recomputed from the rounded counts.
+    """
+    table = agreement.agreement_table(cleaned.segments, cleaned.codebook, cells=True)
+    hidden = ["_agreeing", "_smallest_cell"]
+    if not rules.active or table.empty:
+        return table.drop(columns=hidden)
+    units = table["units"].to_numpy(dtype="int64")
+    out = protect(table, rules, {"units": {}, "sources": {}})
+    if rules.round_to > 1:
+        shown = pct_half_up(round_counts(table["_agreeing"], rules.round_to), round_counts(units, rules.round_to))
+        out["agreement_pct"] = pd.Series(shown, index=table.index, dtype=object).where(units > 0, float("nan"))
+    if rules.min_count > 0:
+        few = (units <= rules.min_count) | (table["_smallest_cell"].to_numpy() <= rules.min_count)
+        for column in ("agreement_pct", "cohen_kappa", "krippendorff_alpha"):
+            out[column] = out[column].astype(object).where(~few, REDACTED)
+    return out.drop(columns=hidden)
 
 
 def cooccurrence_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
@@ -132,6 +152,13 @@ def cooccurrence_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure =
     return protect(table, rules, {"segments": {}, "participants": {}})
 
 
-def saturation_table(refs: pd.DataFrame, cleaned: Cleaned) -> pd.DataFrame:
-    """saturation.csv: counts of codes, not of people, so no disclosure control."""
-    return saturation.saturation_table(refs, cleaned.sources)
+def saturation_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """saturation.csv, under disclosure control: each row is one interview, that is one person,
+    so its counts of codes are redacted or rounded like any count (the running total too,
+    with its share of the codes found recomputed from the rounded counts)."""
+    table = saturation.saturation_table(refs, cleaned.sources)
+    if table.empty:
+        return table
+    total = int(table["cumulative_codes"].iloc[-1])
+    return protect(table, rules, {"codes": {}, "new_codes": {},
+                                  "cumulative_codes": {"pct_of_codes_found": total}})

@@ -11,11 +11,21 @@ run at the same time, up to --jobs (default: `make -j N`'s N, else every core).
 
 Each step runs by papermill in a folder of its own under reports/.build/<cohort>/run/,
 holding copies of its ancestors' outputs, so what it writes is known exactly; its outputs
-are then kept under reports/.build/<cohort>/steps/ for the next run. Only when every step
-has passed are `data/processed/<cohort>/` and `reports/<cohort>/` replaced (hard links to
-the kept outputs), so a failed or interrupted run never leaves a half-built report that
-looks complete: the previous report stays, and the failed executed notebook is kept under
-`reports/_failed/<cohort>/` for debugging.
+are then kept under reports/.build/<cohort>/steps/ for the next run. The steps read a
+snapshot of the raw files (reports/.build/<cohort>/raw/), hashed as it is copied, so the
+fingerprints describe exactly the bytes the run read.
+
+Publishing: when every step has passed, the outputs are assembled (hard links to the kept
+outputs) in a new version folder, reports/.build/<cohort>/versions/<n>/{reports,processed}/,
+and one rename switches the symlink reports/.build/<cohort>/current to it. The published
+paths are symlinks through `current`: `reports/<cohort>` -> .build/<cohort>/current/reports/
+<cohort> and `data/processed/<cohort>` -> .../current/processed/<cohort>. So both trees
+switch together, by one atomic rename, and at every instant each path holds a complete
+report, the old one or the new one. A failed or interrupted run leaves the previous report;
+the failed executed notebook is kept under `reports/_failed/<cohort>/` for debugging.
+
+The build folder is written without ever following a symbolic link: a link planted there
+(for the lock, state.json or anything else) stops the run before it writes.
 
 Executed notebooks are stripped of run times, and the build folders have fixed names, so
 that two runs on the same inputs give the same bytes (SOURCE_DATE_EPOCH fixes the
@@ -39,14 +49,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from helpers.data import paths
-from . import steps
+from helpers.data.environment import PSEUDONYM_KEY_ENV
 from helpers.data.errors import InputError
-from helpers.data.params import check_cohort_name, check_folder
+from helpers.data.params import check_cohort_name, check_folder, check_key
+from helpers.data.paths import SNAPSHOT_OF
+
+from . import steps
 
 FAILED_DIR = "_failed"
 BUILD_DIR = ".build"
 STATE_FILE = "state.json"
-STATE_VERSION = 1
+STATE_VERSION = 2
+VERSIONS = "versions"   # published versions, in the build folder
+CURRENT = "current"     # symlink to the published version: the one switch of publishing
+SNAPSHOT = "raw"        # the copy of the raw files that the steps of a run read
+# The only symbolic link the build folder may hold: the pipeline's own.
+OWN_LINKS = (CURRENT,)
 # The two output trees of a step, named as the notebook parameters that point at them.
 TREES = ("processed", "reports")
 # The kernel only talks to this process over loopback; its TCP notice is noise here.
@@ -119,23 +137,100 @@ def _remove_empty_dirs(root: Path) -> None:
             folder.rmdir()
 
 
-def _swap_in(built: Path, target: Path) -> None:
-    """Replace target by built with renames on one file system; the old copy goes last."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
-    shutil.move(str(built), str(target))
-    if old.exists():
-        shutil.rmtree(old)
+def _remove(path: Path) -> None:
+    """Remove a file, a folder or a symbolic link (the link itself, never what it points to)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _new_file(path: Path) -> int:
+    """A descriptor of a new, empty file at `path`, never created through a symbolic link:
+    whatever was at `path` (a stale file, a planted link) is unlinked first, and O_EXCL with
+    O_NOFOLLOW refuses anything that appears there meanwhile."""
+    path.unlink(missing_ok=True)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
 
 
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    tmp.replace(path)
+    with os.fdopen(_new_file(tmp), "w") as handle:
+        handle.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic rename (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    return False
+
+
+def _point(link: Path, target: str) -> None:
+    """Make `link` a symbolic link to `target`, replacing what is there in one rename.
+
+    A link is replaced atomically. A real folder (published before reports were versioned)
+    is swapped with the new link in one atomic exchange where the system has one, then removed.
+    """
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    link.parent.mkdir(parents=True, exist_ok=True)
+    tmp = link.with_name(f".{link.name}.link")
+    _remove(tmp)
+    os.symlink(target, tmp)
+    if link.is_symlink() or not link.exists():
+        os.replace(tmp, link)
+    elif _exchange(tmp, link):
+        _remove(tmp)  # now the old folder
+    else:  # no exchange: the old folder is moved aside, and the link takes its place at once
+        old = link.with_name(f".{link.name}.old")
+        _remove(old)
+        link.rename(old)
+        os.replace(tmp, link)
+        _remove(old)
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """Refuse, before any step runs, a folder the run could not write its outputs to."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # A name of its own: runs of several cohorts (make report-all) check the same folder at once.
+        probe = folder / f".write-test-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
+        probe.unlink()
+    except OSError as exc:
+        raise PipelineError(f"Cannot write to the {what} {folder} ({exc.strerror or exc}). Nothing was run and "
+                            f"nothing was changed: make the folder writable (or choose another) and run "
+                            f"again.") from None
+
+
+def _refuse_symlinks(build_root: Path, cohort: str) -> None:
+    """Stop if the build folder, or anything in this cohort's build folder, is a symbolic link
+    the pipeline did not make: writing there would write wherever the link points."""
+    planted = [p for p in (build_root, build_root / f"{cohort}.lock") if p.is_symlink()]
+    root = build_root / cohort
+    if root.is_symlink():
+        planted.append(root)
+    elif root.is_dir():
+        for folder, dirs, files in os.walk(root):
+            for name in dirs + files:
+                path = Path(folder) / name
+                if path.is_symlink() and not (Path(folder) == root and name in OWN_LINKS):
+                    planted.append(path)
+    if planted:
+        listed = "\n".join(f"  - {p} -> {os.readlink(p)}" for p in planted[:10])
+        raise PipelineError(f"The build folder holds symbolic links the pipeline did not make; it never writes "
+                            f"through a link, so it stops here. Remove them (or the whole {build_root}) and run "
+                            f"again:\n{listed}")
 
 
 # --- failures --------------------------------------------------------------------------
@@ -161,6 +256,9 @@ def _error_of(exc: BaseException) -> str:
 
 def _keep_failed(output: Path, kernel_log: Path, failed: Path) -> Path | None:
     """Copy the executed notebook (and the kernel's own log) where the user can open them."""
+    for folder in (failed.parent, failed):
+        if folder.is_symlink():
+            folder.unlink()  # never copy through a link planted in reports/
     failed.mkdir(parents=True, exist_ok=True)
     if kernel_log.exists():
         shutil.copy2(kernel_log, failed / kernel_log.name)
@@ -176,7 +274,13 @@ def _keep_failed(output: Path, kernel_log: Path, failed: Path) -> Path | None:
 def _cohort_lock(build_root: Path, cohort: str):
     """One run per cohort and reports folder at a time: the build folder is shared."""
     build_root.mkdir(parents=True, exist_ok=True)
-    handle = open(build_root / f"{cohort}.lock", "w")
+    path = build_root / f"{cohort}.lock"
+    try:  # opened without truncating, and never through a link (O_NOFOLLOW)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise PipelineError(f"Cannot open the lock file {path} ({exc.strerror}); if it is a symbolic link, "
+                            f"remove it.") from None
+    handle = os.fdopen(descriptor, "r+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -329,6 +433,8 @@ class Build:
         except (FileNotFoundError, ValueError):
             state = {}
         self.state = state if state.get("version") == STATE_VERSION else {}
+        # Random per build folder: salts the key's hash in the fingerprints (steps.key_fingerprint).
+        self.salt = self.state.get("salt") or os.urandom(16).hex()
 
     def kept(self, step: str) -> Path:
         return self.root / "steps" / Path(step).stem
@@ -361,7 +467,11 @@ class Build:
             else:
                 for relative in old["outputs"]:
                     kept = _stat(self.kept(name) / relative)
-                    if kept is None or kept != published.get(relative) or _stat(self.published(relative)) != kept:
+                    # Outputs kept but not published (executed notebooks under disclosure control)
+                    # are checked in the build folder only.
+                    shown = relative not in published or (kept == published[relative]
+                                                          and _stat(self.published(relative)) == kept)
+                    if kept is None or not shown:
                         reasons[name] = f"output missing or edited: {self.published(relative)}"
                         break
         for name in list(reasons):
@@ -592,6 +702,7 @@ def _checked_arguments(cohort: str, raw_dir: Path, processed_dir: Path, reports_
     processed_dir = check_folder(processed_dir, "processed folder")
     reports_dir = check_folder(reports_dir, "reports folder")
     notebooks_dir = check_folder(notebooks_dir, "notebooks folder")
+    check_key(os.environ.get(PSEUDONYM_KEY_ENV, ""), f"the environment variable {PSEUDONYM_KEY_ENV}")
     paths.cohort_folders(raw_dir, cohort)  # unknown cohort: fail now, naming the ones that exist
     return cohort, raw_dir, processed_dir, reports_dir, notebooks_dir
 
@@ -619,23 +730,34 @@ def check_inputs(cohort: str, raw_dir: Path, reports_dir: Path = paths.REPORTS_D
     return None
 
 
+def _published_here(relative: str, cohort: str, disclosure_on: bool) -> bool:
+    """Whether an output goes to reports/ or processed/ (every output is kept in the build).
+
+    Executed notebooks print what their cells computed, and a cell is easily written to
+    print an exact count: with disclosure control on they are kept in the build folder
+    only, so nothing published can show a count the tables protect.
+    """
+    return not (disclosure_on and relative.startswith(f"reports/{cohort}/notebooks/"))
+
+
 def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, str], inputs: dict[str, dict],
-             digests: steps.Digests) -> None:
-    """Keep the new outputs and put every step's outputs in place, both folders or neither."""
+             digests: steps.Digests, disclosure_on: bool = False) -> None:
+    """Keep the new outputs, assemble them as a new version and switch to it with one rename.
+
+    Order matters for a kill at any instant: the old version is never touched until the
+    `current` link points away from it, and the published paths point through `current`.
+    """
     outputs = {name: fresh[name] if name in fresh else build.state["steps"][name]["outputs"]
                for name in paths.NOTEBOOKS}
-    assembly = build.root / "publish"
-    if assembly.exists():
-        shutil.rmtree(assembly)
     owner: dict[str, str] = {}
     for name in paths.NOTEBOOKS:
-        source = build.staging(name) if name in fresh else build.kept(name)
         for relative in outputs[name]:
             if relative in owner:
                 raise PipelineError(f"Steps {owner[relative]} and {name} both write {relative}; "
                                     f"each output must have one step that writes it.")
             owner[relative] = name
-            _link_or_copy(source / relative, assembly / relative)
+    versions = build.root / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
     stops = {signal.SIGTERM, signal.SIGINT}
     signal.pthread_sigmask(signal.SIG_BLOCK, stops)  # a stop request now waits until all is in place
     try:
@@ -643,22 +765,42 @@ def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, 
         for name in fresh:
             kept = build.kept(name)
             kept.parent.mkdir(parents=True, exist_ok=True)
-            if kept.exists():
-                shutil.rmtree(kept)
+            _remove(kept)  # the published version holds its own links to the old files
             build.staging(name).rename(kept)
+        number = 1 + max((int(p.name) for p in versions.iterdir() if p.name.isdigit()), default=0)
+        version = versions / str(number)
         for tree in TREES:
-            if (assembly / tree / build.cohort).exists():
-                _swap_in(assembly / tree / build.cohort, build.published_roots[tree] / build.cohort)
+            (version / tree / build.cohort).mkdir(parents=True)
+        published = {relative: name for relative, name in owner.items()
+                     if _published_here(relative, build.cohort, disclosure_on)}
+        for relative, name in published.items():
+            _link_or_copy(build.kept(name) / relative, version / relative)
+        # The switch: one rename of a symlink. Before it the old version is published, after it the new.
+        _point(build.root / CURRENT, f"{VERSIONS}/{number}")
+        for tree in TREES:  # links that never change once made (made here on a first publish)
+            root = build.published_roots[tree]
+            _point(root / build.cohort, os.path.relpath(build.root / CURRENT / tree / build.cohort, root))
         _write_json(build.state_path, {
             "version": STATE_VERSION,
+            "salt": build.salt,
             "steps": {name: {"fingerprint": fingerprints[name], "inputs": inputs[name], "outputs": outputs[name]}
                       for name in paths.NOTEBOOKS},
-            "published": {relative: _stat(build.kept(name) / relative) for relative, name in owner.items()},
-            "digests": digests.used,
+            "published": {relative: _stat(build.kept(name) / relative) for relative, name in published.items()},
+            "digests": digests.record(),
         })
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
-    shutil.rmtree(assembly, ignore_errors=True)
+    _prune_versions(build)
+
+
+def _prune_versions(build: Build) -> None:
+    """Remove every version but the published one (older ones, and any a killed run left)."""
+    current = build.root / CURRENT
+    keep = os.readlink(current).rpartition("/")[2] if current.is_symlink() else None
+    versions = build.root / VERSIONS
+    for version in (versions.iterdir() if versions.is_dir() else []):
+        if version.name != keep:
+            _remove(version)
 
 
 def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
@@ -669,19 +811,26 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
     started = time.perf_counter()
     cohort, raw_dir, processed_dir, reports_dir, notebooks_dir = _checked_arguments(
         cohort, raw_dir, processed_dir, reports_dir, notebooks_dir)
+    # Every folder written, checked before any step runs: a read-only reports folder found only
+    # when publishing would leave the two trees disagreeing.
+    _check_writable(reports_dir, "reports folder")
+    _check_writable(processed_dir, "processed folder")
     jobs = max(1, jobs or default_jobs())
     parameters = {"cohort": cohort, "raw_dir": str(raw_dir), "min_count": min_count, "round_to": round_to}
+    disclosure_on = min_count > 0 or round_to > 1  # as helpers.analysis.disclosure.Disclosure.active
     report = reports_dir / cohort / "report.html"
     build_root = reports_dir / BUILD_DIR
+    _refuse_symlinks(build_root, cohort)
     with _cohort_lock(build_root, cohort):
+        _refuse_symlinks(build_root, cohort)  # again, now that no other run can be making links
         build = Build(build_root / cohort, cohort, processed_dir, reports_dir)
-        digests = steps.Digests(build.state.get("digests"))
-        fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests)
+        digests = steps.Digests(raw_dir, build.state.get("digests"))
+        fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests, build.salt)
         stale = {name: "rebuild asked for" for name in paths.NOTEBOOKS} if force else build.stale(fingerprints,
                                                                                                   inputs)
         if not stale:
-            if digests.used != {k: build.state.get("digests", {}).get(k) for k in digests.used}:
-                build.state["digests"] = digests.used  # touched but unchanged files: skip hashing next time
+            if digests.record() != build.state.get("digests"):
+                build.state["digests"] = digests.record()  # touched but unchanged files: skip hashing next time
                 _write_json(build.state_path, build.state)
             say(f"Up to date: {report}\n  (no notebook, helper, raw file or parameter it depends on has changed; "
                 f"FORCE=1 rebuilds every step)")
@@ -689,20 +838,35 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
 
         say(f"Building the report for cohort {cohort!r} from {raw_dir}"
             + (f" (up to {jobs} independent steps at once)" if jobs > 1 and len(stale) > 1 else ""))
-        for name in paths.NOTEBOOKS:
-            if name not in stale:
-                say(f"  {_label(name):<32}  up to date")
         timings: dict[str, tuple[float, float]] = {}
+        snapshot_dir = build.root / SNAPSHOT
         try:
+            # The steps read a copy of the raw files, and the fingerprints are made again from the
+            # bytes copied: a raw file edited during the run cannot be recorded as what was read.
+            _remove(snapshot_dir)
+            snapshot = steps.Snapshot(raw_dir, snapshot_dir)
+            fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, snapshot, build.salt)
+            (snapshot_dir / SNAPSHOT_OF).write_text(str(raw_dir) + "\n", encoding="utf-8")
+            if not force:
+                stale = build.stale(fingerprints, inputs)
+            for name in paths.NOTEBOOKS:
+                if name not in stale:
+                    say(f"  {_label(name):<32}  up to date")
+            run_parameters = {**parameters, "raw_dir": str(snapshot_dir)}
             with _signals_as_exceptions() as signals:
-                fresh = _run_steps(build, stale, parameters, notebooks_dir, jobs, progress, signals, say, timings)
+                fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
+                                   timings)
                 if signals:
                     raise Interrupted(signals[0])
-                _publish(build, fresh, fingerprints, inputs, digests)
-            shutil.rmtree(reports_dir / FAILED_DIR / cohort, ignore_errors=True)
+                try:
+                    _publish(build, fresh, fingerprints, inputs, snapshot, disclosure_on)
+                except OSError as exc:
+                    raise PipelineError(f"Publishing failed ({exc}); the previous report in {reports_dir / cohort} "
+                                        f"is unchanged.") from None
+            _remove(reports_dir / FAILED_DIR / cohort)
         finally:
-            shutil.rmtree(build.root / "run", ignore_errors=True)
-            shutil.rmtree(build.root / "publish", ignore_errors=True)
+            for leftover in ("run", "publish", SNAPSHOT):
+                shutil.rmtree(build.root / leftover, ignore_errors=True)
     seconds = time.perf_counter() - started
     say(f"Done in {seconds:.1f} s: {report}")
     return {"report": report, "ran": list(stale), "seconds": seconds, "timings": timings}

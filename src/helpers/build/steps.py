@@ -17,7 +17,7 @@ exports. This module imports nothing heavy: the no-op check must take well under
 from __future__ import annotations
 
 import ast
-import hmac
+import hashlib
 import json
 import os
 import re
@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from helpers.data import paths
-from helpers.data.hashing import sha256_bytes, sha256_file
 from helpers.data.environment import DATE_ENV, PSEUDONYM_KEY_ENV
+from helpers.data.hashing import sha256_bytes, sha256_file
 
 # Notebook -> the notebooks whose outputs it reads. A step sees only the outputs of its
 # ancestors, so a missing edge here makes the step fail rather than read stale files.
@@ -195,15 +195,26 @@ def raw_files(raw_dir: Path, cohort: str) -> list[Path]:
 
 
 class Digests:
-    """SHA-256 of files, reusing the digest of a file whose size and mtime have not changed."""
+    """SHA-256 of raw files, reusing the digest of a file whose size and mtime have not changed.
 
-    def __init__(self, cache: dict | None = None):
-        self.cache: dict[str, list] = dict(cache or {})
+    The cache is kept in state.json by path relative to raw_dir (no absolute path is stored),
+    under a tag of the raw folder: another raw folder starts with an empty cache.
+    """
+
+    def __init__(self, raw_dir: Path, cache: dict | None = None):
+        self.raw_dir = Path(raw_dir)
+        self.tag = folder_tag(raw_dir)
+        cache = cache or {}
+        self.cache: dict[str, list] = dict(cache.get("files", {})) if cache.get("raw_dir") == self.tag else {}
         self.used: dict[str, list] = {}
+
+    def record(self) -> dict:
+        """What state.json keeps of this cache."""
+        return {"raw_dir": self.tag, "files": self.used}
 
     def __call__(self, path: Path) -> str:
         info = path.stat()
-        key = str(path)
+        key = path.relative_to(self.raw_dir).as_posix()
         known = self.cache.get(key)
         if known and known[0] == info.st_size and known[1] == info.st_mtime_ns:
             digest = known[2]
@@ -213,25 +224,71 @@ class Digests:
         return digest
 
 
-def key_fingerprint() -> str:
-    """Which pseudonym key is in use, without storing anything that reveals it."""
+class Snapshot(Digests):
+    """Copies each raw file into `target` while hashing the bytes it copies.
+
+    The steps read the copy, so what they read is exactly what the fingerprint records,
+    even when a raw file is edited (or edited and changed back) while the run goes on.
+    """
+
+    def __init__(self, raw_dir: Path, target: Path):
+        super().__init__(raw_dir)
+        self.target = Path(target)
+
+    def __call__(self, path: Path) -> str:
+        key = path.relative_to(self.raw_dir).as_posix()
+        copy = self.target / key
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with open(path, "rb") as source:
+            before = os.fstat(source.fileno())
+            with open(copy, "xb") as sink:  # "x": a new file, never written through a planted link
+                while block := source.read(1 << 20):
+                    digest.update(block)
+                    sink.write(block)
+            after = os.fstat(source.fileno())
+        value = digest.hexdigest()
+        # Kept for the next no-op check only if the file did not change while it was read.
+        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns):
+            self.used[key] = [before.st_size, before.st_mtime_ns, value]
+        return value
+
+
+def folder_tag(folder: Path) -> str:
+    """A short tag of a folder's path: tells two raw folders apart without storing either path."""
+    return sha256_bytes(str(Path(folder)).encode("utf-8", "surrogateescape"))[:16]
+
+
+def key_fingerprint(salt: str) -> str:
+    """Which pseudonym key is in use, as a salted, memory-hard hash (scrypt, as for passwords).
+
+    A fast tag of the key (an HMAC, as this was) lets whoever holds state.json test guesses
+    of the key by the million per second; scrypt with a random salt per build folder costs
+    each guess 16 MB and tens of milliseconds. Empty when no key is set.
+    """
     key = os.environ.get(PSEUDONYM_KEY_ENV, "")
-    return hmac.new(key.encode(), b"nhsda-build-fingerprint", "sha256").hexdigest()[:16] if key else ""
+    if not key:
+        return ""
+    return hashlib.scrypt(key.encode("utf-8", "surrogateescape"), salt=bytes.fromhex(salt or "00"), n=2 ** 14,
+                          r=8, p=1, dklen=16).hex()
 
 
-def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict,
-                 digests: Digests) -> tuple[dict[str, str], dict[str, dict]]:
-    """(fingerprint, inputs) of every step for one run (see the module docstring)."""
+def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: Digests,
+                 salt: str = "") -> tuple[dict[str, str], dict[str, dict]]:
+    """(fingerprint, inputs) of every step for one run (see the module docstring).
+
+    The inputs are kept in state.json, so the raw folder appears only as its tag.
+    """
     lock = paths.PROJECT_ROOT / "requirements.lock"
     common = {
-        "parameters": parameters,
+        "parameters": {**parameters, "raw_dir": folder_tag(raw_dir)},
         "raw": {str(p.relative_to(raw_dir)): digests(p) for p in raw_files(raw_dir, parameters["cohort"])},
         "environment": {
             "python": sys.version,
             "requirements.lock": sha256_file(lock) if lock.is_file() else "",
             "runner": [sha256_file(BUILD_DIR / name) for name in ("pipeline.py", "steps.py")],
             DATE_ENV: os.environ.get(DATE_ENV, ""),
-            "pseudonym key": key_fingerprint(),
+            "pseudonym key": key_fingerprint(salt),
         },
     }
     result: dict[str, str] = {}

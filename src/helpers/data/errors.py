@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import shown_path
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -20,7 +22,7 @@ class Problem:
     value: object = None
 
     def __str__(self) -> str:
-        where = str(self.file)
+        where = str(shown_path(self.file))
         if self.row is not None:
             where += f", row {self.row}"
         if self.column is not None:

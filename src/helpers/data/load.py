@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,16 @@ OPTIONAL_PREFIXES = {paths.QUESTIONNAIRE: (LIKERT_PREFIX, FREE_TEXT_PREFIX), pat
 FIRST_DATA_ROW = 2
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 SAVE_AS_HINT = "In Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'."
+# The longest cell accepted, in characters: a whole interview transcript as one quote fits
+# many times over (the csv module's default, 131,072, refused a long quote as "never closes").
+MAX_CELL_CHARS = 10 * 1024 * 1024
+csv.field_size_limit(MAX_CELL_CHARS)
+# Notes name at most this many extra columns: a header with 100,000 of them must not make a
+# 100,000-name note (and a report of megabytes).
+NOTE_NAMES = 20
+# Each Likert item is a row of two report tables and a bar in two figures: a questionnaire with
+# thousands of q_ columns is an export mistake, and would make a report of megabytes.
+MAX_LIKERT_ITEMS = 100
 
 
 @dataclass
@@ -239,8 +250,16 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
                                       f"{', '.join(REQUIRED_COLUMNS[path.name])}"))
         return None
     sep = sniff_delimiter(path, first_line(text), notes)
+    nul = text.find("\x00")
+    if nul >= 0:
+        # A NUL is never text: the csv module and pandas would each read the rows around it
+        # differently (29 rows became one cell in one probe), so nothing is read from the file.
+        row, column = _where(text, nul, sep)
+        problems.append(Problem(path, "no NUL bytes (character code 0) anywhere in a text file; this row holds one, "
+                                      "so the file is damaged or partly binary. Export it again. " + SAVE_AS_HINT,
+                                row, column))
+        return None
     header_record, regular = scan_records(text_stream(data, text, codec), sep)
-    regular = regular and "\x00" not in text  # NUL: left to the csv module alone
     if not regular:
         records = []
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
@@ -248,13 +267,19 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
             for record in reader:
                 records.append(record)
         except csv.Error as exc:
-            # The record that failed starts right after the last one read: that is where the quote opens.
-            problems.append(Problem(path, f"a well-formed CSV row; this one breaks the CSV format ({exc}), "
-                                          f"usually a quote that opens here and never closes", len(records) + 1))
+            # The record that failed starts right after the last one read.
+            if "field larger than field limit" in str(exc):
+                problems.append(Problem(path, f"cells of at most {MAX_CELL_CHARS:,} characters (10 MB, the contract's "
+                                              f"limit); this row has a longer one. Split the text over several "
+                                              f"segments", len(records) + 1))
+            else:
+                problems.append(Problem(path, f"a well-formed CSV row; this one breaks the CSV format ({exc}), "
+                                              f"usually a quote that opens here and never closes", len(records) + 1))
             return None
         header_record = records[0]
     header = [h.strip() for h in header_record]
-    doubled = sorted({h for h in header if header.count(h) > 1 and h})
+    # Counted once each: header.count() per name was quadratic (330 s for 100,000 columns).
+    doubled = sorted(h for h, n in Counter(header).items() if n > 1 and h)
     if doubled:
         problems.append(Problem(path, f"each column once; the header repeats {', '.join(map(repr, doubled))}", 1))
         return None
@@ -286,8 +311,21 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
     allowed = OPTIONAL_PREFIXES.get(path.name, ())
     extra = [c for c in header if c not in required and not c.startswith(allowed)]
     if extra:
-        notes.append(f"{path}: extra column(s) {', '.join(map(repr, extra))} kept but not analysed.")
+        if len(extra) > NOTE_NAMES:
+            notes.append(f"{path}: {len(extra):,} extra columns ({', '.join(map(repr, extra[:NOTE_NAMES]))} and "
+                         f"{len(extra) - NOTE_NAMES:,} more) kept but not analysed.")
+        else:
+            notes.append(f"{path}: extra column(s) {', '.join(map(repr, extra))} kept but not analysed.")
     return frame
+
+
+def _where(text: str, position: int, sep: str) -> tuple[int, str | None]:
+    """(spreadsheet row, column name or None) of the character at `position` of a CSV text."""
+    records = list(csv.reader(io.StringIO(text[:position] + "\ufffd", newline=""), delimiter=sep))
+    header = records[0] if records else []
+    column = len(records[-1]) - 1 if records else 0
+    name = header[column].strip() if len(records) > 1 and column < len(header) else None
+    return len(records), name
 
 
 # --- checks (pandera, lazy) -----------------------------------------------------------
@@ -512,6 +550,12 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             validate(q, questionnaire_schema(submitted), folder / paths.QUESTIONNAIRE, found)
             q[SUBMITTED] = submitted
             participants = set(strip(q["participant_id"]))
+            items = [c for c in q.columns if c.startswith(LIKERT_PREFIX)]
+            if len(items) > MAX_LIKERT_ITEMS:
+                found.append(Problem(folder / paths.QUESTIONNAIRE, f"at most {MAX_LIKERT_ITEMS} Likert items "
+                                     f"(columns named {LIKERT_PREFIX}...); the header has {len(items):,}, which "
+                                     f"looks like an export mistake. Rename the columns that are not Likert items",
+                                     1))
             if len(q) == 0:
                 found.append(Problem(folder / paths.QUESTIONNAIRE, "at least one response below the header row"))
                 q = None  # without participants, every reference to one would be a problem of its own
@@ -529,8 +573,11 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         if all(t is not None for t in (q, src, seg, cb)):
             cohorts.append(RawCohort(name, folder, q, src, seg, cb))
     if problems:
-        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.",
+        raise InputError(f"The input in {paths.shown_path(raw_dir)} for cohort {cohort!r} cannot be analysed.",
                          in_reading_order(problems))
+    # Notes name files as the analyst knows them, not by the run's snapshot of raw_dir.
+    source, shown = str(raw_dir), str(paths.shown_path(raw_dir))
+    notes = [note.replace(source, shown) for note in notes] if source != shown else notes
     return RawInputs(cohorts, role_map, role_map_path, files, notes)
 
 

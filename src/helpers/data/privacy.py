@@ -20,6 +20,7 @@ import pandas as pd
 from . import paths
 from .environment import PSEUDONYM_KEY_ENV
 from .errors import InputError
+from .params import check_key
 
 # The bundled data are invented, so their key can be public; real data must bring one.
 SYNTHETIC_KEY = "synthetic-data-public-key"
@@ -29,20 +30,27 @@ PSEUDONYM_HEX = 10  # 40 bits: no collision expected below about a million parti
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # NHS numbers: ten digits, written 3-3-4 with spaces or dashes, or run together.
 NHS_NUMBER = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
-# UK phone numbers: +44 or 0, then 9-10 more digits with optional spaces, dashes, brackets.
-UK_PHONE = re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?|\(?0)(?:[\s()-]?\d){9,10}(?!\d)")
+# UK phone numbers as people write them: a national 0 or an international +44 / 0044 (with an
+# optional "(0)" after it), then 9 or 10 digits grouped by spaces, dashes or brackets:
+# 020 7946 0018, (020) 7946 0018, (0161) 496 0000, 07700 900123, +44 (0)20 7946 0018,
+# 0044 20 7946 0018. Runs of separators are allowed between any two digits.
+_SEP = r"[\s()\-]*"
+UK_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|\b00)44" + _SEP + r"(?:\(0\)" + _SEP + r")?|\(?0" + _SEP + r")"
+    r"\d(?:" + _SEP + r"\d){8,9}(?!\d)"
+)
 
 
 def resolve_key(raw_dir: Path) -> str:
     """The pseudonym key: from the environment, or the public one for synthetic data."""
     key = os.environ.get(PSEUDONYM_KEY_ENV, "")
     if key:
-        return key
+        return check_key(key, f"the environment variable {PSEUDONYM_KEY_ENV}")
     if (Path(raw_dir) / paths.SYNTHETIC_MARKER).is_file():
         return SYNTHETIC_KEY
     raise InputError(
-        f"{raw_dir} holds real (not synthetic) data, so participant ids must be pseudonymised with a key "
-        f"of your own: run with PSEUDONYM_KEY=<a long random secret> (make report PSEUDONYM_KEY=...), "
+        f"{paths.shown_path(raw_dir)} holds real (not synthetic) data, so participant ids must be pseudonymised "
+        f"with a key of your own: run with PSEUDONYM_KEY=<a long random secret> (make report PSEUDONYM_KEY=...), "
         f"or set {PSEUDONYM_KEY_ENV}. Keep the key out of git; the same key gives the same pseudonyms."
     )
 
@@ -66,7 +74,13 @@ def read_redact_names(raw_dir: Path) -> list[str]:
     if not path.is_file():
         return []
     names = []
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
+    text = path.read_text(encoding="utf-8-sig")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError(f"{paths.shown_path(path)}, line {line}: holds a NUL byte (character code 0), which no "
+                         f"text file has; the file is damaged or not UTF-8 text. Save it again as UTF-8 text, one "
+                         f"name per line.")
+    for line in text.splitlines():
         name = line.split("#", 1)[0].strip()
         if name:
             names.append(name)
@@ -84,3 +98,46 @@ def scrub(texts: pd.Series, names: list[str] = ()) -> pd.Series:
         pattern = r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?!\w)"
         out = out.str.replace(re.compile(pattern, re.IGNORECASE), "[name]", regex=True)
     return out
+
+
+def _embedded(value: str, lookup: dict[str, str]) -> str:
+    """`value` with every participant id standing in it as a whole part replaced by its pseudonym.
+
+    A part starts at the beginning of the value or after a character that is not a letter or
+    a digit, and ends at the end or before one: `Q-P001`, `P001_interview`, `cohort1/P001`
+    hold P001; `QP001` and `P0012` do not. The longest id wins at each start.
+    """
+    cuts = [i for i, c in enumerate(value) if not c.isalnum()]
+    starts, ends = [0] + [i + 1 for i in cuts], sorted(set(cuts + [len(value)]), reverse=True)
+    out, position = [], 0
+    for start in starts:
+        if start < position:
+            continue
+        for end in ends:
+            if end > start and value[start:end] in lookup:
+                out += [value[position:start], lookup[value[start:end]]]
+                position = end
+                break
+    return "".join(out) + value[position:] if out else value
+
+
+def hide_embedded(values: pd.Series, cohorts: pd.Series, lookups: dict[str, dict[str, str]]) -> pd.Series:
+    """Ids (source_id, segment_id) with the participant ids embedded in them pseudonymised.
+
+    `lookups` maps each cohort to {raw participant id: pseudonym}. A value of letters and
+    digits only can hold an id only as a whole, checked for all such values at once; the
+    others are looked at one distinct value at a time.
+    """
+    text = values.astype(str).to_numpy(dtype=object)
+    cohort_of = cohorts.astype(str).to_numpy(dtype=object)
+    out = text.copy()
+    plain = pd.Series(text, dtype=object).str.fullmatch(r"[^\W_]*").to_numpy(dtype=bool)
+    for cohort, lookup in lookups.items():
+        rows = cohort_of == cohort
+        whole = rows & pd.Series(text, dtype=object).isin(list(lookup)).to_numpy()
+        out[whole] = [lookup[v] for v in text[whole]]
+        mixed = rows & ~whole & ~plain
+        if mixed.any():
+            replaced = {v: _embedded(v, lookup) for v in pd.unique(text[mixed])}
+            out[mixed] = [replaced[v] for v in text[mixed]]
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)

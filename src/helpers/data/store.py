@@ -1,10 +1,13 @@
 """Reading and writing what one step hands to the next (data/processed, tables/)."""
 from __future__ import annotations
 
+import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -48,17 +51,78 @@ def read_cleaned(folder: Path) -> Cleaned:
     return Cleaned(**frames, role_groups=meta["role_groups"])
 
 
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP, "CSV injection").
+# Such a text cell is written with a leading apostrophe, which Excel, LibreOffice and Google
+# Sheets show as text; so is a cell already of the form '=..., so that the rule can be undone
+# exactly: read_table removes one apostrophe from every cell matching ESCAPED.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NEEDS_ESCAPE = re.compile(r"'*[=+\-@\t\r]")
+ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def neutralise_cell(value):
+    """A text cell as written to CSV: with "'" in front when a spreadsheet would run it."""
+    if isinstance(value, str) and NEEDS_ESCAPE.match(value):
+        return "'" + value
+    return value
+
+
+def restore_cell(value):
+    """The inverse of neutralise_cell, for a cell read back from a CSV the project wrote."""
+    if isinstance(value, str) and ESCAPED.match(value):
+        return value[1:]
+    return value
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every formula-leading text cell neutralised; numbers are never touched
+    (a negative kappa stays -0.12), and a frame with nothing to change is returned as is."""
+    out = frame
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue  # numeric, boolean or date columns: written as numbers
+        text = values.to_numpy(dtype=object)
+        escape = np.fromiter((isinstance(v, str) and NEEDS_ESCAPE.match(v) is not None for v in text),
+                             dtype=bool, count=len(text))
+        if escape.any():
+            if out is frame:
+                out = frame.copy()
+            out.iloc[:, position] = values.astype(object).where(~escape, "'" + values[escape].astype(str))
+    if any(isinstance(c, str) and NEEDS_ESCAPE.match(c) for c in frame.columns):
+        out = out.rename(columns=neutralise_cell) if out is not frame else frame.rename(columns=neutralise_cell)
+    return out
+
+
 def write_table(frame: pd.DataFrame, folder: Path, name: str) -> Path:
-    """A results table as CSV with Unix line ends, no index."""
+    """A results table as CSV with Unix line ends, no index, formula-leading cells neutralised."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    frame.to_csv(target, index=False, lineterminator="\n")
+    # Python's csv writer quotes a cell with a line feed but not one with a lone carriage
+    # return, which every reader then takes for the end of the row: such a table is written
+    # with every cell quoted (it reads back the same).
+    quoting = csv.QUOTE_ALL if _holds_carriage_return(frame) else csv.QUOTE_MINIMAL
+    neutralise(frame).to_csv(target, index=False, lineterminator="\n", quoting=quoting)
     return target
 
 
+def _holds_carriage_return(frame: pd.DataFrame) -> bool:
+    texts = [frame.iloc[:, i] for i in range(frame.shape[1]) if pd.api.types.is_object_dtype(frame.dtypes.iloc[i])]
+    return any(isinstance(c, str) and "\r" in c for c in frame.columns) or any(
+        column.map(lambda v: isinstance(v, str) and "\r" in v).any() for column in texts)
+
+
 def read_table(folder: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(Path(folder) / name, keep_default_na=False, na_values=[""])
+    """A table written by write_table, with the text of every neutralised cell as it was."""
+    frame = pd.read_csv(Path(folder) / name, keep_default_na=False, na_values=[""])
+    for position in range(frame.shape[1]):
+        if pd.api.types.is_object_dtype(frame.dtypes.iloc[position]):
+            values = frame.iloc[:, position]
+            escaped = values.map(lambda v: isinstance(v, str) and ESCAPED.match(v) is not None).astype(bool)
+            if escaped.any():
+                frame.iloc[:, position] = values.where(~escaped, values.str[1:])
+    return frame.rename(columns=restore_cell)
 
 
 def write_provenance(manifest: pd.DataFrame, out: Path) -> Path:

@@ -202,6 +202,7 @@ def saturation_curve(table: pd.DataFrame, total_codes: int) -> plt.Figure:
     """Cumulative distinct codes found over interviews in date order, new codes as bars."""
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.6))
     x = table["order"].to_numpy()
+    table = table.assign(new_codes=numeric(table["new_codes"]), cumulative_codes=numeric(table["cumulative_codes"]))
     if len(table) <= MANY_INTERVIEWS:
         ax.bar(x, table["new_codes"], color=PALETTE[1], label="New codes in this interview")
         ax.plot(x, table["cumulative_codes"], marker="o", color=PALETTE[0], label="Codes found so far")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 # How disclosure control (MIN_COUNT, ROUND_TO) treats an output.
 CONTROLLED = "controlled"          # small counts redacted, others rounded
 NOT_PEOPLE = "exempt: counts of coding decisions or codes, not of people"
-ROW_LEVEL = "row-level log of dropped rows"
+ROW_LEVEL = "row-level log of dropped rows: published only when disclosure control is off"
 PUBLISHED_FIGURES = "published figures and the values computed from controlled tables"
 TEXT = "text: quotes and notes, scrubbed; role group and participant dropped when control is on"
 
@@ -92,13 +92,13 @@ OUTPUTS: tuple[Output, ...] = (
           "Agreement on the sources coded by two or more coders: Cohen's kappa per pair of coders and "
           "Krippendorff's alpha (nominal) across all coders. A unit is one segment's yes/no decision for one code; "
           "pooled rows stack every code used in the shared sources. All rows per coder pair are in "
-          "<code>tables/agreement.csv</code>.", reading="agreement", disclosure=NOT_PEOPLE),
+          "<code>tables/agreement.csv</code>.", reading="agreement"),
     table("cooccurrence", TALLIES, "Co-occurrence",
           "The fifteen pairs of codes most often applied to the same segment, and how many participants raised "
           "both anywhere; every pair is in <code>tables/cooccurrence.csv</code>.", reading="cooccurrence"),
     table("saturation", TALLIES, "Saturation",
           "Codes found in each interview, in date order, the new ones, and the running total.",
-          reading="saturation", disclosure=NOT_PEOPLE),
+          reading="saturation"),
     # Written for analysts and for the report's text, not shown as numbered tables.
     table("quotes", TALLIES, "Illustrative quotes", numbered=False, disclosure=TEXT),
     table("totals", TALLIES, "Participants, sources and references", numbered=False),
@@ -127,8 +127,7 @@ OUTPUTS: tuple[Output, ...] = (
            "Segments coded with both codes of a pair, for the twelve codes with most references (blank: never "
            "together; R: redacted small count)."),
     figure("saturation", "saturation", "Saturation",
-           "Saturation: codes found so far (line) and new codes (bars) with each interview, in date order.",
-           disclosure=NOT_PEOPLE),
+           "Saturation: codes found so far (line) and new codes (bars) with each interview, in date order."),
 )
 
 BY_NAME: dict[tuple[str, str], Output] = {(o.kind, o.name): o for o in OUTPUTS}

@@ -96,7 +96,7 @@ def saturation_shown(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     interviews, those that found a new code (the first SATURATION_ROWS of them) and the last."""
     if len(table) <= SATURATION_ROWS:
         return table, ""
-    found = table["new_codes"] > 0
+    found = pd.to_numeric(table["new_codes"], errors="coerce") > 0  # [REDACTED] under disclosure control
     keep = found & (found.cumsum() <= SATURATION_ROWS)
     keep.iloc[-1] = True
     note = (f"With {len(table):,} interviews, the table shows only those that found a new code"

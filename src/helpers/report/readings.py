@@ -31,8 +31,11 @@ def participants(table: pd.DataFrame) -> str:
 def sources(table: pd.DataFrame) -> str:
     parts = [f"{row.n} {row.source_type.replace('_', ' ')}{'' if str(row.n) == '1' else 's'}"
              for row in table.itertuples() if str(row.n) not in ("0",)]
-    double = _shown(table, "double_coded").sum()
-    return f"The run holds {', '.join(parts)}; {int(double)} sources were coded by two or more coders."
+    double = _shown(table, "double_coded")
+    # A redacted cell is not a zero: a sum over it would state a false count.
+    coded = (f"{int(double.sum())} sources were coded" if double.notna().all()
+             else "the number of sources coded (redacted in some types) is not summed")
+    return f"The run holds {', '.join(parts)}; {coded} by two or more coders."
 
 
 def likert(table: pd.DataFrame) -> str:
@@ -40,10 +43,13 @@ def likert(table: pd.DataFrame) -> str:
     if table.empty or agree.isna().all():
         return "No questionnaire item can be summarised."
     best, worst = table.loc[agree.idxmax()], table.loc[agree.idxmin()]
-    missing = _shown(table, "missing").sum()
+    missing = _shown(table, "missing")
+    # A redacted cell is not a zero: a sum over it would state a false count.
+    blank = (f"{int(missing.sum())} answers were left blank and are counted as missing" if missing.notna().all()
+             else "blank answers are counted as missing (their number is redacted)")
     return (f"Agreement was highest for {best['item'].replace('_', ' ')} ({float(best['pct_agree']):.1f}% agree, "
             f"{_ci(best)}) and lowest for {worst['item'].replace('_', ' ')} ({float(worst['pct_agree']):.1f}%); "
-            f"{int(missing)} answers were left blank and are counted as missing.")
+            f"{blank}.")
 
 
 def likert_by_role(table: pd.DataFrame) -> str:
@@ -79,11 +85,14 @@ def agreement(table: pd.DataFrame) -> str:
         return "No source was coded by two or more coders, so agreement cannot be measured."
     pooled = table[table["code"] == POOLED]
     pairs = pooled[pooled["coders"] != ALL_CODERS]
-    texts = [f"{row.coders}: Cohen's kappa {row.cohen_kappa:.2f} ({strength(row.cohen_kappa)}) over "
-             f"{row.units} decisions in {row.sources} sources" for row in pairs.itertuples()]
+    texts = [f"{row.coders}: Cohen's kappa " + (f"{float(row.cohen_kappa):.2f} ({strength(float(row.cohen_kappa))})"
+                                                 if str(row.cohen_kappa) != REDACTED else REDACTED)
+             + f" over {row.units} decisions in {row.sources} sources" for row in pairs.itertuples()]
     every = pooled[pooled["coders"] == ALL_CODERS]
     if len(every):
-        texts.append(f"Krippendorff's alpha across all coders {float(every['krippendorff_alpha'].iloc[0]):.2f}")
+        alpha = every["krippendorff_alpha"].iloc[0]
+        texts.append("Krippendorff's alpha across all coders "
+                     + (REDACTED if str(alpha) == REDACTED else f"{float(alpha):.2f}"))
     return "Pooled agreement: " + "; ".join(texts) + "."
 
 
@@ -99,7 +108,9 @@ def cooccurrence(table: pd.DataFrame) -> str:
 def saturation(table: pd.DataFrame) -> str:
     if table.empty:
         return "There are no interviews, so saturation cannot be assessed."
-    new = table[table["new_codes"] > 0]
+    new = table[_shown(table, "new_codes") > 0]
+    if str(table["cumulative_codes"].iloc[-1]) == REDACTED:
+        return "The counts of codes per interview are redacted (disclosure control)."
     total = int(table["cumulative_codes"].iloc[-1])
     if new.empty:
         return "No interview was coded."
