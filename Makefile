@@ -107,10 +107,10 @@ clean: ## Remove built outputs (reports/, data/processed/); keeps data/raw and .
 	rm -rf reports/.build reports/index.html
 	find reports data/processed -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -exec rm -rf {} +
 
-import: $(VENV)/.installed ## Import a survey or coding export into RAW_DIR/COHORT (SRC=, COHORT=, RAW_DIR=, KIND=, FORCE=1, DICTIONARY=, CODEBOOK=, MAPPING=)
+import: $(VENV)/.installed ## Import a survey or coding export into RAW_DIR/COHORT (SRC=, COHORT=, RAW_DIR=, KIND=, FORCE=1, DICTIONARY=, CODEBOOK=, MAPPING=, SOURCES_DIR=)
 	@if [ -z $(call v,SRC) ] || [ "$(origin COHORT)" = file ]; then \
 	  echo "Usage: make import SRC=<export file> COHORT=<name> RAW_DIR=<your raw folder> [KIND=...] [FORCE=1]" \
 	    "(see docs/bring-your-own-data.md)" >&2; exit 2; fi
 	$(PY) -m helpers.importers $(call v,SRC) --cohort $(call v,COHORT) --raw-dir $(call v,RAW_DIR) \
 	  $(call o,--kind,KIND) $(if $(value FORCE),--force) $(call o,--dictionary,DICTIONARY) \
-	  $(call o,--codebook,CODEBOOK) $(call o,--mapping,MAPPING)
+	  $(call o,--codebook,CODEBOOK) $(call o,--mapping,MAPPING) $(call o,--sources-dir,SOURCES_DIR)
