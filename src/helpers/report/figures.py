@@ -22,16 +22,20 @@ import seaborn as sns  # noqa: E402
 from helpers.analysis.disclosure import REDACTED  # noqa: E402
 from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
 
+from .tables import SMALL_MARK, SMALL_N  # noqa: E402
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 LIKERT_COLOURS = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]  # diverging, red-blue
-WIDTH_IN = 7.0  # a journal's full text width
+# A journal's column-and-a-half. With the fonts of style(), the smallest text of any figure
+# stays at least 9 px high when the page shows the figure across a 390 px phone screen.
+WIDTH_IN = 5.5
 DPI = 200
 
 
 def style() -> None:
     """Fonts, sizes and reproducible-output settings shared by every figure."""
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.4)
     plt.rcParams.update({
         "svg.hashsalt": "nhsda-eval",   # fixed SVG element ids
         "svg.fonttype": "none",         # text stays text in SVG (editable, smaller)
@@ -77,13 +81,20 @@ def labelled_bars(labels, counts, pcts, xlabel: str) -> plt.Figure:
     return fig
 
 
-def share_bars(labels, counts, pcts, low, high, xlabel: str) -> plt.Figure:
+def share_bars(labels, counts, pcts, low, high, xlabel: str, few=None) -> plt.Figure:
     """Shares in percent as horizontal bars with 95% interval whiskers, each labelled
-    `n (pct%)` beyond its whisker; a redacted share draws nothing and says so."""
+    `n (pct%)` beyond its whisker; a redacted share draws nothing and says so. Bars of
+    groups with fewer than SMALL_N people (`few`) are hatched and their label marked."""
     share, lo, hi = numeric(pcts), numeric(low), numeric(high)
+    few = np.zeros(len(share), dtype=bool) if few is None else np.asarray(few, dtype=bool)
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(share) + 1.3))
     y = np.arange(len(share))
-    ax.barh(y, np.nan_to_num(share), color=[PALETTE[i % len(PALETTE)] for i in y])
+    bars = ax.barh(y, np.nan_to_num(share), color=[PALETTE[i % len(PALETTE)] for i in y])
+    for bar, is_few in zip(bars, few):
+        if is_few:
+            bar.set_alpha(0.45)
+            bar.set_hatch("//")
+    labels = [f"{label}{SMALL_MARK}" if is_few else label for label, is_few in zip(labels, few)]
     # A 2 x n array, not a list of two arrays: with one bar, a list trips a numpy deprecation.
     ax.errorbar(share, y, xerr=np.vstack([share - lo, hi - share]), fmt="none", ecolor="black", capsize=3, linewidth=1)
     ax.set_yticks(y, list(labels))
@@ -100,8 +111,10 @@ def share_bars(labels, counts, pcts, low, high, xlabel: str) -> plt.Figure:
 
 def role_groups(table: pd.DataFrame) -> plt.Figure:
     """Share of participants per role group with 95% Wilson intervals, labelled n (%)."""
+    few = numeric(table["n"]) < SMALL_N
     return share_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], table["ci_low"],
-                      table["ci_high"], "Share of cleaned participants, % (95% Wilson interval)")
+                      table["ci_high"], f"Share of participants, % (95% Wilson interval; {SMALL_MARK} n < {SMALL_N})"
+                      if few.any() else "Share of participants, % (95% Wilson interval)", few=few)
 
 
 def theme_tallies(themes: pd.DataFrame) -> plt.Figure:
@@ -148,6 +161,7 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.6 * max(len(summary), 1) + 1.6))
     counts = np.column_stack([numeric(summary[f"n_{x}"]) for x in LIKERT_LEVELS])
     redacted = np.isnan(counts).any(axis=1) | np.isnan(numeric(summary["n"]))
+    few = numeric(summary["n"]) < SMALL_N
     counts = np.nan_to_num(counts)
     n = counts.sum(axis=1)
     n = np.where(n == 0, 1, n)
@@ -157,14 +171,18 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     for level, colour in zip(range(5), LIKERT_COLOURS):
         ax.barh(y, shares[:, level], left=left, color=colour, label=LIKERT_LABELS[level + 1], edgecolor="white")
         left = left + shares[:, level]
+    for yi in y[few]:  # too few answers to read as a distribution: faded, and marked in the label
+        ax.axhspan(yi - 0.45, yi + 0.45, color="white", alpha=0.55, zorder=3)
     ax.axvline(0, color="black", linewidth=0.8)
-    labels = [f"{item.replace('_', ' ').capitalize()} (n={k})" + (f"\nsome counts {REDACTED}" if hidden else "")
-              for item, k, hidden in zip(summary["item"], summary["n"], redacted)]
+    labels = [f"{item.replace('_', ' ').capitalize()} (n={k}){SMALL_MARK if small else ''}"
+              + (f"\nsome counts {REDACTED}" if hidden else "")
+              for item, k, hidden, small in zip(summary["item"], summary["n"], redacted, few)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlim(-100, 100)
     ax.set_xticks(range(-100, 101, 25), [f"{abs(t)}%" for t in range(-100, 101, 25)])
-    ax.set_xlabel("Share of respondents answering the item")
+    ax.set_xlabel("Share of respondents answering the item"
+                  + (f" ({SMALL_MARK} fewer than {SMALL_N}: faded)" if few.any() else ""))
     # The legend sits a fixed 0.7 in below the axes (clear of the x label), however many
     # items make the figure tall; an offset in axes fraction would grow with the height.
     below = 0.7 / (fig.get_figheight() * ax.get_position().height)
@@ -182,8 +200,7 @@ def theme_participants(table: pd.DataFrame) -> plt.Figure:
 
 def cooccurrence_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     """Segments coded with both codes, for the codes with most references."""
-    size = 0.42 * len(matrix) + 2.5
-    fig, ax = plt.subplots(figsize=(max(WIDTH_IN, size), size))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, WIDTH_IN))
     mask = np.triu(np.ones(matrix.shape, dtype=bool))  # symmetric: show each pair once
     # Zeros left blank so the pairs that do co-occur stand out; R marks a redacted small count.
     labels = matrix.map(lambda v: "R" if np.isnan(v) else ("" if v == 0 else f"{v:.0f}"))
@@ -320,9 +337,15 @@ def draw_all(tables: Path, folder: Path) -> list[Path]:
 
 
 def top_cooccurrence(pairs: pd.DataFrame, codes: pd.DataFrame, top: int = 12) -> pd.DataFrame:
-    """Segment co-occurrence matrix of the `top` codes with most references, codebook order."""
-    refs = pd.Series(numeric(codes["references"]), index=codes["code"]).fillna(0)
-    chosen = set(refs.sort_values(ascending=False, kind="mergesort").index[:top])
+    """Segment co-occurrence matrix of the codes (at most `top`) of the pairs most often
+    applied together, in codebook order: the heatmap shows the pairs that do co-occur."""
+    counts = numeric(pairs["segments"]) if len(pairs) else np.array([])
+    ranked = pairs.assign(_n=counts)[counts > 0].sort_values("_n", ascending=False, kind="mergesort")
+    chosen: set[str] = set()
+    for a, b in ranked[["code_a", "code_b"]].itertuples(index=False):
+        if len(chosen | {a, b}) > top:
+            break
+        chosen |= {a, b}
     order = [c for c in codes["code"] if c in chosen]
     matrix = pd.DataFrame(0.0, index=order, columns=order)
     counts = numeric(pairs["segments"]) if len(pairs) else np.array([])
