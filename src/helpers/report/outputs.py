@@ -70,7 +70,8 @@ OUTPUTS: tuple[Output, ...] = (
           "(counted, not dropped), median and interquartile range, count per level, and % agreeing (4 or 5) of "
           "those who answered with its 95% Wilson interval.", reading="likert"),
     table("likert_by_role", DESCRIBE, "Questionnaire items by role group",
-          "The same summaries within each role group.", reading="likert_by_role", continues=True),
+          "The same summaries within each role group; the count per level is in the figure and in "
+          "<code>tables/likert_by_role.csv</code>.", reading="likert_by_role", continues=True),
     table("theme_tallies", TALLIES, "Themes, subthemes and codes",
           "Coded references per theme, subtheme and code (every code of the codebook, zeros included): n, % of "
           "all references in the run with its 95% Wilson interval, and the distinct sources and participants "
@@ -81,15 +82,16 @@ OUTPUTS: tuple[Output, ...] = (
     table("theme_by_source_type", TALLIES, "Themes by source type",
           "References per theme within each kind of source: n (% of that kind's references)."),
     table("theme_participants", TALLIES, "Participants, not only references",
-          "Participants who raised each theme, of all participants and of each role group: n (%) [95% Wilson "
-          "interval], so that one talkative participant cannot carry a theme.", reading="theme_participants"),
+          "Participants who raised each theme, of all participants (n (%) [95% Wilson interval]) and of each role "
+          "group (n (%); each interval is in <code>tables/theme_participants.csv</code>), so that one talkative "
+          "participant cannot carry a theme.", reading="theme_participants"),
     table("agreement", TALLIES, "Inter-coder agreement",
           "Agreement on the sources coded by two or more coders: raw agreement, Cohen's kappa per pair of coders "
           "and Krippendorff's alpha (nominal) across all coders. A decision is one segment's yes/no for one code; "
           "pooled rows stack every code used in the shared sources. Every row per code is in "
           "<code>tables/agreement.csv</code>.", reading="agreement", disclosure=NOT_PEOPLE),
     table("cooccurrence", TALLIES, "Co-occurrence",
-          "Pairs of codes applied to the same segment (up to fifteen, most frequent first; pairs never applied "
+          "Pairs of codes applied to the same segment (up to ten, most frequent first; pairs never applied "
           "together are not listed), and how many participants raised both anywhere. Every pair is in "
           "<code>tables/cooccurrence.csv</code>.", reading="cooccurrence"),
     table("saturation", TALLIES, "Saturation",
@@ -136,6 +138,8 @@ OUTPUTS: tuple[Output, ...] = (
            "Codes found so far (line) and new codes (bars) with each interview, in date order.",
            disclosure=NOT_PEOPLE, beside="saturation"),
 )
+
+COOCCURRENCE_ROWS = 10  # pairs the report lists (its caption says so); all are in the CSV
 
 BY_NAME: dict[tuple[str, str], Output] = {(o.kind, o.name): o for o in OUTPUTS}
 

@@ -145,8 +145,10 @@ def _block(entry: outputs.Output, number: str, columns_rows, reading: str = "", 
            footnote: str = "") -> dict:
     columns, rows = columns_rows[:2]
     table = pub.Table(number, entry.title, entry.caption, columns, rows, footnote=footnote)
+    # A table of a few columns has its figures beside it on a wide screen; a wider one has
+    # them below, so that neither is squeezed into scrolling.
     return {"html": Markup(table.html()), "reading": reading, "note": note, "number": number,
-            "title": entry.title, "anchor": f"table-{number}"}
+            "title": entry.title, "anchor": f"table-{number}", "layout": "side" if len(columns) <= 6 else "stack"}
 
 
 def table_blocks(tables: Path) -> dict:
@@ -180,12 +182,17 @@ def table_blocks(tables: Path) -> dict:
     columns, rows, flagged = pub.theme_participants(read("theme_participants"))
     add("theme_participants", (columns, rows), footnote=pub.SMALL_FOOTNOTE if flagged else "")
     agreement = read("agreement")
-    shown = agreement[(agreement["code"] == POOLED) | (agreement["coders"] == ALL_CODERS)]
+    # Pooled rows, and the codes whose coefficients the reading explains (high raw agreement,
+    # low alpha: the prevalence effect); every row is in tables/agreement.csv.
+    per_code = agreement[(agreement["code"] != POOLED) & (agreement["coders"] == ALL_CODERS)]
+    odd = per_code[(pd.to_numeric(per_code["agreement_pct"], errors="coerce") >= 90)
+                   & ~(pd.to_numeric(per_code["krippendorff_alpha"], errors="coerce") >= 0.4)]
+    shown = pd.concat([agreement[agreement["code"] == POOLED], odd])
     add("agreement", pub.agreement(shown), agreement)
     pairs = read("cooccurrence")
     together = pd.to_numeric(pairs["segments"].where(pairs["segments"].astype(str) != REDACTED), errors="coerce")
     listed = pairs.assign(_n=together)[together > 0].sort_values("_n", ascending=False, kind="mergesort")
-    add("cooccurrence", pub.cooccurrence(listed.drop(columns="_n").head(15)), pairs,
+    add("cooccurrence", pub.cooccurrence(listed.drop(columns="_n").head(outputs.COOCCURRENCE_ROWS)), pairs,
         note="" if len(listed) else "No two codes were applied to the same segment.")
     saturation, saturation_note = saturation_shown(read("saturation"))
     add("saturation", pub.saturation(saturation), read("saturation"), note=saturation_note)
@@ -225,7 +232,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "cleaning_log": Markup(pub.Table("", "Cleaning log", "Rows dropped by each cleaning rule.",
                                          *pub.counts(read_table(tables, "cleaning_log_counts.csv"), "Reason",
                                                      "reason", {"rows_dropped": "Rows dropped"}),
-                                         anchor="cleaning-log").html().replace("Table .</span>", "</span>")),
+                                         anchor="cleaning-log").html()),
         "tables": table_blocks(tables),
         "figures": figure_blocks(figures, tables),
         "parameters": parameters,

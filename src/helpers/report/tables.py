@@ -39,15 +39,22 @@ def _redacted(*values) -> bool:
     return any(str(v) == REDACTED for v in values)
 
 
+def blank(value) -> bool:
+    return str(value) in ("", "nan", "None", "<NA>")
+
+
+NBSP = "\u00a0"  # inside `n (%)`, so a heading or a wrapped line never splits it
+
+
 def number(value) -> str:
     """A count as a whole number; blank stays blank; [REDACTED] stays."""
-    if _redacted(value) or str(value) in ("", "nan"):
+    if _redacted(value) or blank(value):
         return REDACTED if _redacted(value) else ""
     return f"{float(value):,.0f}"
 
 
 def decimal1(value) -> str:
-    if _redacted(value) or str(value) in ("", "nan"):
+    if _redacted(value) or blank(value):
         return REDACTED if _redacted(value) else ""
     return f"{float(value):.1f}"
 
@@ -58,13 +65,15 @@ def coefficient(value) -> str:
         number_ = float(value)
     except (TypeError, ValueError):
         return str(value)
-    return "\u2013" if number_ != number_ else f"{number_:.2f}"
+    if number_ != number_:
+        return "\u2013"
+    return f"{round(number_, 2) + 0.0:.2f}"  # + 0.0: no "-0.00" for a coefficient a hair below zero
 
 
 def interval(low, high) -> str:
     if _redacted(low, high):
         return REDACTED
-    if str(low) in ("", "nan"):
+    if blank(low):
         return ""
     return f"{float(low):.1f}\u2013{float(high):.1f}"
 
@@ -73,15 +82,23 @@ def n_pct(n, pct, low=None, high=None) -> str:
     """`n (pct)` and, given the interval, `n (pct) [low-high]`."""
     if _redacted(n):
         return REDACTED
-    text = f"{number(n)} ({decimal1(pct)})"
-    return text + (f" [{interval(low, high)}]" if low is not None and str(low) != "" else "")
+    text = f"{number(n)}{NBSP}({decimal1(pct)})"
+    return text + (f" [{interval(low, high)}]" if low is not None and not blank(low) else "")
+
+
+def cell_html(text: str) -> str:
+    """A cell's text, escaped, that may break only before its interval: `n (%)` and `[lo-hi]`
+    each stay whole, so a narrow screen shows the interval under its count, never a split number."""
+    parts = str(text).split(" [")
+    return " ".join(f'<span class="nw">{escape(part if i == 0 else "[" + part)}</span>' for i, part in enumerate(parts))
 
 
 @dataclass
 class Row:
     cells: list[str]          # the first is the row's header
-    level: int = 0            # 0: a group's own row (bold), 1, 2: indented under it
+    level: int = 0            # 0: a plain row; 1, 2: indented under the row or heading above it
     note: str = ""            # a mark after the header, e.g. the small-group dagger
+    bold: bool = False        # a group's own row with its totals (a theme above its subthemes)
 
 
 @dataclass
@@ -103,13 +120,19 @@ class Table:
                             f'{escape(row)}</th></tr>')
                 continue
             first = escape(row.cells[0]) + (f'<span class="mark">{escape(row.note)}</span>' if row.note else "")
-            cells = "".join(f"<td>{escape(c)}</td>" for c in row.cells[1:])
-            body.append(f'<tr class="level{row.level}"><th scope="row">{first}</th>{cells}</tr>')
+            cells = "".join(f"<td>{cell_html(c)}</td>" for c in row.cells[1:])
+            kind = f"level{row.level}" + (" total" if row.bold else "")
+            body.append(f'<tr class="{kind}"><th scope="row">{first}</th>{cells}</tr>')
         anchor = self.anchor or f"table-{self.number}"
         foot = f'<p class="tablenote">{escape(self.footnote)}</p>' if self.footnote else ""
-        return (f'<div class="table-wrap" role="region" tabindex="0" aria-labelledby="{anchor}-caption">'
-                f'<table class="pub" id="{anchor}"><caption id="{anchor}-caption"><span class="num">Table '
-                f'{escape(self.number)}.</span> <strong>{escape(self.title)}.</strong> {self.caption}</caption>'
+        # The caption is a paragraph naming the table (aria-labelledby) rather than a <caption>:
+        # a <caption> widens its table to the caption's length, and the table's own width is
+        # what decides whether its figure fits beside it.
+        number = f'<span class="num">Table {escape(self.number)}.</span> ' if self.number else ""
+        return (f'<p class="caption" id="{anchor}-caption">{number}<strong>{escape(self.title)}.</strong> '
+                f'{self.caption}</p>'
+                f'<div class="table-wrap" role="region" tabindex="0" aria-labelledby="{anchor}-caption">'
+                f'<table class="pub" id="{anchor}" aria-labelledby="{anchor}-caption">'
                 f'<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>{foot}')
 
 
@@ -133,11 +156,11 @@ def characteristics(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
     columns = ["Characteristic"] + [f"{c} (n = {number(analysed.get(c, ''))})" for c in cohorts]
     rows: list[Row | str] = []
     for section, part in frame.groupby("section", sort=False):
-        rows.append(section + (", n (%) [95% CI]" if (part["pct"].astype(str) != "").any() else ", n"))
+        rows.append(section + (", n (%) [95% CI]" if (~part["pct"].map(blank)).any() else ", n"))
         for characteristic, cells in part.groupby("characteristic", sort=False):
             by = cells.set_index("cohort")
-            values = [n_pct(by.at[c, "n"], by.at[c, "pct"], by.at[c, "ci_low"], by.at[c, "ci_high"])
-                      if str(by.at[c, "pct"]) != "" else number(by.at[c, "n"]) for c in cohorts]
+            values = [number(by.at[c, "n"]) if blank(by.at[c, "pct"]) else
+                      n_pct(by.at[c, "n"], by.at[c, "pct"], by.at[c, "ci_low"], by.at[c, "ci_high"]) for c in cohorts]
             rows.append(Row([group_label(characteristic)] + values, level=1))
     return columns, rows
 
@@ -148,11 +171,11 @@ LIKERT_COLUMNS = ["Answered", "Missing", "Median (IQR)"] + \
 
 def _likert_cells(row) -> list[str]:
     median = (REDACTED if _redacted(row["median"]) else
-              f"{decimal1(row['median'])} ({decimal1(row['q1'])}\u2013{decimal1(row['q3'])})"
-              if str(row["median"]) not in ("", "nan") else "")
+              f"{decimal1(row['median'])}{NBSP}({decimal1(row['q1'])}\u2013{decimal1(row['q3'])})"
+              if not blank(row["median"]) else "")
     agree = REDACTED if _redacted(row["pct_agree"]) else (
         f"{decimal1(row['pct_agree'])} [{interval(row['ci_low'], row['ci_high'])}]"
-        if str(row["pct_agree"]) not in ("", "nan") else "")
+        if not blank(row["pct_agree"]) else "")
     return [number(row["n"]), number(row["missing"]), median] + \
         [number(row[f"n_{level}"]) for level in LIKERT_LEVELS] + [agree]
 
@@ -162,12 +185,15 @@ def likert(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
 
 
 def likert_by_role(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """Per item and role group: answered, missing, median (IQR) and % agreeing; the counts per
+    level are in the figure beside it and in tables/likert_by_role.csv."""
+    keep = [0, 1, 2, len(LIKERT_COLUMNS) - 1]
     rows: list[Row | str] = []
     for item, part in frame.groupby("item", sort=False):
         rows.append(item_label(item))
-        rows += [Row([group_label(r["role_group"])] + _likert_cells(r), level=1,
+        rows += [Row([group_label(r["role_group"])] + [_likert_cells(r)[i] for i in keep], level=1,
                      note=SMALL_MARK if small(r["n"]) else "") for _, r in part.iterrows()]
-    return ["Item and role group"] + LIKERT_COLUMNS, rows
+    return ["Item and role group"] + [LIKERT_COLUMNS[i] for i in keep], rows
 
 
 def themes(themes_: pd.DataFrame, subthemes: pd.DataFrame, codes: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
@@ -178,7 +204,7 @@ def themes(themes_: pd.DataFrame, subthemes: pd.DataFrame, codes: pd.DataFrame) 
 
     rows: list[Row | str] = []
     for _, theme in themes_.iterrows():
-        rows.append(Row([theme["theme"]] + cells(theme), level=0))
+        rows.append(Row([theme["theme"]] + cells(theme), bold=True))
         for _, sub in subthemes[subthemes["theme"] == theme["theme"]].iterrows():
             rows.append(Row([sub["subtheme"]] + cells(sub), level=1))
             for _, code in codes[(codes["theme"] == theme["theme"]) & (codes["subtheme"] == sub["subtheme"])].iterrows():
@@ -206,16 +232,28 @@ def theme_participants(frame: pd.DataFrame) -> tuple[list[str], list[Row | str],
     rows = []
     for theme, part in frame.groupby("theme", sort=False):
         by = part.set_index("role_group")
+        # The interval for all participants; each role group's is in tables/theme_participants.csv.
         rows.append(Row([theme] + [n_pct(by.at[g, "participants"], by.at[g, "pct_of_role_group"],
-                                         by.at[g, "ci_low"], by.at[g, "ci_high"]) for g in groups]))
+                                         *((by.at[g, "ci_low"], by.at[g, "ci_high"]) if i == 0 else ()))
+                                   for i, g in enumerate(groups)]))
+    header[0] += " [95% CI]"
     return ["Theme"] + header, rows, bool(flagged)
 
 
 def agreement(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
-    rows = [Row([r["coders"] if r["code"] == "(all codes pooled)" else f"{r['code']}: {r['coders']}",
-                 number(r["sources"]), number(r["units"]), decimal1(r["agreement_pct"]),
-                 coefficient(r["cohen_kappa"]), coefficient(r["krippendorff_alpha"])]) for _, r in frame.iterrows()]
-    return ["Coders", "Sources", "Decisions", "Raw agreement, %", "Cohen's \u03ba", "Krippendorff's \u03b1"], rows
+    """Pooled rows first, then the per-code rows shown (codes the reading explains)."""
+    def cells(r, header: str) -> Row:
+        return Row([header, number(r["sources"]), number(r["units"]), decimal1(r["agreement_pct"]),
+                    coefficient(r["cohen_kappa"]), coefficient(r["krippendorff_alpha"])], level=1)
+
+    pooled = frame[frame["code"] == "(all codes pooled)"]
+    codes = frame[frame["code"] != "(all codes pooled)"]
+    rows: list[Row | str] = ["All codes pooled"] + [cells(r, r["coders"]) for _, r in pooled.iterrows()]
+    if len(codes):
+        rows += ["Codes with high raw agreement but low \u03b1 (all coders)"]
+        rows += [cells(r, r["code"]) for _, r in codes.iterrows()]
+    return ["Coders or code", "Sources", "Decisions", "Raw agreement, %", "Cohen's \u03ba",
+            "Krippendorff's \u03b1"], rows
 
 
 def cooccurrence(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
