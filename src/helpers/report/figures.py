@@ -8,6 +8,7 @@ and with fixed SVG ids so that reruns give identical bytes.
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -51,11 +52,23 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     png, svg = folder / f"{name}.png", folder / f"{name}.svg"
     # The tight bounding box, worked out once: bbox_inches="tight" would draw the figure
     # an extra time for each file. 0.1 in of padding, as "tight" adds.
+    fit_width(fig)
     bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1)
     fig.savefig(png, dpi=DPI, bbox_inches=bbox, metadata={"Software": None})
     fig.savefig(svg, bbox_inches=bbox, metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return [png, svg]
+
+
+def fit_width(fig: plt.Figure, width: float = WIDTH_IN) -> None:
+    """Narrow the figure until its drawn extent (labels included) is `width` inches wide, fonts
+    unchanged: long tick labels would otherwise widen the saved file, and a wider file shown at
+    a phone's width shrinks its text below 9 px."""
+    for _ in range(4):
+        extra = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.2 - width
+        if abs(extra) < 0.02 or fig.get_figwidth() - extra < 1.5:
+            return
+        fig.set_size_inches(fig.get_figwidth() - extra, fig.get_figheight())
 
 
 def numeric(values) -> np.ndarray:
@@ -113,8 +126,8 @@ def role_groups(table: pd.DataFrame) -> plt.Figure:
     """Share of participants per role group with 95% Wilson intervals, labelled n (%)."""
     few = numeric(table["n"]) < SMALL_N
     return share_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], table["ci_low"],
-                      table["ci_high"], f"Share of participants, % (95% Wilson interval; {SMALL_MARK} n < {SMALL_N})"
-                      if few.any() else "Share of participants, % (95% Wilson interval)", few=few)
+                      table["ci_high"], "Share of participants, % (95% CI)" + (f"; {SMALL_MARK} n < {SMALL_N}"
+                                                                                if few.any() else ""), few=few)
 
 
 def theme_tallies(themes: pd.DataFrame) -> plt.Figure:
@@ -175,19 +188,21 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     for yi in y[few]:  # too few answers to read as a distribution: faded, and marked in the label
         ax.axhspan(yi - 0.45, yi + 0.45, color="white", alpha=0.55, zorder=3)
     ax.axvline(0, color="black", linewidth=0.8)
-    labels = [f"{item.replace('_', ' ').capitalize()} (n={k}){SMALL_MARK if small else ''}"
+    # Wrapped at about 24 characters, so the bars keep most of the figure's width.
+    labels = [textwrap.fill(f"{item.replace('_', ' ').capitalize()} (n={k}){SMALL_MARK if small else ''}", 24)
               + (f"\nsome counts {REDACTED}" if hidden else "")
               for item, k, hidden, small in zip(summary["item"], summary["n"], redacted, few)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlim(-100, 100)
-    ax.set_xticks(range(-100, 101, 25), [f"{abs(t)}%" for t in range(-100, 101, 25)])
+    ax.set_xticks(range(-100, 101, 50), [f"{abs(t)}%" for t in range(-100, 101, 50)])
     ax.set_xlabel("Share of respondents answering the item"
                   + (f" ({SMALL_MARK} fewer than {SMALL_N}: faded)" if few.any() else ""))
     # The legend sits a fixed 0.7 in below the axes (clear of the x label), however many
     # items make the figure tall; an offset in axes fraction would grow with the height.
     below = 0.7 / (fig.get_figheight() * ax.get_position().height)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=5, frameon=False, fontsize="small")
+    # Three columns: five in a row would be wider than the figure.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=3, frameon=False, fontsize="small")
     ax.grid(axis="y", visible=False)
     return fig
 
@@ -246,7 +261,7 @@ def saturation_curve(table: pd.DataFrame, total_codes: int) -> plt.Figure:
     ax.set_xlabel("Interview, in date order" + ("" if len(table) <= MANY_INTERVIEWS else " (log scale)"))
     ax.set_ylabel("Codes")
     ax.set_ylim(0, total_codes * 1.1 + 1)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False, fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False, fontsize="small")
     return fig
 
 
@@ -285,7 +300,7 @@ def _likert_by_role(read):
     by_role = read("likert_by_role")
     if not len(by_role):
         return None
-    return likert_diverging(by_role.assign(item=by_role["item"] + " - " + by_role["role_group"]))
+    return likert_diverging(by_role.assign(item=by_role["item"] + ": " + by_role["role_group"]))
 
 
 def _theme_participants(read):
