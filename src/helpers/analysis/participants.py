@@ -107,7 +107,8 @@ def characteristics_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataF
     of = table["_of"].fillna(0).astype(int)
     table["pct"] = pd.Series(stats.pct_half_up(table["n"], of), index=table.index).where(share)
     table = protect(table, rules, {"n": {"pct": of}})
-    table = stats.add_ci(table, "n", shown_denominator(of.to_numpy(), rules), after="pct")
+    # Rows that are not shares get a stand-in denominator (blanked below), not a 0/0 warning.
+    table = stats.add_ci(table, "n", shown_denominator(of.where(share, 1).to_numpy(), rules), after="pct")
     for column in ("pct", "ci_low", "ci_high"):  # a share only where the row is one
         table[column] = table[column].where(share, "")
     return table.drop(columns="_of")

@@ -166,7 +166,7 @@ def theme_role_heatmap(long: pd.DataFrame, themes: list[str], role_groups: list[
     ax.set_xlabel("Role group")
     ax.set_ylabel("")
     # Wrapped, so longer group names stay apart at the figure's width.
-    ax.set_xticklabels([g.capitalize().replace(" ", "\n") for g in role_groups], rotation=0)
+    ax.set_xticklabels([g.capitalize().replace(" ", "\n") for g in role_groups], rotation=30, ha="right")
     return fig
 
 

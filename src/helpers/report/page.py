@@ -206,11 +206,10 @@ def check_block(tables: Path, cohort: str, raw_dir: Path) -> dict:
             "total": len(check), "verdict": repro.verdict(check), "why_none": repro.why_no_check(cohort, raw_dir)}
 
 
-def notebook_links(out: Path) -> list[dict]:
-    """The executed notebooks rendered for reading (notebooks/*.html), if the run has them."""
-    folder = out / "notebooks"
-    return [{"name": p.stem, "href": f"notebooks/{p.name}"} for p in sorted(folder.glob("*.html"))] \
-        if folder.is_dir() else []
+def notebook_links() -> list[dict]:
+    """The executed notebooks rendered for reading, notebooks/<step>.html beside the page (the
+    runner writes each as its step finishes; this step's own is written after the page)."""
+    return [{"name": Path(name).stem, "href": f"notebooks/{Path(name).stem}.html"} for name in paths.NOTEBOOKS]
 
 
 def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure) -> dict:
@@ -239,7 +238,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "inputs": provenance["inputs"],
         "packages": package_versions(),
         "commit": git_commit(),
-        "notebooks": notebook_links(out),
+        "notebooks": notebook_links(),
     }
 
 
