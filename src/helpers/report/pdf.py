@@ -12,8 +12,12 @@ import tempfile
 from pathlib import Path
 
 
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = chromium_path()
     if not found:
         raise SystemExit("ERROR: printing the report needs Chromium: run 'make browser' "
                          "(or 'apt-get install chromium') and retry.")
