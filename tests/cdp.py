@@ -105,9 +105,9 @@ class Browser:
         """axe-core's violations (id, impact, nodes) of the open page."""
         assert AXE.is_file(), f"{AXE} is missing: run make browser (npm ci installs axe-core)"
         self.evaluate(AXE.read_text(encoding="utf-8"))
-        run = ("axe.run(document, {runOnly: {type: 'tag', values: %s}}).then(r => JSON.stringify("
-               "r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
-               " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))") % json.dumps(AXE_TAGS)
+        run = (f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(AXE_TAGS)}}}}}).then(r => "
+               "JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
+               " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))")
         return json.loads(self.evaluate(run, promise=True))
 
     def close(self) -> None:

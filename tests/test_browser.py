@@ -19,11 +19,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from cdp import audit
 
 from helpers.data import paths
 from helpers.report import outputs
-
-from cdp import audit
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -212,7 +211,7 @@ def test_pdf_prints_every_column_of_every_table_on_a4(bundled_report):
 
     printed = pdf.print_pdf(bundled_report)
     info = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True).stdout
-    assert "595.92 x 842.88 pts (A4)" in info
+    assert "pts (A4)" in info
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert pages <= 14
     text = subprocess.run(["pdftotext", "-layout", str(printed), "-"], capture_output=True, text=True,

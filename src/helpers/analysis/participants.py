@@ -85,10 +85,8 @@ def characteristics_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataF
     log = cleaned.cleaning_log
     rows = []
     for cohort in cohorts + ([ALL_COHORTS] if len(cohorts) > 1 else []):
-        def of(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame if cohort == ALL_COHORTS else frame[frame["cohort"] == cohort]
-
-        people, sources, dropped = of(cleaned.participants), of(cleaned.sources), of(log)
+        people, sources, dropped = (frame if cohort == ALL_COHORTS else frame[frame["cohort"] == cohort]
+                                    for frame in (cleaned.participants, cleaned.sources, log))
         reasons = dropped["reason"].value_counts()
         flow = [(REASON_NO_CONSENT, int(reasons.get(REASON_NO_CONSENT, 0))),
                 (REASON_NOT_FINISHED, int(reasons.get(REASON_NOT_FINISHED, 0))),
@@ -108,7 +106,8 @@ def characteristics_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataF
     table["pct"] = pd.Series(stats.pct_half_up(table["n"], of), index=table.index).where(share)
     table = protect(table, rules, {"n": {"pct": of}})
     # Rows that are not shares get a stand-in denominator (blanked below), not a 0/0 warning.
-    table = stats.add_ci(table, "n", shown_denominator(of.where(share, 1).to_numpy(), rules), after="pct")
+    stand_in = pd.to_numeric(table["n"], errors="coerce").fillna(0).clip(lower=1).astype(int)
+    table = stats.add_ci(table, "n", shown_denominator(of.where(share, stand_in).to_numpy(), rules), after="pct")
     for column in ("pct", "ci_low", "ci_high"):  # a share only where the row is one
         table[column] = table[column].where(share, "")
     return table.drop(columns="_of")

@@ -18,10 +18,12 @@ STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; color: #1a1a1a;
        max-width: 70rem; margin: 0 auto; padding: 1rem; }
 .jp-Cell { margin: .8rem 0; } .jp-InputPrompt, .jp-OutputPrompt { display: none; }
-.jp-CodeCell .jp-InputArea { background: #f6f8fa; border-left: 3px solid #0072B2; padding: .2rem .6rem; overflow-x: auto; }
+.jp-CodeCell .jp-InputArea { background: #f6f8fa; border-left: 3px solid #0072B2; padding: .2rem .6rem;
+                             overflow-x: auto; }
 .jp-OutputArea { overflow-x: auto; padding: .2rem .6rem; } pre { margin: .2rem 0; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: .85rem; } th, td { border-bottom: 1px solid #ddd; padding: .2rem .5rem; }
-img { max-width: 100%; height: auto; } .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] { background: #fdd; }
+img { max-width: 100%; height: auto; }
+.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] { background: #fdd; }
 """
 SCRIPT = re.compile(r"<(script|iframe)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 

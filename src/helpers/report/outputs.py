@@ -78,7 +78,7 @@ OUTPUTS: tuple[Output, ...] = (
           "among them.", reading="themes"),
     table("theme_by_role_group", TALLIES, "Themes by role group",
           "References per theme within each role group: n (% of that role group's references). Unattributed "
-          "focus-group talk is left out."),
+          "focus-group talk is left out.", reading="theme_by_role_group"),
     table("theme_by_source_type", TALLIES, "Themes by source type",
           "References per theme within each kind of source: n (% of that kind's references)."),
     table("theme_participants", TALLIES, "Participants, not only references",

@@ -22,8 +22,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from helpers.analysis.agreement import ALL_CODERS, POOLED
-from helpers.analysis.disclosure import REDACTED
-from helpers.analysis.disclosure import Disclosure
+from helpers.analysis.disclosure import REDACTED, Disclosure
 from helpers.data import paths
 from helpers.data.environment import DATE_ENV
 from helpers.data.store import read_table

@@ -65,6 +65,23 @@ def themes(table: pd.DataFrame) -> str:
             f"{float(top['pct_references']):.1f}% of all references).")
 
 
+def theme_by_role_group(table: pd.DataFrame) -> str:
+    """Which theme holds the largest share of each role group's references."""
+    share = _shown(table, "pct_of_role_group")
+    if share.isna().all():
+        return "The shares of each role group's references are redacted."
+    top = table.assign(_share=share).dropna(subset=["_share"]).sort_values("_share", ascending=False,
+                                                                          kind="mergesort")
+    top = top[pd.to_numeric(top["references"], errors="coerce") > 0].drop_duplicates("role_group")
+    if top.empty:
+        return "No attributed references to compare across role groups."
+    if top["theme"].nunique() == 1:
+        return (f"{top['theme'].iloc[0]} holds the largest share of every role group's references "
+                f"({top['_share'].min():.1f}% to {top['_share'].max():.1f}%).")
+    parts = [f"{theme} for {', '.join(rows['role_group'])}" for theme, rows in top.groupby("theme", sort=False)]
+    return "The theme with the largest share of a role group's references is " + "; ".join(parts) + "."
+
+
 def theme_participants(table: pd.DataFrame) -> str:
     overall = table[table["role_group"] == "all participants"]  # the whole run: never a small group
     share = _shown(overall, "pct_of_role_group")

@@ -207,8 +207,8 @@ def themes(themes_: pd.DataFrame, subthemes: pd.DataFrame, codes: pd.DataFrame) 
         rows.append(Row([theme["theme"]] + cells(theme), bold=True))
         for _, sub in subthemes[subthemes["theme"] == theme["theme"]].iterrows():
             rows.append(Row([sub["subtheme"]] + cells(sub), level=1))
-            for _, code in codes[(codes["theme"] == theme["theme"]) & (codes["subtheme"] == sub["subtheme"])].iterrows():
-                rows.append(Row([code["code"]] + cells(code), level=2))
+            under = codes[(codes["theme"] == theme["theme"]) & (codes["subtheme"] == sub["subtheme"])]
+            rows += [Row([code["code"]] + cells(code), level=2) for _, code in under.iterrows()]
     return ["Theme, subtheme and code", "References, n (%) [95% CI]", "Sources", "Participants"], rows
 
 

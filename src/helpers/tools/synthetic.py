@@ -208,6 +208,13 @@ SOURCE_MIX = {
     "Barriers": {"interview": 3, "focus_group": 2, "questionnaire": 3},
     "Leadership identity": {"interview": 3, "questionnaire": 2, "focus_group": 1},
 }
+# The same with dissertations, for the scaled (benchmark) cohorts, which draw every kind from it.
+SCALE_SOURCE_MIX = {
+    "Loco-regional digitisation": {"dissertation": 5, "interview": 3, "focus_group": 1, "questionnaire": 1},
+    "Network of change agents": {"interview": 4, "focus_group": 3, "questionnaire": 2},
+    "Barriers": {"interview": 3, "focus_group": 2, "questionnaire": 3, "dissertation": 1},
+    "Leadership identity": {"interview": 3, "questionnaire": 2, "focus_group": 1},
+}
 
 
 def _iso(moment: datetime) -> str:
@@ -550,13 +557,13 @@ def build_scaled(participants: int, seed: int = SCALE_SEED) -> dict[str, pd.Data
                                        slot % 2], single)
     position = np.where(paired, slot % 2, 0)
 
-    # Each segment's source: a kind drawn by its first code's theme (SOURCE_MIX) among the
+    # Each segment's source: a kind drawn by its first code's theme (SCALE_SOURCE_MIX) among the
     # kinds of source its participant has (everyone has a questionnaire response).
     n_seg = int(segment[-1]) + 1
     seg_owner = owner[position == 0]
     seg_code = code[position == 0]
-    themes = list(SOURCE_MIX)
-    mix = np.array([[max(SOURCE_MIX[t].get(k, 0), 0.5 if k == "questionnaire" else 0) for k in SOURCE_KINDS]
+    themes = list(SCALE_SOURCE_MIX)
+    mix = np.array([[max(SCALE_SOURCE_MIX[t].get(k, 0), 0.5 if k == "questionnaire" else 0) for k in SOURCE_KINDS]
                     for t in themes], dtype=float)
     seg_theme = np.array([themes.index(c[0]) for c in CODEBOOK])[seg_code]
     weight = mix[seg_theme] * (own[:, seg_owner].T >= 0)
