@@ -168,12 +168,13 @@ def test_a_failing_step_beside_a_running_one_keeps_the_report_and_names_the_step
 def test_each_step_depends_on_the_helpers_it_imports():
     files = {name: {str(p.relative_to(steps.PACKAGE_DIR)) for p in steps.helper_files(paths.NOTEBOOKS_DIR / name)}
              for name in paths.NOTEBOOKS}
-    assert {"clean.py", "load.py", "privacy.py", "store.py"} <= files["01_clean.ipynb"]
-    assert "figures.py" not in files["01_clean.ipynb"] and "report.py" not in files["01_clean.ipynb"]
-    assert "figures.py" in files["04_figures.ipynb"] and "report.py" not in files["04_figures.ipynb"]
-    assert {"report.py", "repro.py", "readings.py", "templates/report.html.j2",
-            "published_figures.csv"} <= files["05_report.ipynb"]
-    assert "templates/index.html.j2" not in files["05_report.ipynb"]
+    assert {"analysis/clean.py", "data/load.py", "data/privacy.py", "data/store.py"} <= files["01_clean.ipynb"]
+    assert not {"report/figures.py", "report/page.py"} & files["01_clean.ipynb"]
+    assert "report/figures.py" in files["04_figures.ipynb"]
+    assert not {"report/page.py", "report/tables.py"} & files["04_figures.ipynb"]  # table styling: no redraw
+    assert {"report/page.py", "report/repro.py", "report/readings.py", "report/tables.py",
+            "report/templates/report.html.j2", "report/published_figures.csv"} <= files["05_report.ipynb"]
+    assert "report/templates/index.html.j2" not in files["05_report.ipynb"]
     assert all("__init__.py" in found for found in files.values())
 
 

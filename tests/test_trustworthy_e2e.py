@@ -85,7 +85,7 @@ def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):
     assert (counts % 5 == 0).all() and (codes["references"] == "[REDACTED]").any()
     html = (out / "reports" / "cohort1" / "report.html").read_text()
     assert "counts of 7 or fewer" in html and "rounded to the nearest 5" in html
-    assert "<td>redacted</td>" in html and "Disclosure control is on" in html
+    assert ">redacted</td>" in html and "Disclosure control is on" in html
     svg = (out / "reports" / "cohort1" / "figures" / "role_groups.svg").read_text()
     assert "[REDACTED]" in svg
     quotes = pd.read_csv(tables / "quotes.csv")

@@ -23,7 +23,7 @@ import seaborn as sns  # noqa: E402
 from helpers.analysis.disclosure import REDACTED  # noqa: E402
 from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
 
-from .tables import SMALL_MARK, SMALL_N  # noqa: E402
+from .outputs import SMALL_MARK, SMALL_N  # noqa: E402
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

@@ -139,6 +139,12 @@ OUTPUTS: tuple[Output, ...] = (
            disclosure=NOT_PEOPLE, beside="saturation"),
 )
 
+# Groups smaller than this are marked in tables and figures and never headlined by a
+# reading: a share of 1 or 2 people reads as a finding it is not. Every step that shows
+# groups reads this module, so changing it rebuilds them.
+SMALL_N = 5
+SMALL_MARK = "\u2020"  # dagger
+
 COOCCURRENCE_ROWS = 10  # pairs the report lists (its caption says so); all are in the CSV
 
 BY_NAME: dict[tuple[str, str], Output] = {(o.kind, o.name): o for o in OUTPUTS}

@@ -99,7 +99,9 @@ def saturation_shown(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return table[keep], note
 
 
-EMBED_WIDTH_PX = 800  # figures show at most 40rem (640 px) wide, 366 px on a phone: sharp at 2x; the 200 dpi files stay in figures/
+# Figures show at most 40rem (640 px) wide, 366 px on a phone: 800 px keeps them sharp on a
+# phone's 2x screen and the page light to e-mail; the 200 dpi files stay in figures/.
+EMBED_WIDTH_PX = 800
 
 
 def embed_png(path: Path) -> str:

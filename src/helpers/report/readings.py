@@ -10,7 +10,7 @@ import pandas as pd
 from helpers.analysis.agreement import ALL_CODERS, POOLED, strength
 from helpers.analysis.disclosure import REDACTED
 
-from .tables import SMALL_N
+from .outputs import SMALL_N
 
 
 def _shown(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -17,11 +17,8 @@ import pandas as pd
 from helpers.analysis.disclosure import REDACTED
 from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS
 
-# Groups smaller than this are marked in tables and figures and never headlined by a
-# reading: a share of 1 or 2 people reads as a finding it is not. Changing it here (the
-# module is part of the report step's fingerprint) rebuilds the report.
-SMALL_N = 5
-SMALL_MARK = "\u2020"  # dagger
+from .outputs import SMALL_MARK, SMALL_N
+
 SOURCE_LABELS = {"interview": "Interviews", "focus_group": "Focus groups", "questionnaire": "Questionnaires",
                  "dissertation": "Dissertations"}
 
