@@ -234,3 +234,10 @@ def test_pdf_prints_every_column_of_every_table_on_a4(bundled_report):
             grey = page_image.convert("L")
             margin = grey.crop((grey.width - 12, 0, grey.width, grey.height))
             assert margin.getextrema()[0] > 245, f"{shot.name}: something runs into the right margin"
+
+
+def test_executed_notebooks_read_on_a_phone_without_serious_violations(bundled_report):
+    notebook = bundled_report.parent / "notebooks" / "03_thematic_tallies.html"
+    result = audit(notebook, widths=(390,))[390]
+    assert [v for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
+    assert result["width"] <= result["viewport"] and result["requests"] == [] and result["console_errors"] == []

@@ -17,10 +17,13 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; color: #1a1a1a;
        max-width: 70rem; margin: 0 auto; padding: 1rem; }
-.jp-Cell { margin: .8rem 0; } .jp-InputPrompt, .jp-OutputPrompt { display: none; }
+.jp-Cell { margin: .8rem 0; max-width: 100%; overflow-x: auto; } .jp-InputPrompt, .jp-OutputPrompt { display: none; }
 .jp-CodeCell .jp-InputArea { background: #f6f8fa; border-left: 3px solid #0072B2; padding: .2rem .6rem;
                              overflow-x: auto; }
-.jp-OutputArea { overflow-x: auto; padding: .2rem .6rem; } pre { margin: .2rem 0; white-space: pre-wrap; }
+.jp-OutputArea { overflow-x: auto; padding: .2rem .6rem; }
+pre { margin: .2rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.jp-OutputArea-output, .output_subarea, .input_area { display: block; max-width: 100%; overflow-x: auto; }
+.cell { margin: .8rem 0; } .input_area { background: #f6f8fa; border-left: 3px solid #0072B2; padding: .2rem .6rem; }
 table { border-collapse: collapse; font-size: .85rem; } th, td { border-bottom: 1px solid #ddd; padding: .2rem .5rem; }
 img { max-width: 100%; height: auto; }
 .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] { background: #fdd; }
@@ -39,6 +42,8 @@ def render(notebook: Path) -> Path:
     body, _ = exporter.from_filename(str(notebook))
     body = SCRIPT.sub("", body)  # the policy would block them anyway; a reader's copy has none
     body = body.replace(str(paths.PROJECT_ROOT.resolve()), "&lt;project&gt;")
+    # Wide outputs scroll within the page; a keyboard must reach them (WCAG 2.1.1).
+    body = re.sub(r'<div class="([^"]*\boutput_subarea\b[^"]*)"', r'<div tabindex="0" class="\1"', body)
     title = f"Executed notebook {Path(notebook).stem}"
     page = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
