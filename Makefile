@@ -41,7 +41,7 @@ endif
 PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
   $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR)
 
-.PHONY: help report report-all figures bench test test-fast hooks lint lab synthetic clean venv browser import
+.PHONY: help report report-all pdf figures bench test test-fast hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -86,6 +86,16 @@ browser: ## Install Debian's chromium for the browser tests, if missing (needs r
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
 	    echo "ERROR: the browser tests need Chromium: run 'sudo apt-get install chromium' and retry." >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+	  echo "Installing poppler-utils (pdftoppm, pdftotext) for the PDF checks..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
+	@[ -f node_modules/axe-core/axe.min.js ] || { \
+	  echo "Installing axe-core (package-lock.json) for the accessibility checks..."; \
+	  npm ci --no-audit --no-fund --silent; }
+
+pdf: report browser ## Print reports/$(COHORT)/report.html to reports/$(COHORT)/report.pdf (A4) with headless Chromium
+	$(PY) -m helpers.report.pdf $(call q,$(if $(REPORTS_DIR),$(REPORTS_DIR),reports)/$(COHORT)/report.html)
 
 lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \

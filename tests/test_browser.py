@@ -1,4 +1,6 @@
-"""Free text is data, never markup: hostile quotes checked in headless Chromium.
+"""The report in headless Chromium: free text is data, never markup (hostile quotes); the page
+is accessible (axe-core, WCAG 2.2 AA), clips nothing at laptop and phone widths, and prints
+to A4 with every column of every table.
 
 Chromium comes from Debian's `chromium` package (.ci/run installs it). The page is
 loaded with every host name mapped to a trap server on loopback: any request it
@@ -17,6 +19,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from cdp import audit
 
 from helpers.data import paths
 from helpers.report import outputs
@@ -119,7 +122,7 @@ def test_hostile_free_text_shows_as_text_and_runs_nothing(trap, bundled_raw_copy
 @pytest.mark.e2e
 def test_real_report_loads_nothing_from_elsewhere(trap, bundled_report, tmp_path):
     dom = dump_dom(bundled_report, tmp_path / "profile", trap)
-    assert "Reproduction check" in dom and "All 12 published figures agree" in dom
+    assert "Reproduction check" in dom and "8 agree exactly" in dom and "0 differ" in dom
     assert Trap.hits == []
 
 
@@ -149,3 +152,95 @@ def test_report_screenshots_at_laptop_and_phone_width(width, bundled_report, tmp
         assert image.size == (width, 2400)
         colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
         assert colours is not None and len(colours) > 50, "the page looks blank"
+
+
+# Measured on the report before its publication layout (commit 7b2dc60): 18,967 px at 1366 px.
+HEIGHT_BEFORE = 18_967
+
+
+@pytest.fixture(scope="module")
+def audited(bundled_report) -> dict[int, dict]:
+    return audit(bundled_report, widths=(1366, 390))
+
+
+@pytest.mark.parametrize("width", [1366, 390], ids=["laptop", "phone"])
+def test_report_has_no_serious_or_critical_accessibility_violation(audited, width):
+    """axe-core's WCAG 2.2 A/AA rules and best practices, run in the page through DevTools."""
+    result = audited[width]
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    assert result["console_errors"] == [] and result["requests"] == []
+
+
+@pytest.mark.parametrize("width", [1366, 390], ids=["laptop", "phone"])
+def test_no_table_is_clipped(audited, width):
+    """On a laptop every table shows whole; on a phone a wide one scrolls in a region the
+    keyboard can reach and a screen reader can name. The page itself never scrolls sideways."""
+    result = audited[width]
+    assert result["width"] <= result["viewport"], "the page is wider than the screen"
+    scrolling = [w for w in result["wraps"] if w["scroll"] > w["visible"] + 1]
+    if width == 1366:
+        assert scrolling == [], scrolling
+    assert all(w["focusable"] and w["named"] for w in result["wraps"])
+
+
+def test_report_is_about_half_as_long_as_before_on_a_laptop(audited):
+    assert audited[1366]["height"] <= 0.6 * HEIGHT_BEFORE, audited[1366]["height"]
+
+
+def test_every_figure_says_its_finding_and_is_shown_large_enough_on_a_phone(audited, bundled_report):
+    """Alt text starts with the figure's title and states a finding; on a phone each figure
+    spans the column, and its smallest text (read from the SVG) is at least 9 px there."""
+    import re
+
+    images = audited[390]["images"]
+    assert len(images) == len(outputs.figures())
+    for image, entry in zip(images, sorted(outputs.figures(), key=lambda f: outputs.figure_numbering()[f.name])):
+        assert image["alt"].startswith(entry.title + ".") and len(image["alt"]) > len(entry.title) + 20
+        svg = (bundled_report.parent / "figures" / f"{entry.name}.svg").read_text()
+        width_pt = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1))
+        smallest = min(float(size) for size in re.findall(r"font-size:\s*([\d.]+)px", svg))
+        assert smallest * image["shown"] / width_pt >= 9, (entry.name, smallest * image["shown"] / width_pt)
+
+
+def test_pdf_prints_every_column_of_every_table_on_a4(bundled_report):
+    """make pdf's printer: A4 pages whose right margin is blank (nothing runs off the page),
+    and the last column header of every table in the text."""
+    import re
+
+    from PIL import Image
+
+    from helpers.report import pdf
+
+    printed = pdf.print_pdf(bundled_report)
+    info = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True).stdout
+    assert "pts (A4)" in info
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages <= 14
+    text = subprocess.run(["pdftotext", "-layout", str(printed), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    html = bundled_report.read_text()
+    last_headers = re.findall(r'<th scope="col">([^<]+)</th></tr></thead>', html)
+    assert len(last_headers) >= 12
+    for header in last_headers:
+        words = header.replace("&#39;", "'").split()
+        assert words[-1] in text, header
+    artefacts = paths.PROJECT_ROOT / "test-artefacts"
+    artefacts.mkdir(exist_ok=True)
+    for old in artefacts.glob("report-cohort1-pdf-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(printed), str(artefacts / "report-cohort1-pdf")], check=True)
+    shots = sorted(artefacts.glob("report-cohort1-pdf-*.png"))
+    assert len(shots) == pages
+    for shot in shots:  # the 10 mm right margin (about 15 px at 40 dpi) holds nothing
+        with Image.open(shot) as page_image:
+            grey = page_image.convert("L")
+            margin = grey.crop((grey.width - 12, 0, grey.width, grey.height))
+            assert margin.getextrema()[0] > 245, f"{shot.name}: something runs into the right margin"
+
+
+def test_executed_notebooks_read_on_a_phone_without_serious_violations(bundled_report):
+    notebook = bundled_report.parent / "notebooks" / "03_thematic_tallies.html"
+    result = audit(notebook, widths=(390,))[390]
+    assert [v for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
+    assert result["width"] <= result["viewport"] and result["requests"] == [] and result["console_errors"] == []

@@ -10,7 +10,8 @@ def test_role_group_bars_follow_table_order():
                           "ci_low": [1.4, 42.4, 8.2, 0.0], "ci_high": [33.3, 87.3, 50.3, 22.8]})
     fig = figures.role_groups(table)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels == ["Clinician", "Management", "Data science", "Other"]
+    # Groups of fewer than 5 people are marked (and their bars hatched).
+    assert labels == ["Clinician\u2020", "Management", "Data science\u2020", "Other\u2020"]
     widths = [p.get_width() for p in fig.axes[0].patches]
     assert widths == [7.7, 69.2, 23.1, 0.0]
     assert [t.get_text() for t in fig.axes[0].texts] == ["1 (7.7%)", "9 (69.2%)", "3 (23.1%)", "0 (0.0%)"]

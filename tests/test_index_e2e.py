@@ -24,7 +24,17 @@ def test_index_links_every_cohort_and_compares_them(published, tmp_path):
         assert f"== {cohort}: ok" in result.stdout
         assert (tmp_path / "reports" / cohort / "report.html").is_file()
     html = (tmp_path / "reports" / "index.html").read_text()
-    assert re.findall(r'href="([^"]+)"', html) == ["cohort1/report.html", "cohort2/report.html", "all/report.html"]
-    assert "13 (50.0%)" in html and "4 (26.7%)" in html and "17 (41.5%)" in html  # role mix per cohort
+    # Each report and its PDF (printed by the index when Chromium is installed, as make test ensures).
+    assert re.findall(r'href="([^"]+)"', html) == [f"{c}/{f}" for c in ("cohort1", "cohort2", "all")
+                                                   for f in ("report.html", "report.pdf")]
+    assert all((tmp_path / "reports" / c / "report.pdf").is_file() for c in ("cohort1", "cohort2", "all"))
+    # n, sources and the check's verdict per cohort, read from each run's tables.
+    rows = re.findall(r'<tr><th scope="row"><a href="[^"]+">(\w+)</a></th>\s*<td>(\d+)</td><td>(\d+)</td>'
+                      r'<td class="text">([^<]+)</td>', html)
+    assert [row[:3] for row in rows] == [("cohort1", "26", "54"), ("cohort2", "15", "34"), ("all", "41", "88")]
+    assert [row[3] for row in rows] == ["8 exact, 6 under an assumption, 0 differ",
+                                        "no published figures to compare", "12 exact, 1 under an assumption, 0 differ"]
+    for cell in ("13\u00a0(50.0)", "4\u00a0(26.7)", "17\u00a0(41.5)"):  # role mix per cohort
+        assert cell in html
     assert "Synthetic data." in html and "<script" not in html
     assert html.count("data:image/png;base64,") == 1

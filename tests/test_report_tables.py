@@ -38,3 +38,36 @@ def test_only_the_bundled_cohorts_are_said_to_reproduce_the_papers(tmp_path):
     assert report.is_synthetic(tmp_path / "bench") and not report.reproduces_the_papers(tmp_path / "bench")
     (tmp_path / "real").mkdir()
     assert not report.reproduces_the_papers(tmp_path / "real")
+
+
+def test_counts_read_as_n_pct_with_the_interval_in_the_same_cell():
+    from helpers.report import tables
+
+    assert tables.n_pct(13, 50.0, 32.1, 67.9) == "13\u00a0(50.0) [32.1\u201367.9]"
+    assert tables.n_pct("[REDACTED]", "[REDACTED]") == "[REDACTED]"
+    assert tables.cell_html("13\u00a0(50.0) [32.1\u201367.9]") == (
+        '<span class="nw">13\u00a0(50.0)</span> <span class="nw">[32.1\u201367.9]</span>')
+
+
+def test_agreement_coefficients_have_two_decimals_and_no_negative_zero():
+    from helpers.report import tables
+
+    assert [tables.coefficient(v) for v in (0.8123, 1, 0, -0.001, float("nan"))] == [
+        "0.81", "1.00", "0.00", "0.00", "\u2013"]
+
+
+def test_table_one_has_a_column_per_cohort_and_one_for_the_pooled_run():
+    from helpers.analysis import clean, participants
+    from helpers.data import load, paths
+
+    cleaned = clean.clean(load.load_inputs(paths.RAW_DIR, "all"), pooled=True)
+    table = participants.characteristics_table(cleaned)
+    assert list(dict.fromkeys(table["cohort"])) == ["cohort1", "cohort2", "all cohorts"]
+    roles = table[table["section"] == "Role group"].pivot(index="characteristic", columns="cohort", values="n")
+    assert roles.loc[["clinician", "management", "data science", "other"], "all cohorts"].tolist() == [17, 14, 8, 2]
+    assert roles.loc[["clinician", "management", "data science", "other"], "cohort2"].tolist() == [4, 7, 3, 1]
+    analysed = table[table["characteristic"] == "Participants analysed"].set_index("cohort")["n"]
+    assert analysed.to_dict() == {"cohort1": 26, "cohort2": 15, "all cohorts": 41}
+    sources = table[(table["section"] == "Sources") & (table["cohort"] == "all cohorts")].set_index("characteristic")
+    assert sources.loc[["interview", "focus_group", "dissertation"], "n"].tolist() == [14, 3, 30]
+    assert (table.loc[table["section"] != "Role group", "pct"] == "").all()  # shares only where they are shares

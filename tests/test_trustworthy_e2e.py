@@ -82,10 +82,15 @@ def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):
     assert roles["n"].tolist() == ["15", "[REDACTED]", "[REDACTED]", "[REDACTED]"]
     codes = pd.read_csv(tables / "theme_tallies.csv", dtype=str)
     counts = pd.to_numeric(codes["references"], errors="coerce").dropna()
-    assert (counts % 5 == 0).all() and (codes["references"] == "[REDACTED]").any()
+    assert (counts % 5 == 0).all()
+    by_source = pd.read_csv(tables / "code_by_source_type.csv", dtype=str)
+    assert (by_source["references"] == "[REDACTED]").any()  # every code has 8 or more references in all
+    characteristics = pd.read_csv(tables / "participant_characteristics.csv", dtype=str, keep_default_na=False)
+    other = characteristics[characteristics["characteristic"] == "other"].iloc[0]
+    assert (other["n"], other["pct"], other["ci_low"]) == ("[REDACTED]", "[REDACTED]", "[REDACTED]")
     html = (out / "reports" / "cohort1" / "report.html").read_text()
     assert "counts of 7 or fewer" in html and "rounded to the nearest 5" in html
-    assert "<td>redacted</td>" in html and "Disclosure control is on" in html
+    assert ">redacted</td>" in html and "Disclosure control is on" in html
     svg = (out / "reports" / "cohort1" / "figures" / "role_groups.svg").read_text()
     assert "[REDACTED]" in svg
     quotes = pd.read_csv(tables / "quotes.csv")

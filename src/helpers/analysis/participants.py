@@ -63,3 +63,51 @@ def _protect_likert(table: pd.DataFrame, rules: Disclosure) -> pd.DataFrame:
             out[column] = out[column].astype(object).where(~few, REDACTED)
     answered = pd.to_numeric(out["n"], errors="coerce").fillna(0)
     return stats.add_ci(out, "_agree", answered, after="pct_agree").drop(columns="_agree")
+
+
+ALL_COHORTS = "all cohorts"
+# Table 1's sections, in order; each row is (section, characteristic).
+FLOW = "Questionnaire responses"
+ROLE = "Role group"
+SOURCES = "Sources"
+RESPONSES, ANALYSED, DOUBLE_CODED = "Responses received", "Participants analysed", "Coded by two or more coders"
+
+
+def characteristics_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """participant_characteristics.csv (the report's Table 1), long and tidy: one row per
+    characteristic and cohort, with a column `cohort` per cohort of the run and, when it
+    pools several, the run as a whole (`all cohorts`). Role groups carry the share of the
+    participants analysed with its 95% Wilson interval; the flow and source rows are counts."""
+    from .clean import REASON_DUPLICATE, REASON_NO_CONSENT, REASON_NOT_FINISHED
+
+    cohorts = list(dict.fromkeys(cleaned.participants["cohort"]))
+    coders = cleaned.segments.groupby("source_id")["coder"].nunique()
+    log = cleaned.cleaning_log
+    rows = []
+    for cohort in cohorts + ([ALL_COHORTS] if len(cohorts) > 1 else []):
+        people, sources, dropped = (frame if cohort == ALL_COHORTS else frame[frame["cohort"] == cohort]
+                                    for frame in (cleaned.participants, cleaned.sources, log))
+        reasons = dropped["reason"].value_counts()
+        flow = [(REASON_NO_CONSENT, int(reasons.get(REASON_NO_CONSENT, 0))),
+                (REASON_NOT_FINISHED, int(reasons.get(REASON_NOT_FINISHED, 0))),
+                (REASON_DUPLICATE, int(reasons.get(REASON_DUPLICATE, 0)))]
+        rows.append((FLOW, RESPONSES, cohort, len(people) + sum(n for _, n in flow), None))
+        rows += [(FLOW, f"Excluded: {reason}", cohort, n, None) for reason, n in flow]
+        rows.append((FLOW, ANALYSED, cohort, len(people), None))
+        counts = people["role_group"].value_counts()
+        rows += [(ROLE, group, cohort, int(counts.get(group, 0)), len(people)) for group in cleaned.role_groups]
+        kinds = sources["source_type"].value_counts()
+        rows += [(SOURCES, kind, cohort, int(kinds.get(kind, 0)), None) for kind in SOURCE_TYPES]
+        double = int((sources["source_id"].map(coders).fillna(0) >= 2).sum())
+        rows.append((SOURCES, DOUBLE_CODED, cohort, double, None))
+    table = pd.DataFrame(rows, columns=["section", "characteristic", "cohort", "n", "_of"])
+    share = table["_of"].notna()
+    of = table["_of"].fillna(0).astype(int)
+    table["pct"] = pd.Series(stats.pct_half_up(table["n"], of), index=table.index).where(share)
+    table = protect(table, rules, {"n": {"pct": of}})
+    # Rows that are not shares get a stand-in denominator (blanked below), not a 0/0 warning.
+    stand_in = pd.to_numeric(table["n"], errors="coerce").fillna(0).clip(lower=1).astype(int)
+    table = stats.add_ci(table, "n", shown_denominator(of.where(share, stand_in).to_numpy(), rules), after="pct")
+    for column in ("pct", "ci_low", "ci_high"):  # a share only where the row is one
+        table[column] = table[column].where(share, "")
+    return table.drop(columns="_of")

@@ -70,12 +70,14 @@ def group_tallies(refs: pd.DataFrame, codebook: pd.DataFrame, level: str) -> pd.
     return out[keys + ["references", "pct_references", "sources", "participants"]]
 
 
-def theme_by(refs: pd.DataFrame, codebook: pd.DataFrame, column: str, categories: list[str]) -> pd.DataFrame:
-    """Long table theme x category (role group or source type): references, participants,
-    and each cell's share of the category's references. Every pair appears, zeros included."""
-    themes = codebook["theme"].drop_duplicates().tolist()
-    grid = pd.MultiIndex.from_product([themes, categories], names=["theme", column])
-    summary = _summarise(refs, ["theme", column], len(refs)).reindex(grid)
+def theme_by(refs: pd.DataFrame, codebook: pd.DataFrame, column: str, categories: list[str],
+             level: str = "theme") -> pd.DataFrame:
+    """Long table theme (or code, with level="code") x category (role group or source type):
+    references, participants, and each cell's share of the category's references. Every pair
+    appears, zeros included."""
+    themes = codebook[level].drop_duplicates().tolist()
+    grid = pd.MultiIndex.from_product([themes, categories], names=[level, column])
+    summary = _summarise(refs, [level, column], len(refs)).reindex(grid)
     summary = summary.fillna({"references": 0, "sources": 0, "participants": 0}).astype(
         {"references": int, "sources": int, "participants": int})
     per_category = summary.groupby(level=column)["references"].transform("sum")

@@ -57,6 +57,15 @@ def theme_by_source_type(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure
     return _protect_crosstab(table, "source_type", rules)
 
 
+def code_by_source_type(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """code_by_source_type.csv: references per code within each source type, so a share of
+    one kind of material (paper 1's dissertation-project focus) is read from a table."""
+    table = tally.theme_by(refs, cleaned.codebook, "source_type", list(SOURCE_TYPES), level="code")
+    table.insert(0, "subtheme", table["code"].map(cleaned.codebook.set_index("code")["subtheme"]))
+    table.insert(0, "theme", table["code"].map(cleaned.codebook.set_index("code")["theme"]))
+    return _protect_crosstab(table, "source_type", rules)
+
+
 def illustrative_quotes(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list[str],
                         rules: Disclosure = OFF, per_theme: int = QUOTES_PER_THEME) -> pd.DataFrame:
     """Up to `per_theme` quotes per theme, from different participants where possible,

@@ -574,6 +574,9 @@ def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, ker
         if manager is not None:
             kernels.shut(manager)
     strip_run_times(output)
+    from helpers.report.notebook_html import render  # the executed notebook, for reading without Jupyter
+
+    render(output)
 
 
 def _collect(stage: Path, copied: dict[str, list[int]], name: str) -> list[str]:

@@ -349,7 +349,7 @@ class Rule:
 class ColumnRules:
     rules: tuple[Rule, ...] = ()
     unique: bool = False
-    regex: bool = False  # the name is a pattern: every matching column, at least one
+    regex: bool = False  # the name is a pattern: every matching column (at least one if required)
     required: bool = True
 
 
@@ -381,8 +381,10 @@ def questionnaire_schema(submitted: pd.Series | None = None) -> dict[str, Column
         "submitted_at": _text(Rule(lambda s: stamps(s).notna(), "an ISO 8601 date-time such as 2021-03-04T09:30:00Z")),
         "consent": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO)),
         "finished": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO)),
-        f"^{LIKERT_PREFIX}.+": _text(_one_of({"", "1", "2", "3", "4", "5"},
-                                             "a whole number from 1 to 5, or blank for no answer"), regex=True),
+        # Likert items are optional (data/README.md): a questionnaire may have none.
+        f"^{LIKERT_PREFIX}.+": ColumnRules((_one_of({"", "1", "2", "3", "4", "5"},
+                                                    "a whole number from 1 to 5, or blank for no answer"),),
+                                           regex=True, required=False),
     }
 
 
@@ -432,7 +434,7 @@ def passes(frame: pd.DataFrame, schema: dict[str, ColumnRules]) -> bool:
     """True only if pandera would find nothing: every column present, text, and within its rules."""
     for name, column in schema.items():
         names = [c for c in frame.columns if (re.match(name, c) if column.regex else c == name)]
-        if not names and (column.required or column.regex):
+        if not names and column.required:
             return False
         for each in names:
             values = frame[each]

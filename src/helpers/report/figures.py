@@ -7,6 +7,7 @@ and with fixed SVG ids so that reruns give identical bytes.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -20,16 +21,20 @@ import seaborn as sns  # noqa: E402
 from helpers.analysis.disclosure import REDACTED  # noqa: E402
 from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
 
+from .outputs import SMALL_MARK, SMALL_N  # noqa: E402
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 LIKERT_COLOURS = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]  # diverging, red-blue
-WIDTH_IN = 7.0  # a journal's full text width
+# A journal's column-and-a-half. With the fonts of style(), the smallest text of any figure
+# stays at least 9 px high when the page shows the figure across a 390 px phone screen.
+WIDTH_IN = 5.5
 DPI = 200
 
 
 def style() -> None:
     """Fonts, sizes and reproducible-output settings shared by every figure."""
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.4)
     plt.rcParams.update({
         "svg.hashsalt": "nhsda-eval",   # fixed SVG element ids
         "svg.fonttype": "none",         # text stays text in SVG (editable, smaller)
@@ -45,11 +50,23 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     png, svg = folder / f"{name}.png", folder / f"{name}.svg"
     # The tight bounding box, worked out once: bbox_inches="tight" would draw the figure
     # an extra time for each file. 0.1 in of padding, as "tight" adds.
+    fit_width(fig)
     bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1)
     fig.savefig(png, dpi=DPI, bbox_inches=bbox, metadata={"Software": None})
     fig.savefig(svg, bbox_inches=bbox, metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return [png, svg]
+
+
+def fit_width(fig: plt.Figure, width: float = WIDTH_IN) -> None:
+    """Narrow the figure until its drawn extent (labels included) is `width` inches wide, fonts
+    unchanged: long tick labels would otherwise widen the saved file, and a wider file shown at
+    a phone's width shrinks its text below 9 px."""
+    for _ in range(4):
+        extra = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.2 - width
+        if abs(extra) < 0.02 or fig.get_figwidth() - extra < 1.5:
+            return
+        fig.set_size_inches(fig.get_figwidth() - extra, fig.get_figheight())
 
 
 def numeric(values) -> np.ndarray:
@@ -75,13 +92,20 @@ def labelled_bars(labels, counts, pcts, xlabel: str) -> plt.Figure:
     return fig
 
 
-def share_bars(labels, counts, pcts, low, high, xlabel: str) -> plt.Figure:
+def share_bars(labels, counts, pcts, low, high, xlabel: str, few=None) -> plt.Figure:
     """Shares in percent as horizontal bars with 95% interval whiskers, each labelled
-    `n (pct%)` beyond its whisker; a redacted share draws nothing and says so."""
+    `n (pct%)` beyond its whisker; a redacted share draws nothing and says so. Bars of
+    groups with fewer than SMALL_N people (`few`) are hatched and their label marked."""
     share, lo, hi = numeric(pcts), numeric(low), numeric(high)
+    few = np.zeros(len(share), dtype=bool) if few is None else np.asarray(few, dtype=bool)
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(share) + 1.3))
     y = np.arange(len(share))
-    ax.barh(y, np.nan_to_num(share), color=[PALETTE[i % len(PALETTE)] for i in y])
+    bars = ax.barh(y, np.nan_to_num(share), color=[PALETTE[i % len(PALETTE)] for i in y])
+    for bar, is_few in zip(bars, few):
+        if is_few:
+            bar.set_alpha(0.45)
+            bar.set_hatch("//")
+    labels = [f"{label}{SMALL_MARK}" if is_few else label for label, is_few in zip(labels, few)]
     # A 2 x n array, not a list of two arrays: with one bar, a list trips a numpy deprecation.
     ax.errorbar(share, y, xerr=np.vstack([share - lo, hi - share]), fmt="none", ecolor="black", capsize=3, linewidth=1)
     ax.set_yticks(y, list(labels))
@@ -98,8 +122,10 @@ def share_bars(labels, counts, pcts, low, high, xlabel: str) -> plt.Figure:
 
 def role_groups(table: pd.DataFrame) -> plt.Figure:
     """Share of participants per role group with 95% Wilson intervals, labelled n (%)."""
+    few = numeric(table["n"]) < SMALL_N
     return share_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], table["ci_low"],
-                      table["ci_high"], "Share of cleaned participants, % (95% Wilson interval)")
+                      table["ci_high"], "Share of participants, % (95% CI)" + (f"; {SMALL_MARK} n < {SMALL_N}"
+                                                                                if few.any() else ""), few=few)
 
 
 def code_tallies(codes: pd.DataFrame) -> plt.Figure:
@@ -132,7 +158,8 @@ def theme_role_heatmap(long: pd.DataFrame, themes: list[str], role_groups: list[
                 cbar_kws={"label": "% of the role group's references"}, ax=ax)
     ax.set_xlabel("Role group")
     ax.set_ylabel("")
-    ax.set_xticklabels([g.capitalize() for g in role_groups], rotation=0)
+    # Wrapped, so longer group names stay apart at the figure's width.
+    ax.set_xticklabels([g.capitalize().replace(" ", "\n") for g in role_groups], rotation=30, ha="right")
     return fig
 
 
@@ -141,6 +168,7 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.6 * max(len(summary), 1) + 1.6))
     counts = np.column_stack([numeric(summary[f"n_{x}"]) for x in LIKERT_LEVELS])
     redacted = np.isnan(counts).any(axis=1) | np.isnan(numeric(summary["n"]))
+    few = numeric(summary["n"]) < SMALL_N
     counts = np.nan_to_num(counts)
     n = counts.sum(axis=1)
     n = np.where(n == 0, 1, n)
@@ -150,18 +178,24 @@ def likert_diverging(summary: pd.DataFrame) -> plt.Figure:
     for level, colour in zip(range(5), LIKERT_COLOURS):
         ax.barh(y, shares[:, level], left=left, color=colour, label=LIKERT_LABELS[level + 1], edgecolor="white")
         left = left + shares[:, level]
+    for yi in y[few]:  # too few answers to read as a distribution: faded, and marked in the label
+        ax.axhspan(yi - 0.45, yi + 0.45, color="white", alpha=0.55, zorder=3)
     ax.axvline(0, color="black", linewidth=0.8)
-    labels = [f"{item.replace('_', ' ').capitalize()} (n={k})" + (f"\nsome counts {REDACTED}" if hidden else "")
-              for item, k, hidden in zip(summary["item"], summary["n"], redacted)]
+    # Wrapped at about 24 characters, so the bars keep most of the figure's width.
+    labels = [textwrap.fill(f"{item.replace('_', ' ').capitalize()} (n={k}){SMALL_MARK if small else ''}", 24)
+              + (f"\nsome counts {REDACTED}" if hidden else "")
+              for item, k, hidden, small in zip(summary["item"], summary["n"], redacted, few)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlim(-100, 100)
-    ax.set_xticks(range(-100, 101, 25), [f"{abs(t)}%" for t in range(-100, 101, 25)])
-    ax.set_xlabel("Share of respondents answering the item")
+    ax.set_xticks(range(-100, 101, 50), [f"{abs(t)}%" for t in range(-100, 101, 50)])
+    ax.set_xlabel("Share of respondents answering the item"
+                  + (f" ({SMALL_MARK} fewer than {SMALL_N}: faded)" if few.any() else ""))
     # The legend sits a fixed 0.7 in below the axes (clear of the x label), however many
     # items make the figure tall; an offset in axes fraction would grow with the height.
     below = 0.7 / (fig.get_figheight() * ax.get_position().height)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=5, frameon=False, fontsize="small")
+    # Three columns: five in a row would be wider than the figure.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=3, frameon=False, fontsize="small")
     ax.grid(axis="y", visible=False)
     return fig
 
@@ -175,8 +209,7 @@ def theme_participants(table: pd.DataFrame) -> plt.Figure:
 
 def cooccurrence_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     """Segments coded with both codes, for the codes with most references."""
-    size = 0.42 * len(matrix) + 2.5
-    fig, ax = plt.subplots(figsize=(max(WIDTH_IN, size), size))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, WIDTH_IN))
     mask = np.triu(np.ones(matrix.shape, dtype=bool))  # symmetric: show each pair once
     # Zeros left blank so the pairs that do co-occur stand out; R marks a redacted small count.
     labels = matrix.map(lambda v: "R" if np.isnan(v) else ("" if v == 0 else f"{v:.0f}"))
@@ -222,7 +255,7 @@ def saturation_curve(table: pd.DataFrame, total_codes: int) -> plt.Figure:
     ax.set_xlabel("Interview, in date order" + ("" if len(table) <= MANY_INTERVIEWS else " (log scale)"))
     ax.set_ylabel("Codes")
     ax.set_ylim(0, total_codes * 1.1 + 1)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False, fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False, fontsize="small")
     return fig
 
 
@@ -257,7 +290,7 @@ def _likert_by_role(read):
     by_role = read("likert_by_role")
     if not len(by_role):
         return None
-    return likert_diverging(by_role.assign(item=by_role["item"] + " - " + by_role["role_group"]))
+    return likert_diverging(by_role.assign(item=by_role["item"] + ": " + by_role["role_group"]))
 
 
 def _theme_participants(read):
@@ -332,9 +365,15 @@ def draw_all(tables: Path, folder: Path) -> list[Path]:
 
 
 def top_cooccurrence(pairs: pd.DataFrame, codes: pd.DataFrame, top: int = 12) -> pd.DataFrame:
-    """Segment co-occurrence matrix of the `top` codes with most references, codebook order."""
-    refs = pd.Series(numeric(codes["references"]), index=codes["code"]).fillna(0)
-    chosen = set(refs.sort_values(ascending=False, kind="mergesort").index[:top])
+    """Segment co-occurrence matrix of the codes (at most `top`) of the pairs most often
+    applied together, in codebook order: the heatmap shows the pairs that do co-occur."""
+    counts = numeric(pairs["segments"]) if len(pairs) else np.array([])
+    ranked = pairs.assign(_n=counts)[counts > 0].sort_values("_n", ascending=False, kind="mergesort")
+    chosen: set[str] = set()
+    for a, b in ranked[["code_a", "code_b"]].itertuples(index=False):
+        if len(chosen | {a, b}) > top:
+            break
+        chosen |= {a, b}
     order = [c for c in codes["code"] if c in chosen]
     matrix = pd.DataFrame(0.0, index=order, columns=order)
     counts = numeric(pairs["segments"]) if len(pairs) else np.array([])

@@ -5,8 +5,9 @@
 Each cohort folder of raw_dir and the pooled `all` is built by its own
 `python -m helpers.build.pipeline` process, two at a time on a 2-core machine; a cohort's
 output is printed in one piece when it finishes, so parallel runs stay readable. The
-index links every report and compares role-group mix and theme shares, read from the
-tables each run wrote.
+index lists each report with its participants, sources, reproduction-check verdict and
+build date, links the report and its PDF (printed here when Chromium is installed), and
+compares role-group mix and theme shares, all read from the files each run wrote.
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ from helpers.data import paths
 from helpers.data.params import check_folder
 from helpers.data.store import read_table
 
-from . import figures
-from .page import embed_png, html_table, is_synthetic, run_time
+from . import figures, repro
+from . import tables as pub
+from .page import embed_png, is_synthetic, run_time
 
 
 def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path,
@@ -42,16 +44,35 @@ def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path
     return cohort, result.returncode, result.stdout + result.stderr, time.perf_counter() - start
 
 
+def summary(reports_dir: Path, cohort: str) -> dict:
+    """One cohort's line of the index: n, sources, check verdict, build date, links."""
+    out = reports_dir / cohort
+    totals = read_table(paths.tables_dir(out), "totals.csv").set_index("measure")["n"].astype(str)
+    check = pd.read_csv(paths.tables_dir(out) / "reproduction_check.csv", dtype=str, keep_default_na=False)
+    verdict = repro.verdict(check)
+    if not len(check):
+        text = "no published figures to compare"
+    else:
+        text = (f"{verdict[repro.EXACT]} exact, {verdict[repro.ASSUMED]} under an assumption, "
+                f"{verdict[repro.DIFFERS]} differ" + (f", {verdict[repro.REDACTED_STATUS]} redacted"
+                                                    if verdict[repro.REDACTED_STATUS] else ""))
+    built = pd.Timestamp((out / "report.html").stat().st_mtime, unit="s", tz="UTC")
+    return {"name": cohort, "ok": True, "href": f"{cohort}/report.html",
+            "pdf": f"{cohort}/report.pdf" if (out / "report.pdf").is_file() else "",
+            "participants": totals.get("participants", ""), "sources": totals.get("sources", ""),
+            "verdict": text, "differs": bool(verdict[repro.DIFFERS]), "built": built.strftime("%Y-%m-%d %H:%M UTC")}
+
+
 def comparison_tables(reports_dir: Path, cohorts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(role-group mix, theme shares): one row per category, one column per cohort, n (pct%)."""
     roles, themes = {}, {}
     for cohort in cohorts:
         tables = paths.tables_dir(reports_dir / cohort)
         part = read_table(tables, "participants_by_role.csv").set_index("role_group")
-        roles[cohort] = part["n"].astype(str) + " (" + part["pct"].astype(str) + "%)"
+        roles[cohort] = [pub.n_pct(n, pct) for n, pct in zip(part["n"], part["pct"])]
         summary = read_table(tables, "theme_summary.csv").set_index("theme")
         themes[cohort] = summary["pct_references"]
-    role_table = pd.DataFrame(roles).rename_axis("role group").reset_index()
+    role_table = pd.DataFrame(roles, index=part.index).rename_axis("role group").reset_index()
     theme_table = pd.DataFrame(themes).rename_axis("theme").reset_index()
     return role_table, theme_table
 
@@ -86,9 +107,18 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
         figure_src = embed_png(saved[0])
     env = jinja2.Environment(loader=jinja2.PackageLoader("helpers.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
+    def table(number: str, title: str, caption: str, frame: pd.DataFrame) -> str:
+        rows = [pub.Row([pub.group_label(str(r.iloc[0]))] + [str(v) if not isinstance(v, float) else pub.decimal1(v)
+                                                          for v in r.iloc[1:]]) for _, r in frame.iterrows()]
+        return pub.Table(number, title, caption, [str(c).capitalize() if i == 0 else str(c)
+                                                  for i, c in enumerate(frame.columns)], rows).html()
+
     html = env.get_template("index.html.j2").render(
-        cohorts=[{"name": c, "ok": built.get(c, False), "href": f"{c}/report.html"} for c in cohorts],
-        roles=html_table(role_table) if ok else "", themes=html_table(theme_table, tuple(ok)) if ok else "",
+        cohorts=[summary(reports_dir, c) if built.get(c) else {"name": c, "ok": False} for c in cohorts],
+        roles=table("1", "Role-group mix", "Participants analysed per role group in each cohort: n (% of the cohort).",
+                    role_table) if ok else "",
+        themes=table("2", "Theme shares", "Each theme's share of the cohort's coded references, %.",
+                     theme_table) if ok else "",
         figure=figure_src, generated=run_time().strftime("%Y-%m-%d %H:%M UTC"), disclosure=rules.describe(),
         synthetic=is_synthetic(raw_dir),
     )
@@ -124,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
             built[cohort] = code == 0
             print(f"\n== {cohort}: {'ok' if code == 0 else 'FAILED'} in {seconds:.1f} s")
             print(output.rstrip())
+    from . import pdf
+
+    if pdf.chromium_path():  # each report's PDF, linked from the index; without Chromium, only the pages
+        for cohort in [c for c in cohorts if built.get(c)]:
+            pdf.print_pdf(reports_dir / cohort / "report.html")
     index = write_index(reports_dir, raw_dir, cohorts, built, rules)
     print(f"\nIndex: {index}")
     failed = [c for c, ok in built.items() if not ok]

@@ -37,6 +37,7 @@ class Output:
     # helpers.report.figures: ("bars", label column, count column, percent column, axis label)
     # draws one labelled bar per row of the source table.
     plot: tuple[str, ...] = ()
+    beside: str = ""     # for a figure: the numbered table it is shown beside in the report
 
     @property
     def file(self) -> str:
@@ -57,49 +58,58 @@ def figure(name: str, source: str, title: str, caption: str, **more) -> Output:
 
 CLEAN, DESCRIBE, TALLIES, REPORT = "01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb", "05_report.ipynb"
 
-# In the order the report shows them.
+# In the order the report shows them. Figures are numbered in the order of the tables they
+# sit beside.
 OUTPUTS: tuple[Output, ...] = (
     table("reproduction_check", REPORT, "Reproduction check",
-          "Published figures and the values this run computed.", disclosure=PUBLISHED_FIGURES),
-    table("cleaning_log_counts", CLEAN, "Cleaning log", "Rows dropped by each cleaning rule."),
-    table("participants_by_role", DESCRIBE, "Participants by role group",
-          "Cleaned participants by role group; pct is the share of cleaned participants, with its 95% Wilson "
-          "interval.", reading="participants"),
-    table("coding_by_source_type", DESCRIBE, "Sources by type",
-          "Sources by type: n sources, how many were coded, and how many by two or more coders.",
-          reading="sources"),
+          "Each published figure, the value this run computed, that value at the precision the paper printed "
+          "(half-up rounding), and whether they agree exactly, only under the stated assumption, or differ.",
+          disclosure=PUBLISHED_FIGURES, numbered=False),
+    table("participant_characteristics", DESCRIBE, "Participant characteristics",
+          "Questionnaire responses received and excluded by the cleaning rules, participants analysed by role "
+          "group (n, % of participants analysed and its 95% Wilson interval) and sources by type, per cohort.",
+          reading="participants"),
     table("likert_summary", DESCRIBE, "Questionnaire items",
-          "Likert items (1 = strongly disagree to 5 = strongly agree): answered n, missing answers, median and "
-          "quartiles, count per level, and % agreeing (4 or 5) of those who answered, with its 95% Wilson interval.",
-          reading="likert"),
+          "Answers to each Likert item (1 = strongly disagree to 5 = strongly agree): answered n, missing answers "
+          "(counted, not dropped), median and interquartile range, count per level, and % agreeing (4 or 5) of "
+          "those who answered with its 95% Wilson interval.", reading="likert"),
     table("likert_by_role", DESCRIBE, "Questionnaire items by role group",
-          "The same summaries within each role group.", reading="likert_by_role", continues=True),
-    table("theme_summary", TALLIES, "Themes",
-          "Tallies per theme; 95% CI is the Wilson interval of the share of references.", reading="themes"),
-    table("subtheme_tallies", TALLIES, "Subthemes", "Tallies per subtheme."),
-    table("theme_tallies", TALLIES, "Codes", "Tallies per code (every code in the codebook)."),
+          "The same summaries within each role group; the count per level is in the figure and in "
+          "<code>tables/likert_by_role.csv</code>.", reading="likert_by_role", continues=True),
+    table("theme_tallies", TALLIES, "Themes, subthemes and codes",
+          "Coded references per theme, subtheme and code (every code of the codebook, zeros included): n, % of "
+          "all references in the run with its 95% Wilson interval, and the distinct sources and participants "
+          "among them.", reading="themes"),
     table("theme_by_role_group", TALLIES, "Themes by role group",
-          "References and participants per theme and role group; pct_of_role_group is the share of that role "
-          "group's references."),
+          "References per theme within each role group: n (% of that role group's references). Unattributed "
+          "focus-group talk is left out.", reading="theme_by_role_group"),
     table("theme_by_source_type", TALLIES, "Themes by source type",
-          "References per theme and source type; pct_of_source_type is the share of that source type's "
-          "references."),
+          "References per theme within each kind of source: n (% of that kind's references)."),
     table("theme_participants", TALLIES, "Participants, not only references",
-          "Participants who raised each theme, overall and within each role group (pct_of_role_group, with its "
-          "95% Wilson interval), so that one talkative participant cannot carry a theme.",
-          reading="theme_participants"),
+          "Participants who raised each theme, of all participants (n (%) [95% Wilson interval]) and of each role "
+          "group (n (%); each interval is in <code>tables/theme_participants.csv</code>), so that one talkative "
+          "participant cannot carry a theme.", reading="theme_participants"),
     table("agreement", TALLIES, "Inter-coder agreement",
-          "Agreement on the sources coded by two or more coders: Cohen's kappa per pair of coders and "
-          "Krippendorff's alpha (nominal) across all coders. A unit is one segment's yes/no decision for one code; "
-          "pooled rows stack every code used in the shared sources. All rows per coder pair are in "
+          "Agreement on the sources coded by two or more coders: raw agreement, Cohen's kappa per pair of coders "
+          "and Krippendorff's alpha (nominal) across all coders. A decision is one segment's yes/no for one code; "
+          "pooled rows stack every code used in the shared sources. Every row per code is in "
           "<code>tables/agreement.csv</code>.", reading="agreement"),
     table("cooccurrence", TALLIES, "Co-occurrence",
-          "The fifteen pairs of codes most often applied to the same segment, and how many participants raised "
-          "both anywhere; every pair is in <code>tables/cooccurrence.csv</code>.", reading="cooccurrence"),
+          "Pairs of codes applied to the same segment (up to ten, most frequent first; pairs never applied "
+          "together are not listed), and how many participants raised both anywhere. Every pair is in "
+          "<code>tables/cooccurrence.csv</code>.", reading="cooccurrence"),
     table("saturation", TALLIES, "Saturation",
-          "Codes found in each interview, in date order, the new ones, and the running total.",
+          "Codes found in each interview, in date order: the new ones and the running total.",
           reading="saturation"),
-    # Written for analysts and for the report's text, not shown as numbered tables.
+    # Written for analysts and for the report's text, not shown as numbered tables: their
+    # numbers are in the tables above (Table 1 holds the source counts and the cleaning flow;
+    # the themes table holds every theme and subtheme).
+    table("theme_summary", TALLIES, "Themes", numbered=False, reading="themes"),
+    table("subtheme_tallies", TALLIES, "Subthemes", numbered=False),
+    table("participants_by_role", DESCRIBE, "Participants by role group", numbered=False, reading="participants"),
+    table("coding_by_source_type", DESCRIBE, "Sources by type and coding", numbered=False, reading="sources"),
+    table("code_by_source_type", TALLIES, "Codes by source type", numbered=False),
+    table("cleaning_log_counts", CLEAN, "Cleaning log", "Rows dropped by each cleaning rule.", numbered=False),
     table("quotes", TALLIES, "Illustrative quotes", numbered=False, disclosure=TEXT),
     table("totals", TALLIES, "Participants, sources and references", numbered=False),
     table("sources_by_type", DESCRIBE, "Sources by type (counts only)", numbered=False),
@@ -107,28 +117,40 @@ OUTPUTS: tuple[Output, ...] = (
     table("input_notes", CLEAN, "Notes on the input files", numbered=False, disclosure=TEXT),
 
     figure("role_groups", "participants_by_role", "Participants by role group",
-           "Participants by role group (n and % of cleaned participants)."),
+           "Share of participants analysed in each role group, with 95% Wilson intervals; bars of groups with "
+           "fewer than 5 people are hatched.", beside="participant_characteristics"),
+    figure("likert", "likert_summary", "Questionnaire items",
+           "Distribution of answers to each item as diverging stacked bars (disagreement left of zero, agreement "
+           "right, neutral split at zero).", beside="likert_summary"),
+    figure("likert_by_role", "likert_by_role", "Questionnaire items by role group",
+           "The same bars within each role group; groups with fewer than 5 answers are marked and not "
+           "interpreted.", beside="likert_by_role"),
     figure("theme_tallies", "theme_summary", "References per theme",
-           "Coded references per theme, with the share of all references in the run.",
+           "Coded references per theme, with the share of all references in the run.", beside="theme_tallies",
            plot=("bars", "theme", "references", "pct_references", "Coded references")),
     figure("code_tallies", "theme_tallies", "References per code",
-           "Coded references per code, coloured by theme, in codebook order."),
+           "Coded references per code, coloured by theme, in codebook order.", beside="theme_tallies"),
     figure("theme_by_role_group", "theme_by_role_group", "Themes by role group",
            "Share of each role group's coded references that fall under each theme (each column sums to 100%; "
-           "unattributed focus-group talk excluded)."),
-    figure("likert", "likert_summary", "Questionnaire items",
-           "Questionnaire items: distribution of answers as diverging stacked bars (disagreement left, agreement "
-           "right, neutral split at zero)."),
-    figure("likert_by_role", "likert_by_role", "Questionnaire items by role group",
-           "Questionnaire items within each role group, as diverging stacked bars."),
+           "unattributed focus-group talk excluded).", beside="theme_by_role_group"),
     figure("theme_participants", "theme_participants", "Participants per theme",
-           "Share of all participants who raised each theme, with 95% Wilson intervals."),
+           "Share of all participants who raised each theme, with 95% Wilson intervals.",
+           beside="theme_participants"),
     figure("cooccurrence", "cooccurrence", "Co-occurrence of codes",
-           "Segments coded with both codes of a pair, for the twelve codes with most references (blank: never "
-           "together; R: redacted small count)."),
+           "Segments coded with both codes of a pair, for the codes of the pairs most often applied together "
+           "(blank: never together; R: redacted small count).", beside="cooccurrence"),
     figure("saturation", "saturation", "Saturation",
-           "Saturation: codes found so far (line) and new codes (bars) with each interview, in date order."),
+           "Codes found so far (line) and new codes (bars) with each interview, in date order.",
+           beside="saturation"),
 )
+
+# Groups smaller than this are marked in tables and figures and never headlined by a
+# reading: a share of 1 or 2 people reads as a finding it is not. Every step that shows
+# groups reads this module, so changing it rebuilds them.
+SMALL_N = 5
+SMALL_MARK = "\u2020"  # dagger
+
+COOCCURRENCE_ROWS = 10  # pairs the report lists (its caption says so); all are in the CSV
 
 BY_NAME: dict[tuple[str, str], Output] = {(o.kind, o.name): o for o in OUTPUTS}
 
@@ -164,3 +186,14 @@ def numbering() -> dict[str, str]:
             n, part = n + 1, 0
             numbers[entry.name] = str(n)
     return numbers
+
+
+def figure_numbering() -> dict[str, int]:
+    """Report number of every figure: in the order of the tables they sit beside, then list order."""
+    tables_order = {entry.name: i for i, entry in enumerate(tables())}
+    ordered = sorted(figures(), key=lambda f: tables_order.get(f.beside, len(tables_order)))
+    return {entry.name: i for i, entry in enumerate(ordered, 1)}
+
+
+def figures_beside(table_name: str) -> list[Output]:
+    return [f for f in figures() if f.beside == table_name]

@@ -21,15 +21,18 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from helpers.analysis.disclosure import Disclosure
+from helpers.analysis.disclosure import REDACTED, Disclosure
 from helpers.data import paths
 from helpers.data.contract import ALL_CODERS, POOLED
 from helpers.data.environment import DATE_ENV
 from helpers.data.store import read_table
 
-from . import outputs, readings
+from . import outputs, readings, repro
+from . import tables as pub
 
-PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert", "pyarrow", "jinja2")
+# Every package the analysis and the report run on (requirements.lock pins each).
+PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "krippendorff", "pandera", "matplotlib", "seaborn", "pillow",
+            "great-tables", "pyarrow", "jinja2", "papermill", "nbconvert", "nbformat", "ipykernel")
 
 def run_time() -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now, in UTC."""
@@ -64,26 +67,17 @@ def is_synthetic(raw_dir: Path) -> bool:
     return (Path(raw_dir) / paths.SYNTHETIC_MARKER).is_file()
 
 
-def reproduces_the_papers(raw_dir: Path) -> bool:
-    """Whether raw_dir holds the bundled cohorts (built to agree with the published figures),
-    told by their marker's text, rather than other generated data such as benchmark cohorts."""
-    from helpers.data.contract import SYNTHETIC_NOTE
-
-    marker = Path(raw_dir) / paths.SYNTHETIC_MARKER
-    return marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == SYNTHETIC_NOTE
+reproduces_the_papers = repro.reproduces_the_papers
 
 
-def html_table(frame: pd.DataFrame, percent_columns: tuple[str, ...] = ()) -> str:
-    """A table as escaped HTML: percentages to one decimal, counts as integers."""
-    def one_decimal(value):
-        try:
-            return f"{float(value):.1f}"
-        except (TypeError, ValueError):
-            return str(value)  # e.g. [REDACTED]
-
-    formatters = {c: one_decimal for c in frame.columns if c in percent_columns}
-    return frame.to_html(index=False, escape=True, border=0, classes="data", formatters=formatters,
-                         na_rep="", float_format=lambda v: f"{v:g}")
+def public_path(folder: Path) -> str:
+    """A folder as the report may show it: relative to the project when inside it, otherwise
+    only its name (a page meant to be e-mailed carries no machine paths)."""
+    folder = Path(folder).resolve()
+    try:
+        return folder.relative_to(paths.PROJECT_ROOT.resolve()).as_posix()
+    except ValueError:
+        return f"{folder.name} (outside the project)"
 
 
 # Tables that grow with the number of interviews are cut to this many rows in the page
@@ -105,29 +99,9 @@ def saturation_shown(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return table[keep], note
 
 
-EMBED_WIDTH_PX = 1000  # enough for a laptop screen; the 200 dpi files stay in figures/
-
-
-def publication_table(frame: pd.DataFrame, table_id: str, columns: dict[str, str], percent: str) -> str:
-    """A publication-style table (great_tables): renamed columns, one-decimal percentages and
-    the 95% interval merged into one 'lo to hi' column. Cells are escaped by great_tables;
-    the fixed id keeps the HTML identical between runs."""
-    from great_tables import GT
-
-    from helpers.analysis.disclosure import REDACTED
-
-    def one_decimal(value) -> str:
-        return value if str(value) == REDACTED else f"{float(value):.1f}"
-
-    shown = pd.DataFrame({label: frame[column].astype(str) for column, label in columns.items()})
-    shown[columns[percent]] = frame[percent].map(one_decimal)
-    shown["95% CI"] = [
-        REDACTED if REDACTED in (str(lo), str(hi)) else f"{float(lo):.1f} to {float(hi):.1f}"
-        for lo, hi in zip(frame["ci_low"], frame["ci_high"])
-    ]
-    numeric = [label for column, label in columns.items() if column != next(iter(columns))] + ["95% CI"]
-    table = GT(shown, id=table_id).cols_align(align="right", columns=numeric)
-    return table.tab_options(table_margin_left="0", table_font_size="14px").as_raw_html()
+# Figures show at most 40rem (640 px) wide, 366 px on a phone: 800 px keeps them sharp on a
+# phone's 2x screen and the page light to e-mail; the 200 dpi files stay in figures/.
+EMBED_WIDTH_PX = 800
 
 
 def embed_png(path: Path) -> str:
@@ -145,81 +119,128 @@ def embed_png(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def figure_blocks(figures: Path) -> list[dict]:
-    """Each figure drawn by step 04, numbered, embedded and captioned, in the order of the list."""
+def figure_blocks(figures: Path, tables: Path) -> dict[str, list[dict]]:
+    """Each figure drawn by step 04, numbered, embedded, captioned and described (its alt
+    text states the finding: the reading of the table it is drawn from), by the table it
+    sits beside."""
     from concurrent.futures import ThreadPoolExecutor
 
-    shown = [(i, entry.name, entry.caption) for i, entry in enumerate(outputs.figures(), 1)
-             if (figures / entry.file).is_file()]
+    numbers = outputs.figure_numbering()
+    shown = [entry for entry in outputs.figures() if (figures / entry.file).is_file()]
     with ThreadPoolExecutor() as pool:  # Pillow releases the GIL while it scales and encodes
-        sources = list(pool.map(embed_png, [figures / f"{stem}.png" for _, stem, _ in shown]))
-    return [{"number": i, "src": src, "caption": caption, "stem": stem}
-            for (i, stem, caption), src in zip(shown, sources)]
-
-
-def table_blocks(tables: Path, pct: tuple[str, ...]) -> dict:
-    """Each numbered table of the list as escaped HTML with its one-line reading, by name."""
-    agreement = read_table(tables, "agreement.csv")
-    pairs = read_table(tables, "cooccurrence.csv")
-    saturation, saturation_note = saturation_shown(read_table(tables, "saturation.csv"))
-    # What the page shows of tables that are long in full (the full tables stay in tables/).
-    shown = {
-        "agreement": agreement[(agreement["code"] == POOLED) | (agreement["coders"] == ALL_CODERS)],
-        "cooccurrence": pairs.assign(_n=pd.to_numeric(pairs["segments"], errors="coerce")).sort_values(
-            "_n", ascending=False, kind="mergesort").drop(columns="_n").head(15),
-        "saturation": saturation,
-    }
-    # Two tables in the great-tables style of a paper's table.
-    styled = {
-        "participants_by_role": ("participants-table", {"role_group": "Role group", "n": "n", "pct": "%"}, "pct"),
-        "theme_summary": ("themes-table", {"theme": "Theme", "references": "References",
-                                           "pct_references": "% of references", "sources": "Sources",
-                                           "participants": "Participants"}, "pct_references"),
-    }
-    blocks = {}
-    for entry in outputs.tables():
-        if not entry.numbered or entry.name in ("reproduction_check", "cleaning_log_counts"):
-            continue
-        full = read_table(tables, entry.file)
-        html = (publication_table(full, *styled[entry.name]) if entry.name in styled
-                else html_table(shown.get(entry.name, full), pct))
-        blocks[entry.name] = {"html": html, "reading": getattr(readings, entry.reading)(full) if entry.reading else "",
-                              "note": saturation_note if entry.name == "saturation" else ""}
+        sources = list(pool.map(embed_png, [figures / entry.file for entry in shown]))
+    blocks: dict[str, list[dict]] = {}
+    for entry, src in zip(shown, sources):
+        # The alt text states the finding: the reading of the table drawn, else of the table beside.
+        described = next(e for e in (outputs.get(entry.source), outputs.get(entry.beside)) if e.reading or
+                         e.name == entry.beside)
+        finding = getattr(readings, described.reading)(read_table(tables, described.file)) if described.reading \
+            else ""
+        blocks.setdefault(entry.beside, []).append({
+            "number": numbers[entry.name], "src": src, "caption": Markup(entry.caption), "stem": entry.name,
+            "title": entry.title, "alt": f"{entry.title}. {finding}".strip()})
     return blocks
+
+
+def _block(entry: outputs.Output, number: str, columns_rows, reading: str = "", note: str = "",
+           footnote: str = "") -> dict:
+    columns, rows = columns_rows[:2]
+    table = pub.Table(number, entry.title, entry.caption, columns, rows, footnote=footnote)
+    # A table of a few columns has its figures beside it on a wide screen; a wider one has
+    # them below, so that neither is squeezed into scrolling.
+    return {"html": Markup(table.html()), "reading": reading, "note": note, "number": number,
+            "title": entry.title, "anchor": f"table-{number}", "layout": "side" if len(columns) <= 6 else "stack"}
+
+
+def table_blocks(tables: Path) -> dict:
+    """Each numbered table of the list in the publication style, with its reading, by name."""
+    number = outputs.numbering()
+    read = lambda name: read_table(tables, f"{name}.csv")  # noqa: E731
+    blocks: dict[str, dict] = {}
+
+    def add(name: str, columns_rows, reading_table: pd.DataFrame | None = None, **more):
+        entry = outputs.get(name)
+        source = read(name) if reading_table is None else reading_table
+        reading = getattr(readings, entry.reading)(source) if entry.reading else ""
+        blocks[name] = _block(entry, number[name], columns_rows, reading, **more)
+
+    characteristics = read("participant_characteristics")
+    add("participant_characteristics", pub.characteristics(characteristics), read("participants_by_role"),
+        footnote="Percentages are of the participants analysed in that column; sources are counted, not people.")
+    blocks["participant_characteristics"]["reading"] += " " + readings.sources(read("coding_by_source_type"))
+    likert = read("likert_summary")
+    blocks["has_likert"] = bool(len(likert))
+    if len(likert):
+        add("likert_summary", pub.likert(likert))
+        by_role = read("likert_by_role")
+        flagged = by_role["n"].map(pub.small).any()
+        add("likert_by_role", pub.likert_by_role(by_role), footnote=pub.SMALL_FOOTNOTE if flagged else "")
+    add("theme_tallies", pub.themes(read("theme_summary"), read("subtheme_tallies"), read("theme_tallies")),
+        read("theme_summary"))
+    sizes = read("participants_by_role").set_index("role_group")["n"].astype(str).to_dict()
+    add("theme_by_role_group", pub.crosstab(read("theme_by_role_group"), "role_group", "pct_of_role_group", sizes))
+    add("theme_by_source_type", pub.crosstab(read("theme_by_source_type"), "source_type", "pct_of_source_type"))
+    columns, rows, flagged = pub.theme_participants(read("theme_participants"))
+    add("theme_participants", (columns, rows), footnote=pub.SMALL_FOOTNOTE if flagged else "")
+    agreement = read("agreement")
+    # Pooled rows, and the codes whose coefficients the reading explains (high raw agreement,
+    # low alpha: the prevalence effect); every row is in tables/agreement.csv.
+    per_code = agreement[(agreement["code"] != POOLED) & (agreement["coders"] == ALL_CODERS)]
+    odd = per_code[(pd.to_numeric(per_code["agreement_pct"], errors="coerce") >= 90)
+                   & ~(pd.to_numeric(per_code["krippendorff_alpha"], errors="coerce") >= 0.4)]
+    shown = pd.concat([agreement[agreement["code"] == POOLED], odd])
+    add("agreement", pub.agreement(shown), agreement)
+    pairs = read("cooccurrence")
+    together = pd.to_numeric(pairs["segments"].where(pairs["segments"].astype(str) != REDACTED), errors="coerce")
+    listed = pairs.assign(_n=together)[together > 0].sort_values("_n", ascending=False, kind="mergesort")
+    add("cooccurrence", pub.cooccurrence(listed.drop(columns="_n").head(outputs.COOCCURRENCE_ROWS)), pairs,
+        note="" if len(listed) else "No two codes were applied to the same segment.")
+    saturation, saturation_note = saturation_shown(read("saturation"))
+    add("saturation", pub.saturation(saturation), read("saturation"), note=saturation_note)
+    return blocks
+
+
+def check_block(tables: Path, cohort: str, raw_dir: Path) -> dict:
+    """The reproduction check: its headline counts, rows by paper, and why there is none."""
+    check = pd.read_csv(tables / "reproduction_check.csv", dtype=str, keep_default_na=False)
+    return {"rows": {paper: rows.to_dict("records") for paper, rows in check.groupby("paper", sort=False)},
+            "total": len(check), "verdict": repro.verdict(check), "why_none": repro.why_no_check(cohort, raw_dir)}
+
+
+def notebook_links() -> list[dict]:
+    """The executed notebooks rendered for reading, notebooks/<step>.html beside the page (the
+    runner writes each as its step finishes; this step's own is written after the page)."""
+    return [{"name": Path(name).stem, "href": f"notebooks/{Path(name).stem}.html"} for name in paths.NOTEBOOKS]
 
 
 def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure) -> dict:
     tables, figures = paths.tables_dir(out), paths.figures_dir(out)
-    pct = ("pct", "pct_references", "pct_of_role_group", "pct_of_source_type", "pct_agree", "ci_low", "ci_high",
-           "agreement_pct", "pct_of_codes_found")
-    check = pd.read_csv(tables / "reproduction_check.csv", dtype=str, keep_default_na=False)
     provenance = json.loads((out / "provenance.json").read_text())
-    context = {
+    return {
         "cohort": cohort,
         "synthetic": is_synthetic(raw_dir),
         "reproduces_the_papers": reproduces_the_papers(raw_dir),
         "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),
         "totals": read_table(tables, "totals.csv").set_index("measure")["n"].astype(str).to_dict(),
-        "check": {paper: rows.to_dict("records") for paper, rows in check.groupby("paper", sort=False)},
-        "check_agree": int(check["agrees"].eq("True").sum()),
-        "check_redacted": int(check["agrees"].eq("redacted").sum()),
+        "check": check_block(tables, cohort, raw_dir),
         "disclosure": rules.describe(),
         "disclosure_active": rules.active,
+        "small_n": pub.SMALL_N,
         "notes": read_table(tables, "input_notes.csv")["note"].tolist(),
         "quotes": {theme: rows.to_dict("records")
                    for theme, rows in read_table(tables, "quotes.csv").fillna("").groupby("theme", sort=False)},
-        "check_total": len(check),
-        "cleaning_log": html_table(read_table(tables, "cleaning_log_counts.csv")),
-        **table_blocks(tables, pct),
-        "figures": figure_blocks(figures),
-        "number": outputs.numbering(),
-        "caption": {entry.name: Markup(entry.caption) for entry in outputs.tables()},
+        "cleaning_log": Markup(pub.Table("", "Cleaning log", "Rows dropped by each cleaning rule.",
+                                         *pub.counts(read_table(tables, "cleaning_log_counts.csv"), "Reason",
+                                                     "reason", {"rows_dropped": "Rows dropped"}),
+                                         anchor="cleaning-log").html()),
+        "tables": table_blocks(tables),
+        "figures": figure_blocks(figures, tables),
         "parameters": parameters,
         "inputs": provenance["inputs"],
         "packages": package_versions(),
         "commit": git_commit(),
+        "notebooks": notebook_links(),
     }
-    return context
 
 
 def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> Path:

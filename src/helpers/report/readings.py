@@ -10,6 +10,8 @@ import pandas as pd
 from helpers.analysis.disclosure import REDACTED
 from helpers.data.contract import ALL_CODERS, POOLED
 
+from .outputs import SMALL_N
+
 
 def _shown(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column].where(frame[column].astype(str) != REDACTED), errors="coerce")
@@ -53,12 +55,13 @@ def likert(table: pd.DataFrame) -> str:
 
 
 def likert_by_role(table: pd.DataFrame) -> str:
-    agree = _shown(table, "pct_agree")
+    # Only groups of at least SMALL_N answers are headlined: 0% of one person is not a finding.
+    agree = _shown(table, "pct_agree").where(_shown(table, "n") >= SMALL_N)
     if table.empty or agree.isna().all():
-        return "No role group answered enough items to summarise."
+        return f"No role group gave {SMALL_N} or more answers to an item, so none is compared."
     low = table.loc[agree.idxmin()]
-    return (f"The least agreement in any role group was {float(low['pct_agree']):.1f}% "
-            f"({low['role_group']}, {low['item'].replace('_', ' ')}, n = {low['n']}).")
+    return (f"Among role groups with at least {SMALL_N} answers, the least agreement was "
+            f"{float(low['pct_agree']):.1f}% ({low['role_group']}, {low['item'].replace('_', ' ')}, n = {low['n']}).")
 
 
 def themes(table: pd.DataFrame) -> str:
@@ -68,8 +71,25 @@ def themes(table: pd.DataFrame) -> str:
             f"{float(top['pct_references']):.1f}% of all references).")
 
 
+def theme_by_role_group(table: pd.DataFrame) -> str:
+    """Which theme holds the largest share of each role group's references."""
+    share = _shown(table, "pct_of_role_group")
+    if share.isna().all():
+        return "The shares of each role group's references are redacted."
+    top = table.assign(_share=share).dropna(subset=["_share"]).sort_values("_share", ascending=False,
+                                                                          kind="mergesort")
+    top = top[pd.to_numeric(top["references"], errors="coerce") > 0].drop_duplicates("role_group")
+    if top.empty:
+        return "No attributed references to compare across role groups."
+    if top["theme"].nunique() == 1:
+        return (f"{top['theme'].iloc[0]} holds the largest share of every role group's references "
+                f"({top['_share'].min():.1f}% to {top['_share'].max():.1f}%).")
+    parts = [f"{theme} for {', '.join(rows['role_group'])}" for theme, rows in top.groupby("theme", sort=False)]
+    return "The theme with the largest share of a role group's references is " + "; ".join(parts) + "."
+
+
 def theme_participants(table: pd.DataFrame) -> str:
-    overall = table[table["role_group"] == "all participants"]
+    overall = table[table["role_group"] == "all participants"]  # the whole run: never a small group
     share = _shown(overall, "pct_of_role_group")
     if share.isna().all():
         return "Participant counts per theme are redacted."
@@ -93,7 +113,25 @@ def agreement(table: pd.DataFrame) -> str:
         alpha = every["krippendorff_alpha"].iloc[0]
         texts.append("Krippendorff's alpha across all coders "
                      + (REDACTED if str(alpha) == REDACTED else f"{float(alpha):.2f}"))
-    return "Pooled agreement: " + "; ".join(texts) + "."
+    return "Pooled agreement: " + "; ".join(texts) + "." + prevalence_effect(table)
+
+
+def prevalence_effect(table: pd.DataFrame) -> str:
+    """One sentence on codes whose raw agreement is high while kappa or alpha is low, or ""."""
+    codes = table[(table["code"] != POOLED) & (table["coders"] == ALL_CODERS)]
+    raw = pd.to_numeric(codes["agreement_pct"], errors="coerce")
+    alpha = pd.to_numeric(codes["krippendorff_alpha"], errors="coerce")
+    odd = codes[(raw >= 90) & (alpha.isna() | (alpha < 0.4))]
+    if odd.empty:
+        return ""
+    worst = odd.loc[pd.to_numeric(odd["agreement_pct"]).idxmax()]
+    alpha_text = "undefined" if pd.isna(pd.to_numeric(worst["krippendorff_alpha"], errors="coerce")) else \
+        f"{float(worst['krippendorff_alpha']):.2f}"
+    return (f" {len(odd)} code{'s' if len(odd) != 1 else ''} show high raw agreement but low alpha (for example "
+            f"{worst['code']}: {float(worst['agreement_pct']):.1f}% raw agreement, alpha {alpha_text}). That is "
+            f"the prevalence effect of a rarely applied code: nearly every decision is 'not applied', so the "
+            f"agreement expected by chance is already high and a single disagreement pulls kappa and alpha "
+            f"towards zero; read those codes' coefficients with their raw agreement.")
 
 
 def cooccurrence(table: pd.DataFrame) -> str:

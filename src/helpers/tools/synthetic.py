@@ -31,8 +31,8 @@ from helpers.data import paths
 from helpers.data.contract import SYNTHETIC_NOTE
 
 # --- codebook: theme -> subtheme -> codes (description, quotes) -----------------------
-# Reference counts per code for each cohort are in REFERENCES below; cohort1's total is
-# 213 so that the three dissertation-focus codes give 11.7%, 10.3% and 9.4% (25, 22, 20).
+# Reference counts per code for each cohort are in DISSERTATION_REFERENCES and
+# OTHER_REFERENCES below.
 CODEBOOK = [
     ("Loco-regional digitisation", "Dissertation project focus", "Clinician engagement",
      "Projects that brought clinicians into designing or adopting digital change",
@@ -131,10 +131,20 @@ CODEBOOK = [
       "Having a clear goal kept the project alive through two reorganisations."]),
 ]
 
-# Distinct references per code (CODEBOOK order), per cohort.
-REFERENCES = {
-    "cohort1": [25, 22, 20, 14, 12, 10, 9, 7, 15, 11, 9, 6, 10, 8, 6, 9, 7, 5, 3, 3, 2],
-    "cohort2": [14, 12, 11, 9, 8, 7, 6, 5, 10, 8, 6, 4, 7, 6, 4, 6, 5, 3, 6, 5, 5],
+# Distinct references per code (CODEBOOK order), per cohort, in dissertations and in the
+# other sources (interviews, focus groups, questionnaire free text). Paper 1 gives the
+# dissertation-project focus as shares of coded dissertation material: cohort1's
+# dissertation references total 213 so that the three focus codes give 11.7%, 10.3% and
+# 9.4% (25, 22, 20, the smallest whole-number total that does), and no other code comes
+# near them there. Over all sources, loco-regional digitisation and the network of change
+# agents stay the two largest themes, as both papers report.
+DISSERTATION_REFERENCES = {
+    "cohort1": [25, 22, 20, 18, 16, 14, 12, 10, 6, 4, 5, 3, 12, 10, 8, 9, 7, 4, 3, 3, 2],
+    "cohort2": [12, 10, 9, 8, 7, 6, 5, 4, 3, 2, 3, 2, 6, 5, 4, 5, 4, 2, 2, 2, 1],
+}
+OTHER_REFERENCES = {
+    "cohort1": [13, 8, 6, 5, 6, 5, 6, 4, 24, 20, 18, 14, 6, 5, 4, 6, 5, 4, 8, 7, 7],
+    "cohort2": [6, 4, 3, 3, 3, 3, 3, 2, 12, 10, 9, 7, 4, 3, 3, 4, 3, 2, 7, 6, 6],
 }
 
 # Pairs of codes coded together on the same segment, and how many times (per cohort).
@@ -191,15 +201,20 @@ FREE_TEXT = {
     "text_barriers": ["No protected time.", "Funding stopped after the pilot.",
                       "Culture of the organisation.", "", "Lack of analysts."],
 }
-# Which kinds of source each theme's references come from, with weights.
+# Which kinds of source (other than dissertations) each theme's references come from, with weights.
 SOURCE_MIX = {
+    "Loco-regional digitisation": {"interview": 3, "focus_group": 1, "questionnaire": 1},
+    "Network of change agents": {"interview": 4, "focus_group": 3, "questionnaire": 2},
+    "Barriers": {"interview": 3, "focus_group": 2, "questionnaire": 3},
+    "Leadership identity": {"interview": 3, "questionnaire": 2, "focus_group": 1},
+}
+# The same with dissertations, for the scaled (benchmark) cohorts, which draw every kind from it.
+SCALE_SOURCE_MIX = {
     "Loco-regional digitisation": {"dissertation": 5, "interview": 3, "focus_group": 1, "questionnaire": 1},
     "Network of change agents": {"interview": 4, "focus_group": 3, "questionnaire": 2},
     "Barriers": {"interview": 3, "focus_group": 2, "questionnaire": 3, "dissertation": 1},
     "Leadership identity": {"interview": 3, "questionnaire": 2, "focus_group": 1},
 }
-
-
 
 
 def _iso(moment: datetime) -> str:
@@ -286,18 +301,25 @@ def build_cohort(design: CohortDesign) -> dict[str, list[list[str]]]:
 
     # References: the designed count per code, placed in segments of plausible sources.
     refs = []
-    for (theme, _sub, code, _desc, quotes), count in zip(CODEBOOK, REFERENCES[design.name]):
+    for (theme, _sub, code, _desc, quotes), in_dissertations, elsewhere in zip(
+            CODEBOOK, DISSERTATION_REFERENCES[design.name], OTHER_REFERENCES[design.name]):
         mix = SOURCE_MIX[theme]
-        for k in range(count):
-            kind = rng.choices(list(mix), weights=list(mix.values()))[0]
+        for k in range(in_dissertations + elsewhere):
+            kind = ("dissertation" if k < in_dissertations
+                    else rng.choices(list(mix), weights=list(mix.values()))[0])
             refs.append((code, kind, quotes[k % len(quotes)]))
     rng.shuffle(refs)
-    # Codes that travel together in what alumni said: these pairs share segments.
+    # Codes that travel together in what alumni said: these pairs share segments. A pair
+    # joins two references of the same kind of source, so each code's count per kind of
+    # source stays as designed.
     paired: list[tuple[str, str, str, str]] = []  # (code, kind, quote, partner code)
     for a, b, wanted in CO_CODED:
-        refs_a = [r for r in refs if r[0] == a]
-        refs_b = [r for r in refs if r[0] == b]
-        for ra, rb in list(zip(refs_a, refs_b))[:wanted]:
+        for _ in range(wanted):
+            match = next(((ra, rb) for ra in refs if ra[0] == a
+                          for rb in refs if rb[0] == b and rb[1] == ra[1]), None)
+            if match is None:
+                break
+            ra, rb = match
             refs.remove(ra)
             refs.remove(rb)
             paired.append((ra[0], ra[1], ra[2], rb[0]))
@@ -412,6 +434,8 @@ SCALE_ROLE_SHARES = (0.45, 0.30, 0.20, 0.05)  # ROLE_SPELLINGS order
 SCALE_DUPLICATES, SCALE_ABANDONED, SCALE_UNFINISHED, SCALE_NO_CONSENT = 0.02, 0.005, 0.01, 0.01
 SCALE_INTERVIEWED, SCALE_AUTHORS, SCALE_IN_FOCUS_GROUPS = 0.10, 0.20, 0.30  # shares of participants
 FOCUS_GROUP_SIZE = 8
+# How often each code (CODEBOOK order) is drawn in scaled cohorts.
+SCALE_CODE_WEIGHTS = [25, 22, 20, 14, 12, 10, 9, 7, 15, 11, 9, 6, 10, 8, 6, 9, 7, 5, 3, 3, 2]
 SCALE_DOUBLE_CODED = 0.10  # share of interviews and of dissertations also coded by a second coder
 SOURCE_KINDS = ("questionnaire", "interview", "focus_group", "dissertation")
 SCALE_NOTE = (
@@ -526,20 +550,20 @@ def build_scaled(participants: int, seed: int = SCALE_SEED) -> dict[str, pd.Data
     pair_codes = np.array([[code_index[a], code_index[b]] for a, b, _ in CO_CODED])
     pair_weights = np.array([w for *_, w in CO_CODED], dtype=float)
     chosen_pair = rng.choice(len(CO_CODED), size=len(slot), p=pair_weights / pair_weights.sum())
-    weights = np.array(REFERENCES["cohort1"], dtype=float)
+    weights = np.array(SCALE_CODE_WEIGHTS, dtype=float)
     single = rng.choice(len(CODEBOOK), size=len(slot), p=weights / weights.sum())
     # Both codes of a pair come from the draw at its first slot.
     code = np.where(paired, pair_codes[chosen_pair[owner * REFERENCES_PER_PARTICIPANT + slot - slot % 2],
                                        slot % 2], single)
     position = np.where(paired, slot % 2, 0)
 
-    # Each segment's source: a kind drawn by its first code's theme (SOURCE_MIX) among the
+    # Each segment's source: a kind drawn by its first code's theme (SCALE_SOURCE_MIX) among the
     # kinds of source its participant has (everyone has a questionnaire response).
     n_seg = int(segment[-1]) + 1
     seg_owner = owner[position == 0]
     seg_code = code[position == 0]
-    themes = list(SOURCE_MIX)
-    mix = np.array([[max(SOURCE_MIX[t].get(k, 0), 0.5 if k == "questionnaire" else 0) for k in SOURCE_KINDS]
+    themes = list(SCALE_SOURCE_MIX)
+    mix = np.array([[max(SCALE_SOURCE_MIX[t].get(k, 0), 0.5 if k == "questionnaire" else 0) for k in SOURCE_KINDS]
                     for t in themes], dtype=float)
     seg_theme = np.array([themes.index(c[0]) for c in CODEBOOK])[seg_code]
     weight = mix[seg_theme] * (own[:, seg_owner].T >= 0)

@@ -1,0 +1,59 @@
+"""Print a report.html to report.pdf (A4, the page's print stylesheet) with headless Chromium.
+
+`python -m helpers.report.pdf reports/cohort1/report.html` (what `make pdf` runs) writes
+reports/cohort1/report.pdf. Chromium is Debian's `chromium` package, as the browser tests use.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium() -> str:
+    found = chromium_path()
+    if not found:
+        raise SystemExit("ERROR: printing the report needs Chromium: run 'make browser' "
+                         "(or 'apt-get install chromium') and retry.")
+    return found
+
+
+def print_pdf(html: Path, pdf: Path | None = None) -> Path:
+    """Write `pdf` (default: beside the page, as report.pdf); return its path."""
+    html = Path(html).resolve()
+    if not html.is_file():
+        raise SystemExit(f"ERROR: {html} does not exist: run 'make report' for this cohort first.")
+    pdf = Path(pdf) if pdf else html.with_suffix(".pdf")
+    partial = pdf.with_name(pdf.name + ".partial")
+    with tempfile.TemporaryDirectory(prefix="nhsda-pdf-") as profile:
+        # A fresh profile: no extensions or saved settings change the print; no header or
+        # footer with the file's path (a machine path has no place in a shared PDF).
+        result = subprocess.run(
+            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+             f"--print-to-pdf={partial}", html.as_uri()],
+            capture_output=True, text=True, timeout=300)
+    if result.returncode != 0 or not partial.is_file():
+        raise SystemExit(f"ERROR: Chromium could not print {html}:\n{result.stderr[-2000:]}")
+    partial.replace(pdf)  # a reader never sees half a PDF
+    return pdf
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m helpers.report.pdf reports/<cohort>/report.html", file=sys.stderr)
+        return 2
+    print(f"Wrote {print_pdf(Path(args[0]))}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,270 @@
+"""The report's tables in one publication style, built from the tables the pipeline wrote.
+
+One small HTML builder for every table (one stylesheet, in the page template): a caption
+with the table's number, column headers with scope, row headers, grouped rows (theme >
+subtheme > code) instead of repeated names, counts as `n (%)` with the 95% interval in
+the same cell, one decimal for percentages, two for agreement coefficients. Every cell
+is text escaped here; nothing is computed but formatting (the CSVs in tables/ stay as
+they are, tidy and machine-readable).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+
+import pandas as pd
+
+from helpers.analysis.disclosure import REDACTED
+from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS
+
+from .outputs import SMALL_MARK, SMALL_N
+
+SOURCE_LABELS = {"interview": "Interviews", "focus_group": "Focus groups", "questionnaire": "Questionnaires",
+                 "dissertation": "Dissertations"}
+
+
+def item_label(item: str) -> str:
+    """A questionnaire item key as words: confidence_leading_change -> Confidence leading change."""
+    return item.replace("_", " ").strip().capitalize()
+
+
+def group_label(group: str) -> str:
+    return SOURCE_LABELS.get(group, group[:1].upper() + group[1:])
+
+
+def _redacted(*values) -> bool:
+    return any(str(v) == REDACTED for v in values)
+
+
+def blank(value) -> bool:
+    return str(value) in ("", "nan", "None", "<NA>")
+
+
+NBSP = "\u00a0"  # inside `n (%)`, so a heading or a wrapped line never splits it
+
+
+def number(value) -> str:
+    """A count as a whole number; blank stays blank; [REDACTED] stays."""
+    if _redacted(value) or blank(value):
+        return REDACTED if _redacted(value) else ""
+    return f"{float(value):,.0f}"
+
+
+def decimal1(value) -> str:
+    if _redacted(value) or blank(value):
+        return REDACTED if _redacted(value) else ""
+    return f"{float(value):.1f}"
+
+
+def coefficient(value) -> str:
+    """Agreement coefficients to two decimals; undefined (NaN) as an en dash."""
+    try:
+        number_ = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number_ != number_:
+        return "\u2013"
+    return f"{round(number_, 2) + 0.0:.2f}"  # + 0.0: no "-0.00" for a coefficient a hair below zero
+
+
+def interval(low, high) -> str:
+    if _redacted(low, high):
+        return REDACTED
+    if blank(low):
+        return ""
+    return f"{float(low):.1f}\u2013{float(high):.1f}"
+
+
+def n_pct(n, pct, low=None, high=None) -> str:
+    """`n (pct)` and, given the interval, `n (pct) [low-high]`."""
+    if _redacted(n):
+        return REDACTED
+    text = f"{number(n)}{NBSP}({decimal1(pct)})"
+    return text + (f" [{interval(low, high)}]" if low is not None and not blank(low) else "")
+
+
+def cell_html(text: str) -> str:
+    """A cell's text, escaped, that may break only before its interval: `n (%)` and `[lo-hi]`
+    each stay whole, so a narrow screen shows the interval under its count, never a split number."""
+    parts = str(text).split(" [")
+    return " ".join(f'<span class="nw">{escape(part if i == 0 else "[" + part)}</span>' for i, part in enumerate(parts))
+
+
+@dataclass
+class Row:
+    cells: list[str]          # the first is the row's header
+    level: int = 0            # 0: a plain row; 1, 2: indented under the row or heading above it
+    note: str = ""            # a mark after the header, e.g. the small-group dagger
+    bold: bool = False        # a group's own row with its totals (a theme above its subthemes)
+
+
+@dataclass
+class Table:
+    number: str
+    title: str
+    caption: str              # trusted HTML from helpers.report.outputs
+    columns: list[str]
+    rows: list[Row | str] = field(default_factory=list)   # a str is a group heading spanning the row
+    footnote: str = ""        # plain text
+    anchor: str = ""
+
+    def html(self) -> str:
+        head = "".join(f'<th scope="col">{escape(c)}</th>' for c in self.columns)
+        body = []
+        for row in self.rows:
+            if isinstance(row, str):
+                body.append(f'<tr class="group"><th scope="colgroup" colspan="{len(self.columns)}">'
+                            f'{escape(row)}</th></tr>')
+                continue
+            first = escape(row.cells[0]) + (f'<span class="mark">{escape(row.note)}</span>' if row.note else "")
+            cells = "".join(f"<td>{cell_html(c)}</td>" for c in row.cells[1:])
+            kind = f"level{row.level}" + (" total" if row.bold else "")
+            body.append(f'<tr class="{kind}"><th scope="row">{first}</th>{cells}</tr>')
+        anchor = self.anchor or f"table-{self.number}"
+        foot = f'<p class="tablenote">{escape(self.footnote)}</p>' if self.footnote else ""
+        # The caption is a paragraph naming the table (aria-labelledby) rather than a <caption>:
+        # a <caption> widens its table to the caption's length, and the table's own width is
+        # what decides whether its figure fits beside it.
+        number = f'<span class="num">Table {escape(self.number)}.</span> ' if self.number else ""
+        return (f'<p class="caption" id="{anchor}-caption">{number}<strong>{escape(self.title)}.</strong> '
+                f'{self.caption}</p>'
+                f'<div class="table-wrap" role="region" tabindex="0" aria-labelledby="{anchor}-caption">'
+                f'<table class="pub" id="{anchor}" aria-labelledby="{anchor}-caption">'
+                f'<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>{foot}')
+
+
+def small(n) -> bool:
+    try:
+        return float(n) < SMALL_N
+    except (TypeError, ValueError):
+        return False  # redacted: already hidden
+
+
+SMALL_FOOTNOTE = (f"{SMALL_MARK} Fewer than {SMALL_N} people: shown for completeness, not interpreted "
+                  f"(readings never headline such a group).")
+
+
+# --- one builder per table ---------------------------------------------------------------
+
+def characteristics(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """Table 1: sections as groups, a column per cohort (and the run as a whole)."""
+    cohorts = list(dict.fromkeys(frame["cohort"]))
+    analysed = frame[frame["characteristic"] == "Participants analysed"].set_index("cohort")["n"]
+    columns = ["Characteristic"] + [f"{c} (n = {number(analysed.get(c, ''))})" for c in cohorts]
+    rows: list[Row | str] = []
+    for section, part in frame.groupby("section", sort=False):
+        rows.append(section + (", n (%) [95% CI]" if (~part["pct"].map(blank)).any() else ", n"))
+        for characteristic, cells in part.groupby("characteristic", sort=False):
+            by = cells.set_index("cohort")
+            values = [number(by.at[c, "n"]) if blank(by.at[c, "pct"]) else
+                      n_pct(by.at[c, "n"], by.at[c, "pct"], by.at[c, "ci_low"], by.at[c, "ci_high"]) for c in cohorts]
+            rows.append(Row([group_label(characteristic)] + values, level=1))
+    return columns, rows
+
+
+LIKERT_COLUMNS = ["Answered", "Missing", "Median (IQR)"] + \
+    [f"{level} {LIKERT_LABELS[level].lower()}" for level in LIKERT_LEVELS] + ["Agree (4 or 5), % [95% CI]"]
+
+
+def _likert_cells(row) -> list[str]:
+    median = (REDACTED if _redacted(row["median"]) else
+              f"{decimal1(row['median'])}{NBSP}({decimal1(row['q1'])}\u2013{decimal1(row['q3'])})"
+              if not blank(row["median"]) else "")
+    agree = REDACTED if _redacted(row["pct_agree"]) else (
+        f"{decimal1(row['pct_agree'])} [{interval(row['ci_low'], row['ci_high'])}]"
+        if not blank(row["pct_agree"]) else "")
+    return [number(row["n"]), number(row["missing"]), median] + \
+        [number(row[f"n_{level}"]) for level in LIKERT_LEVELS] + [agree]
+
+
+def likert(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    return ["Item"] + LIKERT_COLUMNS, [Row([item_label(r["item"])] + _likert_cells(r)) for _, r in frame.iterrows()]
+
+
+def likert_by_role(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """Per item and role group: answered, missing, median (IQR) and % agreeing; the counts per
+    level are in the figure beside it and in tables/likert_by_role.csv."""
+    keep = [0, 1, 2, len(LIKERT_COLUMNS) - 1]
+    rows: list[Row | str] = []
+    for item, part in frame.groupby("item", sort=False):
+        rows.append(item_label(item))
+        rows += [Row([group_label(r["role_group"])] + [_likert_cells(r)[i] for i in keep], level=1,
+                     note=SMALL_MARK if small(r["n"]) else "") for _, r in part.iterrows()]
+    return ["Item and role group"] + [LIKERT_COLUMNS[i] for i in keep], rows
+
+
+def themes(themes_: pd.DataFrame, subthemes: pd.DataFrame, codes: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """Theme > subtheme > code, each with references n (%) [95% CI], sources and participants."""
+    def cells(r) -> list[str]:
+        return [n_pct(r["references"], r["pct_references"], r["ci_low"], r["ci_high"]), number(r["sources"]),
+                number(r["participants"])]
+
+    rows: list[Row | str] = []
+    for _, theme in themes_.iterrows():
+        rows.append(Row([theme["theme"]] + cells(theme), bold=True))
+        for _, sub in subthemes[subthemes["theme"] == theme["theme"]].iterrows():
+            rows.append(Row([sub["subtheme"]] + cells(sub), level=1))
+            under = codes[(codes["theme"] == theme["theme"]) & (codes["subtheme"] == sub["subtheme"])]
+            rows += [Row([code["code"]] + cells(code), level=2) for _, code in under.iterrows()]
+    return ["Theme, subtheme and code", "References, n (%) [95% CI]", "Sources", "Participants"], rows
+
+
+def crosstab(frame: pd.DataFrame, column: str, pct: str, sizes: dict[str, str] | None = None
+             ) -> tuple[list[str], list[Row | str]]:
+    """Rows themes, a column per category: `n (%)` of the category's references."""
+    categories = list(dict.fromkeys(frame[column]))
+    header = [group_label(c) + (f" (n = {sizes[c]})" if sizes and c in sizes else "") for c in categories]
+    rows = []
+    for theme, part in frame.groupby("theme", sort=False):
+        by = part.set_index(column)
+        rows.append(Row([theme] + [n_pct(by.at[c, "references"], by.at[c, pct]) for c in categories]))
+    return ["Theme"] + header, rows
+
+
+def theme_participants(frame: pd.DataFrame) -> tuple[list[str], list[Row | str], bool]:
+    groups = list(dict.fromkeys(frame["role_group"]))
+    sizes = frame.drop_duplicates("role_group").set_index("role_group")["role_group_n"]
+    flagged = [g for g in groups if small(sizes[g])]
+    header = [f"{group_label(g)} (n = {number(sizes[g])}){SMALL_MARK if g in flagged else ''}" for g in groups]
+    rows = []
+    for theme, part in frame.groupby("theme", sort=False):
+        by = part.set_index("role_group")
+        # The interval for all participants; each role group's is in tables/theme_participants.csv.
+        rows.append(Row([theme] + [n_pct(by.at[g, "participants"], by.at[g, "pct_of_role_group"],
+                                         *((by.at[g, "ci_low"], by.at[g, "ci_high"]) if i == 0 else ()))
+                                   for i, g in enumerate(groups)]))
+    header[0] += " [95% CI]"
+    return ["Theme"] + header, rows, bool(flagged)
+
+
+def agreement(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """Pooled rows first, then the per-code rows shown (codes the reading explains)."""
+    def cells(r, header: str) -> Row:
+        return Row([header, number(r["sources"]), number(r["units"]), decimal1(r["agreement_pct"]),
+                    coefficient(r["cohen_kappa"]), coefficient(r["krippendorff_alpha"])], level=1)
+
+    pooled = frame[frame["code"] == "(all codes pooled)"]
+    codes = frame[frame["code"] != "(all codes pooled)"]
+    rows: list[Row | str] = ["All codes pooled"] + [cells(r, r["coders"]) for _, r in pooled.iterrows()]
+    if len(codes):
+        rows += ["Codes with high raw agreement but low \u03b1 (all coders)"]
+        rows += [cells(r, r["code"]) for _, r in codes.iterrows()]
+    return ["Coders or code", "Sources", "Decisions", "Raw agreement, %", "Cohen's \u03ba",
+            "Krippendorff's \u03b1"], rows
+
+
+def cooccurrence(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    rows = [Row([f"{r['code_a']} + {r['code_b']}", number(r["segments"]), number(r["participants"])])
+            for _, r in frame.iterrows()]
+    return ["Pair of codes", "Segments coded with both", "Participants who raised both"], rows
+
+
+def saturation(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    rows = [Row([number(r["order"]), r["source_id"], number(r["new_codes"]), number(r["cumulative_codes"])])
+            for _, r in frame.iterrows()]
+    return ["Interview (date order)", "Source", "New codes", "Codes found so far"], rows
+
+
+def counts(frame: pd.DataFrame, label: str, key: str, columns: dict[str, str]) -> tuple[list[str], list[Row | str]]:
+    rows = [Row([group_label(str(r[key]))] + [number(r[c]) for c in columns]) for _, r in frame.iterrows()]
+    return [label] + list(columns.values()), rows
