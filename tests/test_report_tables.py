@@ -71,3 +71,18 @@ def test_table_one_has_a_column_per_cohort_and_one_for_the_pooled_run():
     sources = table[(table["section"] == "Sources") & (table["cohort"] == "all cohorts")].set_index("characteristic")
     assert sources.loc[["interview", "focus_group", "dissertation"], "n"].tolist() == [14, 3, 30]
     assert (table.loc[table["section"] != "Role group", "pct"] == "").all()  # shares only where they are shares
+
+
+def test_codes_without_subthemes_sit_under_their_theme():
+    """A codebook's subtheme column is optional (imported codebooks often have none)."""
+    from helpers.report import tables
+
+    themes = pd.DataFrame({"theme": ["Growth"], "references": [3], "pct_references": [100.0], "ci_low": [43.9],
+                           "ci_high": [100.0], "sources": [2], "participants": [2]})
+    subthemes = themes.assign(subtheme=[float("nan")])
+    codes = pd.concat([subthemes.assign(code="Leading change", references=2),
+                       subthemes.assign(code="Speaking up", references=1)], ignore_index=True)
+    _, rows = tables.themes(themes, subthemes, codes)
+    assert [(row.cells[0], row.level) for row in rows] == [("Growth", 0), ("Leading change", 1), ("Speaking up", 1)]
+    html = tables.Table("3", "Themes", "", ["Theme"] + ["n"] * 3, rows).html()
+    assert "nan" not in html

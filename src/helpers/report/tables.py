@@ -116,7 +116,8 @@ class Table:
                 body.append(f'<tr class="group"><th scope="colgroup" colspan="{len(self.columns)}">'
                             f'{escape(row)}</th></tr>')
                 continue
-            first = escape(row.cells[0]) + (f'<span class="mark">{escape(row.note)}</span>' if row.note else "")
+            header = "" if blank(row.cells[0]) else str(row.cells[0])
+            first = escape(header) + (f'<span class="mark">{escape(row.note)}</span>' if row.note else "")
             cells = "".join(f"<td>{cell_html(c)}</td>" for c in row.cells[1:])
             kind = f"level{row.level}" + (" total" if row.bold else "")
             body.append(f'<tr class="{kind}"><th scope="row">{first}</th>{cells}</tr>')
@@ -199,13 +200,18 @@ def themes(themes_: pd.DataFrame, subthemes: pd.DataFrame, codes: pd.DataFrame) 
         return [n_pct(r["references"], r["pct_references"], r["ci_low"], r["ci_high"]), number(r["sources"]),
                 number(r["participants"])]
 
+    # A codebook may have no subthemes (the column is optional): codes then sit under their theme.
+    subthemes = subthemes.assign(subtheme=subthemes["subtheme"].map(lambda v: "" if blank(v) else str(v)))
+    codes = codes.assign(subtheme=codes["subtheme"].map(lambda v: "" if blank(v) else str(v)))
     rows: list[Row | str] = []
     for _, theme in themes_.iterrows():
         rows.append(Row([theme["theme"]] + cells(theme), bold=True))
         for _, sub in subthemes[subthemes["theme"] == theme["theme"]].iterrows():
-            rows.append(Row([sub["subtheme"]] + cells(sub), level=1))
+            if sub["subtheme"]:
+                rows.append(Row([sub["subtheme"]] + cells(sub), level=1))
             under = codes[(codes["theme"] == theme["theme"]) & (codes["subtheme"] == sub["subtheme"])]
-            rows += [Row([code["code"]] + cells(code), level=2) for _, code in under.iterrows()]
+            level = 2 if sub["subtheme"] else 1
+            rows += [Row([code["code"]] + cells(code), level=level) for _, code in under.iterrows()]
     return ["Theme, subtheme and code", "References, n (%) [95% CI]", "Sources", "Participants"], rows
 
 
