@@ -12,6 +12,12 @@ import numpy as np
 import pandas as pd
 
 from helpers.data import paths
+from helpers.data.contract import (  # noqa: F401 (the reasons are part of clean's interface)
+    REASON_DUPLICATE,
+    REASON_EXCLUDED_PARTICIPANT,
+    REASON_NO_CONSENT,
+    REASON_NOT_FINISHED,
+)
 from helpers.data.errors import InputError, Problem
 from helpers.data.load import (
     FREE_TEXT_PREFIX,
@@ -29,10 +35,6 @@ from helpers.data.store import Cleaned
 
 from .disclosure import OFF, Disclosure, protect
 
-REASON_NO_CONSENT = "no consent"
-REASON_NOT_FINISHED = "questionnaire not finished"
-REASON_DUPLICATE = "earlier submission of a repeated participant_id"
-REASON_EXCLUDED_PARTICIPANT = "coded segment of a participant excluded by cleaning"
 LOG_COLUMNS = ["cohort", "file", "row", "participant_id", "reason"]
 
 

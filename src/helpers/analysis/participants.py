@@ -78,7 +78,7 @@ def characteristics_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataF
     characteristic and cohort, with a column `cohort` per cohort of the run and, when it
     pools several, the run as a whole (`all cohorts`). Role groups carry the share of the
     participants analysed with its 95% Wilson interval; the flow and source rows are counts."""
-    from .clean import REASON_DUPLICATE, REASON_NO_CONSENT, REASON_NOT_FINISHED
+    from helpers.data.contract import REASON_DUPLICATE, REASON_NO_CONSENT, REASON_NOT_FINISHED
 
     cohorts = list(dict.fromkeys(cleaned.participants["cohort"]))
     coders = cleaned.segments.groupby("source_id")["coder"].nunique()

@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from helpers.data import paths
+
 from . import steps
 
 SIZES = (1_000, 10_000, 100_000)
@@ -176,7 +177,8 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
 
     # Not timed: read the libraries from disk once, so that the first measured run does not
     # pay for a cold file cache that later runs do not.
-    check(measure([python, "-c", "import papermill, nbconvert, helpers.analysis.themes, helpers.report.figures, helpers.report.page"]),
+    check(measure([python, "-c", "import papermill, nbconvert, helpers.analysis.themes, "
+                               "helpers.report.figures, helpers.report.page"]),
           "The warm-up import")
     # Floor and cold runs alternate, so that a machine growing busier or quieter during the
     # benchmark moves both alike and their ratio stays fair.

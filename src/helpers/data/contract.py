@@ -9,6 +9,12 @@ TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n"})
 LIKERT_PREFIX = "q_"
 FREE_TEXT_PREFIX = "text_"
+# Why cleaning dropped a row: the reasons of cleaning_log.csv and Table 1's flow.
+REASON_NO_CONSENT = "no consent"
+REASON_NOT_FINISHED = "questionnaire not finished"
+REASON_DUPLICATE = "earlier submission of a repeated participant_id"
+REASON_EXCLUDED_PARTICIPANT = "coded segment of a participant excluded by cleaning"
+
 # Rows of agreement.csv that summarise: every code pooled, and every coder together.
 POOLED = "(all codes pooled)"
 ALL_CODERS = "all coders"
