@@ -86,3 +86,14 @@ def test_codes_without_subthemes_sit_under_their_theme():
     assert [(row.cells[0], row.level) for row in rows] == [("Growth", 0), ("Leading change", 1), ("Speaking up", 1)]
     html = tables.Table("3", "Themes", "", ["Theme"] + ["n"] * 3, rows).html()
     assert "nan" not in html
+
+
+def test_a_table_without_a_layout_of_its_own_reads_as_words_and_numbers():
+    from helpers.report import tables as pub
+
+    frame = pd.DataFrame({"subtheme": ["Cultural barriers", "resource barriers"], "participants": [15, "[REDACTED]"],
+                          "pct": [57.7, "[REDACTED]"], "pct_of_role_group": [12.3, 3.0]})
+    columns, rows = pub.generic(frame)
+    assert columns == ["Subtheme", "Participants", "%", "% of role group"]
+    assert [r.cells for r in rows] == [["Cultural barriers", "15", "57.7", "12.3"],
+                                       ["Resource barriers", "[REDACTED]", "[REDACTED]", "3.0"]]

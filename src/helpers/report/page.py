@@ -197,6 +197,11 @@ def table_blocks(tables: Path) -> dict:
         note="" if len(listed) else "No two codes were applied to the same segment.")
     saturation, saturation_note = saturation_shown(read("saturation"))
     add("saturation", pub.saturation(saturation), read("saturation"), note=saturation_note)
+    # A table added to the list without a layout of its own (README, "Adding a table or a
+    # figure"): shown in the generic style under "Further tables", in list order.
+    blocks["further"] = [entry.name for entry in outputs.tables() if entry.numbered and entry.name not in blocks]
+    for name in blocks["further"]:
+        add(name, pub.generic(read(name)))
     return blocks
 
 

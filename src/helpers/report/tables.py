@@ -271,6 +271,30 @@ def saturation(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
     return ["Interview (date order)", "Source", "New codes", "Codes found so far"], rows
 
 
+def generic(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """Any table of the list that has no layout of its own: columns as words, shares to one
+    decimal, counts as whole numbers, text as written."""
+    def cell(column: str, value) -> str:
+        if isinstance(value, str) and not blank(value) and pd.isna(pd.to_numeric(value, errors="coerce")):
+            return group_label(value) if column == frame.columns[0] else value
+        if column.startswith("pct") or column in ("ci_low", "ci_high"):
+            return decimal1(value)
+        return number(value)
+
+    def label(column: str) -> str:
+        if column == "pct":
+            return "%"
+        if column in ("ci_low", "ci_high"):
+            return f"95% CI {column[3:]}"
+        if column.startswith("pct_"):
+            return "% " + column[4:].replace("_", " ")
+        return column.replace("_", " ").capitalize()
+
+    columns = [label(str(c)) for c in frame.columns]
+    rows = [Row([cell(c, r[c]) for c in frame.columns]) for _, r in frame.iterrows()]
+    return columns, rows
+
+
 def counts(frame: pd.DataFrame, label: str, key: str, columns: dict[str, str]) -> tuple[list[str], list[Row | str]]:
     rows = [Row([group_label(str(r[key]))] + [number(r[c]) for c in columns]) for _, r in frame.iterrows()]
     return [label] + list(columns.values()), rows
