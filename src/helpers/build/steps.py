@@ -286,7 +286,10 @@ def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: 
         "environment": {
             "python": sys.version,
             "requirements.lock": sha256_file(lock) if lock.is_file() else "",
-            "runner": [sha256_file(BUILD_DIR / name) for name in ("pipeline.py", "steps.py")],
+            # The runner's own code, and what it writes into every step's outputs (the executed
+            # notebooks as HTML): a change to either is a change to every step.
+            "runner": [sha256_file(path) for path in (BUILD_DIR / "pipeline.py", BUILD_DIR / "steps.py",
+                                                      PACKAGE_DIR / "report" / "notebook_html.py")],
             DATE_ENV: os.environ.get(DATE_ENV, ""),
             "pseudonym key": key_fingerprint(salt),
         },
