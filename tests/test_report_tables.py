@@ -97,3 +97,9 @@ def test_a_table_without_a_layout_of_its_own_reads_as_words_and_numbers():
     assert columns == ["Subtheme", "Participants", "%", "% of role group"]
     assert [r.cells for r in rows] == [["Cultural barriers", "15", "57.7", "12.3"],
                                        ["Resource barriers", "[REDACTED]", "[REDACTED]", "3.0"]]
+
+
+def test_notes_name_input_files_without_machine_paths(tmp_path):
+    outside = tmp_path / "raw"
+    assert report.public_notes([f"{outside}/study/questionnaire.csv: 3 extra columns"], outside) == [
+        "raw/study/questionnaire.csv: 3 extra columns"]

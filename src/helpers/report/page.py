@@ -70,6 +70,15 @@ def is_synthetic(raw_dir: Path) -> bool:
 reproduces_the_papers = repro.reproduces_the_papers
 
 
+def public_notes(notes: list[str], raw_dir: Path) -> list[str]:
+    """The notes on the input files, naming files by their place in the raw folder as the page
+    shows it (public_path), not by the machine path the loader reported."""
+    real = Path(paths.shown_path(raw_dir))  # the analyst's raw folder, not the run's snapshot
+    shown = public_path(real)
+    shown = real.name if shown.endswith("(outside the project)") else shown  # a file path reads "raw/study/..."
+    return [note.replace(str(real), shown) for note in notes]
+
+
 def public_path(folder: Path) -> str:
     """A folder as the report may show it: relative to the project when inside it, otherwise
     only its name (a page meant to be e-mailed carries no machine paths)."""
@@ -152,6 +161,12 @@ def _block(entry: outputs.Output, number: str, columns_rows, reading: str = "", 
             "title": entry.title, "anchor": f"table-{number}", "layout": "side" if len(columns) <= 6 else "stack"}
 
 
+# Tables with a layout of their own above (shown, or left out on purpose, e.g. Likert tables
+# of a questionnaire without Likert items); any other numbered table of the list is "further".
+LAID_OUT = {"participant_characteristics", "likert_summary", "likert_by_role", "theme_tallies", "theme_by_role_group",
+            "theme_by_source_type", "theme_participants", "agreement", "cooccurrence", "saturation"}
+
+
 def table_blocks(tables: Path) -> dict:
     """Each numbered table of the list in the publication style, with its reading, by name."""
     number = outputs.numbering()
@@ -199,7 +214,7 @@ def table_blocks(tables: Path) -> dict:
     add("saturation", pub.saturation(saturation), read("saturation"), note=saturation_note)
     # A table added to the list without a layout of its own (README, "Adding a table or a
     # figure"): shown in the generic style under "Further tables", in list order.
-    blocks["further"] = [entry.name for entry in outputs.tables() if entry.numbered and entry.name not in blocks]
+    blocks["further"] = [entry.name for entry in outputs.tables() if entry.numbered and entry.name not in LAID_OUT]
     for name in blocks["further"]:
         add(name, pub.generic(read(name)))
     return blocks
@@ -231,7 +246,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "disclosure": rules.describe(),
         "disclosure_active": rules.active,
         "small_n": pub.SMALL_N,
-        "notes": read_table(tables, "input_notes.csv")["note"].tolist(),
+        "notes": public_notes(read_table(tables, "input_notes.csv")["note"].tolist(), raw_dir),
         "quotes": {theme: rows.to_dict("records")
                    for theme, rows in read_table(tables, "quotes.csv").fillna("").groupby("theme", sort=False)},
         "cleaning_log": Markup(pub.Table("", "Cleaning log", "Rows dropped by each cleaning rule.",
