@@ -95,7 +95,7 @@ browser: ## Install Debian's chromium for the browser tests, if missing (needs r
 	  npm ci --no-audit --no-fund --silent; }
 
 pdf: report browser ## Print reports/$(COHORT)/report.html to reports/$(COHORT)/report.pdf (A4) with headless Chromium
-	$(PY) -m helpers.report.pdf $(call q,$(if $(REPORTS_DIR),$(REPORTS_DIR),reports)/$(COHORT)/report.html)
+	$(PY) -m helpers.report.pdf $(if $(value REPORTS_DIR),$(call v,REPORTS_DIR),reports)/$(call v,COHORT)/report.html
 
 lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \

@@ -106,3 +106,13 @@ def test_notebooks_name_the_project_kernel_and_it_uses_this_environment(monkeypa
     monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))  # as make lab sets it
     spec = KernelSpecManager().get_kernel_spec("nhsda-eval")
     assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve(), "the kernel must use .venv's Python"
+
+
+def test_every_function_the_makefile_calls_is_defined():
+    """A target calling an undefined function gets an empty argument from make, silently."""
+    import re
+
+    text = (paths.PROJECT_ROOT / "Makefile").read_text()
+    called = set(re.findall(r"\$\(call (\w+),", text))
+    defined = set(re.findall(r"^(\w+) *[:?]?= ", text, flags=re.M))
+    assert called and called <= defined, called - defined
