@@ -50,23 +50,26 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     png, svg = folder / f"{name}.png", folder / f"{name}.svg"
     # The tight bounding box, worked out once: bbox_inches="tight" would draw the figure
     # an extra time for each file. 0.1 in of padding, as "tight" adds.
-    fit_width(fig)
-    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1)
+    tight = fit_width(fig) or fig.get_tightbbox(fig.canvas.get_renderer())
+    bbox = tight.padded(0.1)
     fig.savefig(png, dpi=DPI, bbox_inches=bbox, metadata={"Software": None})
     fig.savefig(svg, bbox_inches=bbox, metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return [png, svg]
 
 
-def fit_width(fig: plt.Figure, width: float = WIDTH_IN) -> None:
+def fit_width(fig: plt.Figure, width: float = WIDTH_IN):
     """Narrow the figure until its drawn extent (labels included) is `width` inches wide, fonts
     unchanged: long tick labels would otherwise widen the saved file, and a wider file shown at
-    a phone's width shrinks its text below 9 px."""
+    a phone's width shrinks its text below 9 px. Returns the tight box measured at the final
+    size (each measure is a full layout pass, so save() reuses it), or None if none was."""
     for _ in range(4):
-        extra = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.2 - width
+        tight = fig.get_tightbbox(fig.canvas.get_renderer())
+        extra = tight.width + 0.2 - width
         if abs(extra) < 0.02 or fig.get_figwidth() - extra < 1.5:
-            return
+            return tight
         fig.set_size_inches(fig.get_figwidth() - extra, fig.get_figheight())
+    return None
 
 
 def numeric(values) -> np.ndarray:
@@ -355,13 +358,6 @@ def draw(name: str, tables: Path, folder: Path) -> Drawn | None:
         return None
     return Drawn(fig, save(fig, folder, entry.name))
 
-
-def draw_all(tables: Path, folder: Path) -> list[Path]:
-    """Every figure of the list, from the tables in `tables`; returns the files written."""
-    from .outputs import figures
-
-    drawn = [entry for entry in figures() if draw(entry.name, tables, folder) is not None]
-    return [Path(folder) / name for entry in drawn for name in entry.files]
 
 
 def top_cooccurrence(pairs: pd.DataFrame, codes: pd.DataFrame, top: int = 12) -> pd.DataFrame:
