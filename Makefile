@@ -20,7 +20,7 @@ KERNEL  := nhsda-eval
 # it keeps every `$`. They are not exported either: make would expand them to put them in the
 # environment. The programs then refuse values they cannot use (newlines, shell characters).
 PARAMETERS := COHORT RAW_DIR MIN_COUNT ROUND_TO PSEUDONYM_KEY FORCE JOBS NOTEBOOKS_DIR REPORTS_DIR PROCESSED_DIR \
-  SRC KIND DICTIONARY CODEBOOK MAPPING BENCH_SIZES BENCH_REPEAT
+  SRC KIND DICTIONARY CODEBOOK MAPPING BENCH_SIZES BENCH_REPEAT UPGRADE
 unexport $(PARAMETERS)
 # A parameter, unexpanded and quoted for the shell: v = value, o = option with its value if set.
 v = '$(subst ','\'',$(value $(1)))'
@@ -41,21 +41,47 @@ endif
 PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
   $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR)
 
-.PHONY: help report report-all pdf figures bench test test-fast hooks lint lab synthetic clean venv browser import
+.PHONY: lock help report report-all pdf figures bench test test-fast hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.lock pyproject.toml
-	@echo "Creating $(VENV) from requirements.lock (first run only, about a minute)..."
-	$(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "NHSDA evaluation (.venv)" >/dev/null
+# The environment is installed by uv (a fast installer, itself installed by pip from
+# requirements-uv.lock with hashes) and synced to requirements.lock exactly: what the lock
+# drops is removed. Every file must match a hash in the lock, or the install stops. If uv
+# cannot be installed (no wheel for this platform), plain pip installs the same lock, with
+# the same hashes required, into a new .venv.
+UV_VERSION := 0.13.9
+UV      := $(VENV)/uv/bin/uv
+PIP     := $(PY) -m pip --quiet --disable-pip-version-check
+# Shell: make sure .venv and uv at UV_VERSION exist (uv into .venv/uv, outside the synced packages).
+GET_UV   = { [ -x $(PY) ] || $(PYTHON_BOOT) -m venv $(VENV); } && \
+  { [ "$$($(UV) --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || \
+    { rm -rf $(VENV)/uv && $(PIP) install --require-hashes --target $(VENV)/uv -r requirements-uv.lock; }; }
+$(VENV)/.installed: requirements.lock requirements-uv.lock pyproject.toml
+	@echo "Setting up $(VENV) from requirements.lock (hashes checked)..."
+	@if $(GET_UV); then \
+	  $(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock && \
+	  $(UV) pip install --quiet --python $(PY) --no-deps -e . ; \
+	else \
+	  echo "uv could not be installed: installing with pip instead (a few minutes)..."; \
+	  rm -rf $(VENV) && $(PYTHON_BOOT) -m venv $(VENV) && \
+	  $(PIP) install --require-hashes -r requirements.lock && \
+	  $(PIP) install --no-deps -e . ; \
+	fi
+	@$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "NHSDA evaluation (.venv)" >/dev/null
 	@touch $@
 
-venv: $(VENV)/.installed ## Create the virtual environment from pinned versions
+venv: $(VENV)/.installed ## Create or sync .venv to requirements.lock (pinned versions, hashes required)
+
+lock: ## Regenerate requirements.lock and requirements-uv.lock from pyproject.toml, with hashes (UPGRADE=1: newest versions)
+	@$(GET_UV)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
+	  --output-file requirements.lock $(if $(value UPGRADE),--upgrade)
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile --quiet - --universal --python-version 3.11 --generate-hashes \
+	  --no-header --output-file requirements-uv.lock
+	@echo "Review the change with 'git diff requirements.lock'; 'make venv' installs it."
 
 report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html, rerunning only what changed (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
 	$(PY) -m helpers.build.pipeline --cohort $(call v,COHORT) --raw-dir $(call v,RAW_DIR) \
