@@ -55,10 +55,14 @@ help: ## List the targets
 UV_VERSION := 0.13.9
 UV      := $(VENV)/uv/bin/uv
 PIP     := $(PY) -m pip --quiet --disable-pip-version-check
-# Shell: make sure .venv and uv at UV_VERSION exist (uv into .venv/uv, outside the synced packages).
-GET_UV   = { [ -x $(PY) ] || $(PYTHON_BOOT) -m venv $(VENV); } && \
-  { [ "$$($(UV) --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || \
-    { rm -rf $(VENV)/uv && $(PIP) install --require-hashes --target $(VENV)/uv -r requirements-uv.lock; }; }
+# Shell: make sure .venv and uv at UV_VERSION exist. uv goes into .venv/uv, outside the synced
+# packages; pip comes from the lock like everything else, so the venv starts without it
+# (seconds faster), and pip is borrowed from Python itself only if the boot Python has none.
+GET_UV   = { [ -x $(PY) ] || $(PYTHON_BOOT) -m venv --without-pip $(VENV); } && \
+  { [ "$$($(UV) --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || { rm -rf $(VENV)/uv && \
+    { $(PYTHON_BOOT) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } && \
+    $$( $(PYTHON_BOOT) -m pip --version >/dev/null 2>&1 && echo $(PYTHON_BOOT) || echo $(PY) ) -m pip --quiet \
+      --disable-pip-version-check install --require-hashes --target $(VENV)/uv -r requirements-uv.lock; }; }
 $(VENV)/.installed: requirements.lock requirements-uv.lock pyproject.toml
 	@echo "Setting up $(VENV) from requirements.lock (hashes checked)..."
 	@if $(GET_UV); then \
@@ -128,7 +132,6 @@ lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
 	  $$( [ -n "$$DISPLAY" ] || echo --no-browser ) $$( [ "$$(id -u)" != 0 ] || echo --allow-root )
 
 hooks: $(VENV)/.installed ## Install the git pre-commit hooks (strip notebook outputs, ruff)
-	$(PY) -m pip install --quiet --disable-pip-version-check pre-commit==4.7.0
 	$(VENV)/bin/pre-commit install
 
 lint: $(VENV)/.installed ## Check the code with ruff and the package's import layers with import-linter
