@@ -62,7 +62,7 @@ GET_UV   = { [ -x $(PY) ] || $(PYTHON_BOOT) -m venv --without-pip $(VENV); } && 
   { [ "$$($(UV) --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || { rm -rf $(VENV)/uv && \
     { $(PYTHON_BOOT) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } && \
     $$( $(PYTHON_BOOT) -m pip --version >/dev/null 2>&1 && echo $(PYTHON_BOOT) || echo $(PY) ) -m pip --quiet \
-      --disable-pip-version-check install --require-hashes --target $(VENV)/uv -r requirements-uv.lock; }; }
+      --disable-pip-version-check install --root-user-action=ignore --require-hashes --target $(VENV)/uv -r requirements-uv.lock; }; }
 $(VENV)/.installed: requirements.lock requirements-uv.lock pyproject.toml
 	@echo "Setting up $(VENV) from requirements.lock (hashes checked)..."
 	@if $(GET_UV); then \
