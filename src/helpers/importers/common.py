@@ -13,11 +13,11 @@ import datetime as dt
 import io
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import tomllib
 
 from helpers.data import paths
 from helpers.data.errors import InputError, Problem
@@ -104,7 +104,7 @@ def read_xlsx_records(path: Path) -> list[list[str]]:
         import openpyxl
     except ImportError:  # pragma: no cover - depends on the environment
         raise InputError(f"Reading {path} needs openpyxl, which is not installed in this environment: "
-                         f"run .venv/bin/pip install openpyxl==3.1.5 (it belongs in requirements.lock).") from None
+                         "run `make venv`, which installs every package requirements.lock pins.") from None
     from .archive import Archive
     with Archive(path, "an Excel .xlsx workbook, which is a zip archive") as archive:
         archive.check_all()  # openpyxl inflates the members itself: refuse a bomb before it does

@@ -21,7 +21,7 @@ import io
 import random
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -185,10 +185,10 @@ class CohortDesign:
 COHORTS = [
     CohortDesign("cohort1", 2021, {"clinician": 13, "management": 7, "data science": 5, "other": 1},
                  interviews=8, focus_groups=2, dissertations=18,
-                 start=datetime(2021, 2, 1, 9, 0, tzinfo=timezone.utc)),
+                 start=datetime(2021, 2, 1, 9, 0, tzinfo=UTC)),
     CohortDesign("cohort2", 2022, {"clinician": 4, "management": 7, "data science": 3, "other": 1},
                  interviews=6, focus_groups=1, dissertations=12,
-                 start=datetime(2022, 3, 7, 9, 0, tzinfo=timezone.utc)),
+                 start=datetime(2022, 3, 7, 9, 0, tzinfo=UTC)),
 ]
 
 LIKERT_ITEMS = ("confidence_leading_change", "network_value", "project_impact", "recommend_programme")
@@ -505,7 +505,7 @@ def build_scaled(participants: int, seed: int = SCALE_SEED) -> dict[str, pd.Data
     rng = np.random.default_rng(seed)
     respondents = n + int(n * SCALE_UNFINISHED) + int(n * SCALE_NO_CONSENT)
     pids = _ids("P", np.arange(1, respondents + 1), len(str(respondents)))
-    start = int(datetime(2021, 1, 4, tzinfo=timezone.utc).timestamp())
+    start = int(datetime(2021, 1, 4, tzinfo=UTC).timestamp())
     questionnaire, removed = _scaled_questionnaire(rng, n, pids, start)
 
     # Sources: a questionnaire response per respondent, interviews, focus groups of eight,
