@@ -107,14 +107,17 @@ def plain(caption: str) -> str:
 
 def _document(landscape: bool = False) -> Document:
     document = Document()
-    for style in document.styles:  # one font everywhere, East Asian and complex scripts too
-        if style.type == 1 or style.type == 3:  # paragraph and table styles
-            style.font.name = FONT
-            fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-            for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-                fonts.set(qn(attribute), FONT)
-            for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-                fonts.attrib.pop(qn(attribute), None)
+    # One font everywhere: every font setting of the template (defaults, styles, the parts of
+    # table styles) is Arial, for Latin, East Asian and complex scripts alike; no theme fonts.
+    styles = document.styles.element
+    for style in document.styles:
+        if style.type in (1, 2, 3):  # paragraph, character and table styles (not list numbering)
+            style.element.get_or_add_rPr().get_or_add_rFonts()
+    for fonts in styles.iter(qn("w:rFonts")):
+        for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attribute), None)
+        for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            fonts.set(qn(attribute), FONT)
     document.styles["Normal"].font.size = Pt(10)
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
