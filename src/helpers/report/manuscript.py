@@ -193,6 +193,7 @@ def _cell_text(cell, text: str, **style) -> None:
     _paragraph(paragraph, text, **style)
 
 
+FIRST_CHARS = 36
 CHAR_CM = 0.19  # the width of an average character of 9 pt Arial, for sizing columns to their content
 
 
@@ -206,6 +207,9 @@ def column_widths(columns: list[str], rows: list[Row | str], total: int) -> list
         for i, value in enumerate(row.cells):
             extra = 2 * row.level + len(row.note) if i == 0 else 0
             need[i] = max(need[i], len(str(value)) + extra)
+    # A long row header may wrap; a number with its interval should not: the first column gets at
+    # most FIRST_CHARS of room before the others do.
+    need = [min(n, FIRST_CHARS) if i == 0 else n for i, n in enumerate(need)]
     need = [n + 2 for n in need]  # the cell's own padding
     natural = sum(need) * CHAR_CM
     scale = total / Cm(natural) if natural else 1
@@ -372,7 +376,7 @@ def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosu
         rows.append(Row([f"{entry.item.number}. {entry.item.topic}", entry.item.question, entry.text,
                          "; ".join(entry.sources) or "\u2013", ""], level=0))
     table = word_table(document, ["Item", "Guide question", "Answer", "Source", "Page"], rows,
-                       widths=[0.14, 0.22, 0.43, 0.17, 0.04])
+                       widths=[0.14, 0.21, 0.43, 0.16, 0.06])
     for row in table.rows:
         for paragraph in (p for cell in row.cells for p in cell.paragraphs):
             paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT  # text, not numbers
