@@ -41,7 +41,7 @@ endif
 PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
   $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR)
 
-.PHONY: lock help report report-all pdf figures bench test test-fast hooks lint lab synthetic clean venv browser import
+.PHONY: lock help report report-all pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -96,6 +96,10 @@ report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled '
 	  --raw-dir $(call v,RAW_DIR) --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO)
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
+
+manuscript: report ## Word tables, journal figures (TIFF 300 dpi, PDF), COREQ draft, numbers.json in reports/$(COHORT)/manuscript/
+	$(PY) -m helpers.report.manuscript --cohort $(call v,COHORT) --min-count $(call v,MIN_COUNT) \
+	  --round-to $(call v,ROUND_TO) $(call o,--reports-dir,REPORTS_DIR)
 
 bench: $(VENV)/.installed ## Measure speed and memory into reports/bench.json (BENCH_SIZES="1000 10000 100000", BENCH_REPEAT=3)
 	$(PY) -m helpers.build.bench $(if $(value BENCH_SIZES),--sizes $(foreach s,$(value BENCH_SIZES),'$(subst ','\'',$(s))')) \

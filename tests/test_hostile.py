@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import html
 import io
 import json
 import os
@@ -733,3 +734,32 @@ def test_a_rerun_is_up_to_date_and_both_trees_are_one_published_version(hostile_
     current = (out / "reports" / ".build" / "study" / "current").resolve()
     assert (out / "reports" / "study").resolve() == current / "reports" / "study"
     assert (out / "processed" / "study").resolve() == current / "processed" / "study"
+
+
+@pytest.mark.e2e
+def test_the_manuscript_of_a_controlled_report_keeps_every_redaction(hostile_runs):
+    """MIN_COUNT=7 ROUND_TO=5: the Word tables show [REDACTED] where the CSVs do, no count of 7 or
+    fewer, the footnotes state the settings, and the COREQ draft names no participant."""
+    from docx import Document
+
+    from helpers.report import manuscript
+
+    _, runs = hostile_runs
+    reports = runs["controlled"] / "reports"
+    with pytest.raises(manuscript.ManuscriptError, match="other disclosure settings"):
+        manuscript.build("study", reports)  # settings other than the report's are refused
+    folder = manuscript.build("study", reports, Disclosure(7, 5))
+    document = Document(folder / "tables.docx")
+    cells = [cell.text for table in document.tables for row in table.rows[1:] for cell in row.cells[1:]]
+    redacted = sum(REDACTED in c for c in cells)
+    assert redacted > 5
+    counts = [int(m) for c in cells for m in re.findall(r"(?<![\d.\[\u2013])(\d+)(?=\u00a0\()", c)]
+    assert counts and all(n > 7 and n % 5 == 0 for n in counts), sorted(set(counts))[:10]
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert text.count("Disclosure control: counts of 7 or fewer") == len(document.tables)
+    checklist = (folder / "coreq.md").read_text(encoding="utf-8")
+    assert "PT-" not in checklist and "identified by source type only" in checklist
+    # The values the text quotes are those the controlled page prints, redactions included.
+    numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))["numbers"]
+    page = html.unescape(re.sub(r"<[^>]+>", " ", (reports / "study" / "report.html").read_text(encoding="utf-8")))
+    assert numbers and all(value in page for value in numbers.values())

@@ -348,16 +348,21 @@ class Drawn:
 def draw(name: str, tables: Path, folder: Path) -> Drawn | None:
     """Draw one figure of helpers.report.outputs from the run's tables and save it as PNG and
     SVG in `folder`; return it (JupyterLab shows it), or None when the run has nothing to draw."""
+    fig = figure_of(name, tables)
+    if fig is None:
+        print(f"Figure {name!r} not drawn: this run has nothing to show in it.")
+        return None
+    return Drawn(fig, save(fig, folder, name))
+
+
+def figure_of(name: str, tables: Path) -> plt.Figure | None:
+    """One figure of helpers.report.outputs drawn from the run's tables, not saved; None when
+    the run has nothing to draw. The report's files and the manuscript's are drawn by this."""
     from .outputs import get
 
     entry = get(name, "figure")
     read = _tables(Path(tables))
-    fig = DRAW[entry.name](read) if entry.name in DRAW else standard_chart(entry.plot, read(entry.source))
-    if fig is None:
-        print(f"Figure {name!r} not drawn: this run has nothing to show in it.")
-        return None
-    return Drawn(fig, save(fig, folder, entry.name))
-
+    return DRAW[entry.name](read) if entry.name in DRAW else standard_chart(entry.plot, read(entry.source))
 
 
 def top_cooccurrence(pairs: pd.DataFrame, codes: pd.DataFrame, top: int = 12) -> pd.DataFrame:

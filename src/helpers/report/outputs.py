@@ -38,6 +38,9 @@ class Output:
     # draws one labelled bar per row of the source table.
     plot: tuple[str, ...] = ()
     beside: str = ""     # for a figure: the numbered table it is shown beside in the report
+    # For a figure: the journal column width of its manuscript files (helpers.report.manuscript):
+    # "single" (84 mm) or "double" (174 mm), by how much it must hold to stay legible.
+    column: str = "single"
 
     @property
     def file(self) -> str:
@@ -121,24 +124,27 @@ OUTPUTS: tuple[Output, ...] = (
            "fewer than 5 people are hatched.", beside="participant_characteristics"),
     figure("likert", "likert_summary", "Questionnaire items",
            "Distribution of answers to each item as diverging stacked bars (disagreement left of zero, agreement "
-           "right, neutral split at zero).", beside="likert_summary"),
+           "right, neutral split at zero).", beside="likert_summary", column="double"),
     figure("likert_by_role", "likert_by_role", "Questionnaire items by role group",
            "The same bars within each role group; groups with fewer than 5 answers are marked and not "
-           "interpreted.", beside="likert_by_role"),
+           "interpreted.", beside="likert_by_role", column="double"),
     figure("theme_tallies", "theme_summary", "References per theme",
            "Coded references per theme, with the share of all references in the run.", beside="theme_tallies",
            plot=("bars", "theme", "references", "pct_references", "Coded references")),
     figure("code_tallies", "theme_tallies", "References per code",
-           "Coded references per code, coloured by theme, in codebook order.", beside="theme_tallies"),
+           "Coded references per code, coloured by theme, in codebook order.", beside="theme_tallies",
+           column="double"),
     figure("theme_by_role_group", "theme_by_role_group", "Themes by role group",
            "Share of each role group's coded references that fall under each theme (each column sums to 100%; "
-           "unattributed focus-group talk excluded).", beside="theme_by_role_group"),
+           "unattributed focus-group talk excluded).", beside="theme_by_role_group",
+           column="double"),
     figure("theme_participants", "theme_participants", "Participants per theme",
            "Share of all participants who raised each theme, with 95% Wilson intervals.",
            beside="theme_participants"),
     figure("cooccurrence", "cooccurrence", "Co-occurrence of codes",
            "Segments coded with both codes of a pair, for the codes of the pairs most often applied together "
-           "(blank: never together; R: redacted small count).", beside="cooccurrence"),
+           "(blank: never together; R: redacted small count).", beside="cooccurrence",
+           column="double"),
     figure("saturation", "saturation", "Saturation",
            "Codes found so far (line) and new codes (bars) with each interview, in date order.",
            beside="saturation"),

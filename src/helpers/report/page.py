@@ -157,7 +157,7 @@ def _block(entry: outputs.Output, number: str, columns_rows, reading: str = "", 
     table = pub.Table(number, entry.title, entry.caption, columns, rows, footnote=footnote)
     # A table of a few columns has its figures beside it on a wide screen; a wider one has
     # them below, so that neither is squeezed into scrolling.
-    return {"html": Markup(table.html()), "reading": reading, "note": note, "number": number,
+    return {"html": Markup(table.html()), "table": table, "reading": reading, "note": note, "number": number,
             "title": entry.title, "anchor": f"table-{number}", "layout": "side" if len(columns) <= 6 else "stack"}
 
 
@@ -220,6 +220,11 @@ def table_blocks(tables: Path) -> dict:
     return blocks
 
 
+def totals(tables: Path) -> dict[str, str]:
+    """Participants, sources and references of the run, as the page's header prints them."""
+    return read_table(tables, "totals.csv").set_index("measure")["n"].astype(str).to_dict()
+
+
 def check_block(tables: Path, cohort: str, raw_dir: Path) -> dict:
     """The reproduction check: its headline counts, rows by paper, and why there is none."""
     check = pd.read_csv(tables / "reproduction_check.csv", dtype=str, keep_default_na=False)
@@ -241,7 +246,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "synthetic": is_synthetic(raw_dir),
         "reproduces_the_papers": reproduces_the_papers(raw_dir),
         "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),
-        "totals": read_table(tables, "totals.csv").set_index("measure")["n"].astype(str).to_dict(),
+        "totals": totals(tables),
         "check": check_block(tables, cohort, raw_dir),
         "disclosure": rules.describe(),
         "disclosure_active": rules.active,

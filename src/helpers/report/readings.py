@@ -2,8 +2,16 @@
 
 Each function takes a table as the pipeline wrote it (values may be [REDACTED] under
 disclosure control) and returns one sentence a reviewer can read without the table.
+
+Every value a sentence quotes goes in by name (`_say`), so the same values can be listed
+by name for a manuscript (`collect()`, numbers.json): what an author cites is what the
+report printed, never worked out a second time.
 """
 from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
 
@@ -12,13 +20,56 @@ from helpers.data.contract import ALL_CODERS, POOLED
 
 from .outputs import SMALL_N
 
+# Where the values quoted by the readings go while a `collect()` block runs.
+_collected: ContextVar[dict | None] = ContextVar("readings_collected", default=None)
+
+
+@contextmanager
+def collect():
+    """Within the block, every value a reading quotes is recorded as `<reading>.<name>` ->
+    the value as printed, in the dict yielded."""
+    values: dict[str, str] = {}
+    token = _collected.set(values)
+    try:
+        yield values
+    finally:
+        _collected.reset(token)
+
+
+def slug(text) -> str:
+    """A name part from a label: 'AA & AS' -> 'aa_as', 'data science' -> 'data_science'."""
+    return re.sub(r"[^0-9a-z]+", "_", str(text).lower()).strip("_") or "blank"
+
+
+def _say(reading: str, template: str, **values) -> str:
+    """The sentence `template` with `values` put in (each as printed), recorded by name; a name
+    starting with `_` is a piece of wording (a plural ending, a clause), not recorded."""
+    shown = {name: str(value) for name, value in values.items()}
+    for name, value in shown.items():
+        if not name.startswith("_"):
+            _record(reading, name, value)
+    return template.format(**shown)
+
+
+def _named(reading: str, name: str, value) -> str:
+    """One value as printed, recorded as `<reading>.<name>` (for names made from the data)."""
+    return _record(reading, name, str(value))
+
+
+def _record(reading: str, name: str, value: str) -> str:
+    store = _collected.get()
+    if store is not None:
+        store[f"{reading}.{name}"] = value
+    return value
+
 
 def _shown(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column].where(frame[column].astype(str) != REDACTED), errors="coerce")
 
 
-def _ci(row) -> str:
-    return f"95% CI {float(row['ci_low']):.1f} to {float(row['ci_high']):.1f}"
+def _ci(reading: str, row, prefix: str = "") -> str:
+    low, high = (_named(reading, prefix + end, f"{float(row[end]):.1f}") for end in ("ci_low", "ci_high"))
+    return f"95% CI {low} to {high}"
 
 
 def participants(table: pd.DataFrame) -> str:
@@ -26,17 +77,20 @@ def participants(table: pd.DataFrame) -> str:
     if n.isna().all():
         return "Every role-group count is small enough to be redacted."
     top = table.loc[n.idxmax()]
-    return (f"The largest role group was {top['role_group']}: {top['n']} participants "
-            f"({float(top['pct']):.1f}%, {_ci(top)}); with n this small, intervals are wide.")
+    return _say("participants", "The largest role group was {largest_group}: {largest_group_n} participants "
+                "({largest_group_pct}%, {_ci}); with n this small, intervals are wide.",
+                largest_group=top["role_group"], largest_group_n=top["n"], largest_group_pct=f"{float(top['pct']):.1f}",
+                _ci=_ci("participants", top, "largest_group_"))
 
 
 def sources(table: pd.DataFrame) -> str:
-    parts = [f"{row.n} {row.source_type.replace('_', ' ')}{'' if str(row.n) == '1' else 's'}"
+    parts = [f"{_named('sources', slug(row.source_type), row.n)} "
+             f"{row.source_type.replace('_', ' ')}{'' if str(row.n) == '1' else 's'}"
              for row in table.itertuples() if str(row.n) not in ("0",)]
     double = _shown(table, "double_coded")
     # A redacted cell is not a zero: a sum over it would state a false count.
-    coded = (f"{int(double.sum())} sources were coded" if double.notna().all()
-             else "the number of sources coded (redacted in some types) is not summed")
+    coded = (_say("sources", "{double_coded} sources were coded", double_coded=int(double.sum()))
+             if double.notna().all() else "the number of sources coded (redacted in some types) is not summed")
     return f"The run holds {', '.join(parts)}; {coded} by two or more coders."
 
 
@@ -47,11 +101,13 @@ def likert(table: pd.DataFrame) -> str:
     best, worst = table.loc[agree.idxmax()], table.loc[agree.idxmin()]
     missing = _shown(table, "missing")
     # A redacted cell is not a zero: a sum over it would state a false count.
-    blank = (f"{int(missing.sum())} answers were left blank and are counted as missing" if missing.notna().all()
-             else "blank answers are counted as missing (their number is redacted)")
-    return (f"Agreement was highest for {best['item'].replace('_', ' ')} ({float(best['pct_agree']):.1f}% agree, "
-            f"{_ci(best)}) and lowest for {worst['item'].replace('_', ' ')} ({float(worst['pct_agree']):.1f}%); "
-            f"{blank}.")
+    blank = (_say("likert", "{missing} answers were left blank and are counted as missing", missing=int(missing.sum()))
+             if missing.notna().all() else "blank answers are counted as missing (their number is redacted)")
+    return _say("likert", "Agreement was highest for {highest_item} ({highest_pct_agree}% agree, {_ci}) and lowest "
+                "for {lowest_item} ({lowest_pct_agree}%); {_blank}.",
+                highest_item=best["item"].replace("_", " "), highest_pct_agree=f"{float(best['pct_agree']):.1f}",
+                _ci=_ci("likert", best, "highest_"), lowest_item=worst["item"].replace("_", " "),
+                lowest_pct_agree=f"{float(worst['pct_agree']):.1f}", _blank=blank)
 
 
 def likert_by_role(table: pd.DataFrame) -> str:
@@ -60,15 +116,19 @@ def likert_by_role(table: pd.DataFrame) -> str:
     if table.empty or agree.isna().all():
         return f"No role group gave {SMALL_N} or more answers to an item, so none is compared."
     low = table.loc[agree.idxmin()]
-    return (f"Among role groups with at least {SMALL_N} answers, the least agreement was "
-            f"{float(low['pct_agree']):.1f}% ({low['role_group']}, {low['item'].replace('_', ' ')}, n = {low['n']}).")
+    return _say("likert_by_role", "Among role groups with at least {small_n} answers, the least agreement was "
+                "{lowest_pct_agree}% ({lowest_role_group}, {lowest_item}, n = {lowest_n}).", small_n=SMALL_N,
+                lowest_pct_agree=f"{float(low['pct_agree']):.1f}", lowest_role_group=low["role_group"],
+                lowest_item=low["item"].replace("_", " "), lowest_n=low["n"])
 
 
 def themes(table: pd.DataFrame) -> str:
     refs = _shown(table, "references")
     top = table.loc[refs.idxmax()]
-    return (f"{top['theme']} holds the most coded references ({top['references']}, "
-            f"{float(top['pct_references']):.1f}% of all references).")
+    return _say("themes", "{largest_theme} holds the most coded references ({largest_theme_references}, "
+                "{largest_theme_pct_references}% of all references).", largest_theme=top["theme"],
+                largest_theme_references=top["references"],
+                largest_theme_pct_references=f"{float(top['pct_references']):.1f}")
 
 
 def theme_by_role_group(table: pd.DataFrame) -> str:
@@ -82,9 +142,12 @@ def theme_by_role_group(table: pd.DataFrame) -> str:
     if top.empty:
         return "No attributed references to compare across role groups."
     if top["theme"].nunique() == 1:
-        return (f"{top['theme'].iloc[0]} holds the largest share of every role group's references "
-                f"({top['_share'].min():.1f}% to {top['_share'].max():.1f}%).")
-    parts = [f"{theme} for {', '.join(rows['role_group'])}" for theme, rows in top.groupby("theme", sort=False)]
+        return _say("theme_by_role_group", "{top_theme} holds the largest share of every role group's references "
+                    "({lowest_share}% to {highest_share}%).", top_theme=top["theme"].iloc[0],
+                    lowest_share=f"{top['_share'].min():.1f}", highest_share=f"{top['_share'].max():.1f}")
+    parts = [f"{_named('theme_by_role_group', 'top_theme_' + '_'.join(slug(g) for g in rows['role_group']), theme)} "
+             f"for {', '.join(rows['role_group'])}"
+             for theme, rows in top.groupby("theme", sort=False)]
     return "The theme with the largest share of a role group's references is " + "; ".join(parts) + "."
 
 
@@ -94,10 +157,14 @@ def theme_participants(table: pd.DataFrame) -> str:
     if share.isna().all():
         return "Participant counts per theme are redacted."
     low = overall.loc[share.idxmin()]
-    return (f"Every theme was raised by at least {float(low['pct_of_role_group']):.1f}% of participants "
-            f"({low['theme']}: {low['participants']} of {low['role_group_n']}, {_ci(low)}), so no theme rests "
-            f"on a single voice.") if float(low["participants"]) > 1 else (
-            f"{low['theme']} was raised by only {low['participants']} participant(s): read its share with care.")
+    if float(low["participants"]) > 1:
+        return _say("theme_participants", "Every theme was raised by at least {least_raised_pct}% of participants "
+                    "({least_raised_theme}: {least_raised_n} of {participants}, {_ci}), so no theme rests on a single "
+                    "voice.", least_raised_pct=f"{float(low['pct_of_role_group']):.1f}",
+                    least_raised_theme=low["theme"], least_raised_n=low["participants"],
+                    participants=low["role_group_n"], _ci=_ci("theme_participants", low, "least_raised_"))
+    return _say("theme_participants", "{least_raised_theme} was raised by only {least_raised_n} participant(s): read "
+                "its share with care.", least_raised_theme=low["theme"], least_raised_n=low["participants"])
 
 
 def agreement(table: pd.DataFrame) -> str:
@@ -105,14 +172,20 @@ def agreement(table: pd.DataFrame) -> str:
         return "No source was coded by two or more coders, so agreement cannot be measured."
     pooled = table[table["code"] == POOLED]
     pairs = pooled[pooled["coders"] != ALL_CODERS]
-    texts = [f"{row.coders}: Cohen's kappa " + (f"{float(row.cohen_kappa):.2f} ({strength(float(row.cohen_kappa))})"
-                                                 if str(row.cohen_kappa) != REDACTED else REDACTED)
-             + f" over {row.units} decisions in {row.sources} sources" for row in pairs.itertuples()]
+    texts = []
+    for row in pairs.itertuples():
+        pair = slug(row.coders)
+        kappa = (f"{_named('agreement', f'kappa_{pair}', f'{float(row.cohen_kappa):.2f}')} "
+                 f"({_named('agreement', f'strength_{pair}', strength(float(row.cohen_kappa)))})"
+                 if str(row.cohen_kappa) != REDACTED else _named("agreement", f"kappa_{pair}", REDACTED))
+        texts.append(f"{_named('agreement', f'coders_{pair}', row.coders)}: Cohen's kappa {kappa} over "
+                     f"{_named('agreement', f'decisions_{pair}', row.units)} decisions in "
+                     f"{_named('agreement', f'sources_{pair}', row.sources)} sources")
     every = pooled[pooled["coders"] == ALL_CODERS]
     if len(every):
         alpha = every["krippendorff_alpha"].iloc[0]
-        texts.append("Krippendorff's alpha across all coders "
-                     + (REDACTED if str(alpha) == REDACTED else f"{float(alpha):.2f}"))
+        texts.append(_say("agreement", "Krippendorff's alpha across all coders {alpha}",
+                          alpha=REDACTED if str(alpha) == REDACTED else f"{float(alpha):.2f}"))
     return "Pooled agreement: " + "; ".join(texts) + "." + prevalence_effect(table)
 
 
@@ -127,11 +200,15 @@ def prevalence_effect(table: pd.DataFrame) -> str:
     worst = odd.loc[pd.to_numeric(odd["agreement_pct"]).idxmax()]
     alpha_text = "undefined" if pd.isna(pd.to_numeric(worst["krippendorff_alpha"], errors="coerce")) else \
         f"{float(worst['krippendorff_alpha']):.2f}"
-    return (f" {len(odd)} code{'s' if len(odd) != 1 else ''} show high raw agreement but low alpha (for example "
-            f"{worst['code']}: {float(worst['agreement_pct']):.1f}% raw agreement, alpha {alpha_text}). That is "
-            f"the prevalence effect of a rarely applied code: nearly every decision is 'not applied', so the "
-            f"agreement expected by chance is already high and a single disagreement pulls kappa and alpha "
-            f"towards zero; read those codes' coefficients with their raw agreement.")
+    return _say("agreement", " {prevalence_codes} code{_s} show high raw agreement but low alpha (for example "
+                "{prevalence_example}: {prevalence_example_agreement_pct}% raw agreement, alpha "
+                "{prevalence_example_alpha}). That is the prevalence effect of a rarely applied code: nearly every "
+                "decision is 'not applied', so the agreement expected by chance is already high and a single "
+                "disagreement pulls kappa and alpha towards zero; read those codes' coefficients with their raw "
+                "agreement.", prevalence_codes=len(odd), _s="s" if len(odd) != 1 else "",
+                prevalence_example=worst["code"],
+                prevalence_example_agreement_pct=f"{float(worst['agreement_pct']):.1f}",
+                prevalence_example_alpha=alpha_text)
 
 
 def cooccurrence(table: pd.DataFrame) -> str:
@@ -139,8 +216,9 @@ def cooccurrence(table: pd.DataFrame) -> str:
     if table.empty or segs.isna().all() or segs.max() == 0:
         return "No two codes were applied to the same segment."
     top = table.loc[segs.idxmax()]
-    return (f"The codes most often applied together were {top['code_a']} and {top['code_b']} "
-            f"({top['segments']} segments; {top['participants']} participants raised both).")
+    return _say("cooccurrence", "The codes most often applied together were {top_code_a} and {top_code_b} "
+                "({top_segments} segments; {top_participants} participants raised both).", top_code_a=top["code_a"],
+                top_code_b=top["code_b"], top_segments=top["segments"], top_participants=top["participants"])
 
 
 def saturation(table: pd.DataFrame) -> str:
@@ -155,12 +233,13 @@ def saturation(table: pd.DataFrame) -> str:
     last = int(new["order"].iloc[-1])
     tail = len(table) - last
     if tail == 0:
-        return (f"New codes were still appearing in the last interview ({last} of {len(table)}), so these "
-                f"interviews do not show saturation ({total} codes found).")
-    return (f"The last new code appeared in interview {last} of {len(table)}; the {tail} interview"
-            f"{'s' if tail != 1 else ''} after it added none ({total} codes found in interviews).")
-
-
+        return _say("saturation", "New codes were still appearing in the last interview ({last_new_code_interview} "
+                    "of {interviews}), so these interviews do not show saturation ({codes_found} codes found).",
+                    last_new_code_interview=last, interviews=len(table), codes_found=total)
+    return _say("saturation", "The last new code appeared in interview {last_new_code_interview} of {interviews}; "
+                "the {interviews_after} interview{_s} after it added none ({codes_found} codes found in interviews).",
+                last_new_code_interview=last, interviews=len(table), interviews_after=tail,
+                _s="s" if tail != 1 else "", codes_found=total)
 def strength(value: float) -> str:
     """Landis & Koch's (1977) words for a kappa, as reviewers expect them."""
     if value != value:  # NaN

@@ -1,0 +1,497 @@
+"""From a published report to a manuscript folder (`make manuscript`).
+
+    python -m helpers.report.manuscript --cohort cohort1 [--min-count 7 --round-to 5] [--reports-dir reports]
+
+Reads only what the report step published in reports/<cohort>/ (tables/*.csv, report.html)
+and writes reports/<cohort>/manuscript/:
+
+- tables.docx: every numbered table of the report, with the report's number, title, caption
+  and footnotes, built by the same builders (helpers.report.page.table_blocks) from the same
+  CSVs, so a cell reads exactly as in report.html; journal style: one font, no vertical rules,
+  horizontal rules only above and below the header and at the foot, numbers right-aligned.
+- figures/: each figure redrawn (helpers.report.figures) at a journal column width, 84 mm or
+  174 mm (`column` in helpers.report.outputs), as a 300 dpi LZW TIFF and a PDF with its fonts
+  embedded (TrueType), and figure_legends.docx.
+- coreq.docx and coreq.md: the COREQ checklist drafted from the tables (helpers.report.coreq).
+- numbers.json: every value the report's text quotes, by name, as printed.
+
+Nothing is recomputed: the analysis ran in the pipeline, and disclosure control was applied
+to the tables it published. The settings given here must be those the report was built with
+(checked against the report's header), so that the footnotes state them truly.
+
+The folder is built beside the report and moved into place when complete; a failed run leaves
+the previous manuscript folder (or none). A new `make report` publishes a new version folder
+without it: `make manuscript` rebuilds it, so a manuscript never describes an older report.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import io
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from helpers.analysis.disclosure import Disclosure
+from helpers.data import paths
+from helpers.data.errors import InputError
+from helpers.data.params import check_cohort_name, check_folder
+from helpers.data.store import read_table
+
+from . import coreq, figures, outputs, page, readings, repro
+from .tables import Row
+
+FOLDER = "manuscript"
+FONT = "Arial"          # the one font of every document (Word's default sans; LibreOffice maps it)
+FONT_PT = 9             # tables and footnotes
+MM_PER_IN = 25.4
+COLUMN_MM = {"single": 84, "double": 174}   # widths most journals give (BMJ Open: 84 and 174 mm)
+TIFF_DPI = 300
+# Figure text at a journal's size: 7.5 pt (its "small" legends 6.25 pt), lines to match.
+JOURNAL_RC = {
+    "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"],  # bundled with matplotlib: same on every machine
+    "font.size": 7.5, "axes.labelsize": 7.5, "axes.titlesize": 7.5, "xtick.labelsize": 7, "ytick.labelsize": 7,
+    "legend.fontsize": 7, "legend.title_fontsize": 7.5,
+    "axes.linewidth": 0.6, "grid.linewidth": 0.5, "lines.linewidth": 1.0, "patch.linewidth": 0.5,
+    "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3, "ytick.major.size": 3,
+    "pdf.fonttype": 42, "ps.fonttype": 42,  # TrueType fonts embedded, as journals ask (not Type 3)
+}
+REPORT_FONT_PT = 13.44  # figures.style()'s text size: seaborn "paper" (9.6 pt) x 1.4
+
+# What every table's footnotes define, by what the table shows.
+CI_NOTE = "95% CI: Wilson score interval (statsmodels), in percentage points."
+PCT_NOTE = "Percentages are rounded half-up to one decimal."
+REFERENCE_NOTE = ("A reference is one distinct (segment, code) pair: a segment coded the same way by two coders "
+                  "counts once. Sources and participants count the distinct sources and named participants among "
+                  "the references.")
+NOTES = {
+    "participant_characteristics": [PCT_NOTE, CI_NOTE],
+    "likert_summary": ["Agree: an answer of 4 or 5, of those who answered. IQR: interquartile range.", PCT_NOTE,
+                       CI_NOTE],
+    "likert_by_role": ["Agree: an answer of 4 or 5, of those who answered. IQR: interquartile range.", PCT_NOTE,
+                       CI_NOTE],
+    "theme_tallies": [REFERENCE_NOTE, PCT_NOTE, CI_NOTE],
+    "theme_by_role_group": [REFERENCE_NOTE, PCT_NOTE],
+    "theme_by_source_type": [REFERENCE_NOTE, PCT_NOTE],
+    "theme_participants": [PCT_NOTE, CI_NOTE],
+    "agreement": ["Agreement, kappa and alpha to two decimals; \u2013: undefined (no variation in the decisions)."],
+    "cooccurrence": [REFERENCE_NOTE],
+}
+# Where the report's readings (numbers.json) were read from: the table each is written from.
+READING_SOURCES = {"participants": "participants_by_role", "sources": "coding_by_source_type",
+                   "themes": "theme_summary", "totals": "totals", "check": "reproduction_check"}
+
+
+class ManuscriptError(Exception):
+    """The manuscript cannot be built from what is published; the message says what to do."""
+
+
+def plain(caption: str) -> str:
+    """A caption of helpers.report.outputs (trusted HTML) as text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", caption))
+
+
+# --- Word documents in the journal style ---------------------------------------------------
+
+def _document(landscape: bool = False) -> Document:
+    document = Document()
+    # One font everywhere: every font setting of the template (defaults, styles, the parts of
+    # table styles) is Arial, for Latin, East Asian and complex scripts alike; no theme fonts.
+    styles = document.styles.element
+    for style in document.styles:
+        if style.type in (1, 2, 3):  # paragraph, character and table styles (not list numbering)
+            style.element.get_or_add_rPr().get_or_add_rFonts()
+    for fonts in styles.iter(qn("w:rFonts")):
+        for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attribute), None)
+        for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            fonts.set(qn(attribute), FONT)
+    document.styles["Normal"].font.size = Pt(10)
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2.0))
+    if landscape:
+        _orient(section, True)
+    return document
+
+
+def _orient(section, landscape: bool) -> None:
+    wide, narrow = max(section.page_width, section.page_height), min(section.page_width, section.page_height)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (wide, narrow) if landscape else (narrow, wide)
+
+
+def _text_width(section) -> int:
+    return section.page_width - section.left_margin - section.right_margin
+
+
+def _borders(element, tag: str, sides: dict[str, str | None]) -> None:
+    """Set the borders of a table (`w:tblBorders`) or cell (`w:tcBorders`): a side is a width in
+    eighths of a point for a single rule, or None for no rule (written as nil, not inherited)."""
+    table = tag == "w:tblBorders"
+    properties = element.tblPr if table else element.get_or_add_tcPr()
+    old = properties.find(qn(tag))
+    if old is not None:
+        properties.remove(old)
+    borders = OxmlElement(tag)
+    for side, size in sides.items():
+        rule = OxmlElement(f"w:{side}")
+        rule.set(qn("w:val"), "single" if size else "nil")
+        if size:
+            rule.set(qn("w:sz"), size)
+            rule.set(qn("w:space"), "0")
+            rule.set(qn("w:color"), "000000")
+        borders.append(rule)
+    # Word reads properties in the schema's order: the borders go before the elements that follow them.
+    after = _AFTER_TABLE_BORDERS if table else _AFTER_CELL_BORDERS
+    later = next((child for child in properties if child.tag in after), None)
+    if later is None:
+        properties.append(borders)
+    else:
+        later.addprevious(borders)
+
+
+_AFTER_TABLE_BORDERS = {qn(f"w:{t}") for t in ("shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption",
+                                                "tblDescription")}
+_AFTER_CELL_BORDERS = {qn(f"w:{t}") for t in ("shd", "noWrap", "tcMar", "textDirection", "tcFitText", "vAlign",
+                                               "hideMark")}
+
+
+NO_VERTICAL = {"left": None, "right": None, "insideV": None}
+
+
+def _paragraph(cell_or_doc, text: str = "", bold: bool = False, italic: bool = False, size: float = FONT_PT,
+               align=None, indent_cm: float = 0.0, space_after: float = 0.0):
+    paragraph = cell_or_doc.add_paragraph() if hasattr(cell_or_doc, "add_paragraph") else cell_or_doc
+    if text:
+        run = paragraph.add_run(text)
+        run.bold, run.italic, run.font.size = bold or None, italic or None, Pt(size)
+    format_ = paragraph.paragraph_format
+    format_.space_before, format_.space_after = Pt(0), Pt(space_after)
+    if align is not None:
+        paragraph.alignment = align
+    if indent_cm:
+        format_.left_indent = Cm(indent_cm)
+    return paragraph
+
+
+def _cell_text(cell, text: str, **style) -> None:
+    paragraph = cell.paragraphs[0]
+    _paragraph(paragraph, text, **style)
+
+
+FIRST_CHARS = 36
+CHAR_CM = 0.19  # the width of an average character of 9 pt Arial, for sizing columns to their content
+
+
+def column_widths(columns: list[str], rows: list[Row | str], total: int) -> list[int]:
+    """Each column as wide as its longest cell (a header may wrap between words), scaled to the
+    page's text width: a long code name gets room, a column of counts stays narrow."""
+    need = [max((len(word) for word in name.split()), default=1) for name in columns]
+    for row in rows:
+        if isinstance(row, str):
+            continue
+        for i, value in enumerate(row.cells):
+            extra = 2 * row.level + len(row.note) if i == 0 else 0
+            need[i] = max(need[i], len(str(value)) + extra)
+    # A long row header may wrap; a number with its interval should not: the first column gets at
+    # most FIRST_CHARS of room before the others do.
+    need = [min(n, FIRST_CHARS) if i == 0 else n for i, n in enumerate(need)]
+    need = [n + 2 for n in need]  # the cell's own padding
+    natural = sum(need) * CHAR_CM
+    scale = total / Cm(natural) if natural else 1
+    return [int(Cm(n * CHAR_CM) * scale) for n in need]
+
+
+def word_table(document, columns: list[str], rows: list[Row | str], widths: list[float] | None = None):
+    """A table in the journal style: a rule above and below the header and at the foot, none
+    between rows, no vertical rules; group headings in italics across the row; row headers
+    indented by level; every other cell right-aligned, so numbers line up."""
+    table = document.add_table(rows=1, cols=len(columns))
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    table.autofit = False
+    _borders(table._tbl, "w:tblBorders", {"top": "8", "bottom": "8", "insideH": None, **NO_VERTICAL})
+    width = _text_width(document.sections[-1])
+    widths = ([int(width * share) for share in widths] if widths else column_widths(columns, rows, width))
+    header = table.rows[0]
+    header_properties = header._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")  # the header repeats on every page of a long table
+    repeat.set(qn("w:val"), "true")
+    header_properties.append(repeat)
+    for i, (cell, name) in enumerate(zip(header.cells, columns)):
+        _cell_text(cell, name, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT if i == 0 else WD_ALIGN_PARAGRAPH.RIGHT)
+        _borders(cell._tc, "w:tcBorders", {"bottom": "4", **NO_VERTICAL})
+    for row in rows:
+        cells = table.add_row().cells
+        if isinstance(row, str):  # a group heading across the row
+            merged = cells[0].merge(cells[-1]) if len(cells) > 1 else cells[0]
+            _cell_text(merged, row, italic=True)
+            continue
+        header_text = ("" if str(row.cells[0]) in ("nan", "None") else str(row.cells[0])) + row.note
+        _cell_text(cells[0], header_text, bold=row.bold, indent_cm=0.35 * row.level)
+        for cell, value in zip(cells[1:], row.cells[1:]):
+            _cell_text(cell, str(value), bold=row.bold, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    # Word reads the cells' widths, LibreOffice the grid's: both are set, and the layout is fixed.
+    for column, w in zip(table.columns, widths):
+        column.width = w
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths):
+            cell.width = w
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    later = next((c for c in table._tbl.tblPr if c.tag in {qn("w:tblCellMar"), qn("w:tblLook")}), None)
+    later.addprevious(layout) if later is not None else table._tbl.tblPr.append(layout)
+    return table
+
+
+def _footnotes(document, notes: list[str]) -> None:
+    for i, note in enumerate(n for n in notes if n):
+        _paragraph(document, note, size=FONT_PT - 1, space_after=0, ).paragraph_format.space_before = Pt(3 if i == 0
+                                                                                                          else 0)
+
+
+def _new_page(document, landscape: bool, first: bool) -> None:
+    """Each table on a page of its own, landscape when it is wide."""
+    from docx.enum.section import WD_SECTION
+
+    if first:
+        _orient(document.sections[0], landscape)
+        return
+    section = document.add_section(WD_SECTION.NEW_PAGE)
+    _orient(section, landscape)
+
+
+WIDE = 6  # tables of more columns are set on a landscape page
+
+
+def tables_docx(tables: Path, target: Path, disclosure: str) -> list[str]:
+    """tables.docx: the report's numbered tables; returns their numbers in order."""
+    blocks = page.table_blocks(tables)
+    document = _document()
+    done: list[str] = []
+    for name, number in outputs.numbering().items():
+        if name not in blocks:  # not in this run's report (no Likert items)
+            continue
+        block, entry = blocks[name], outputs.get(name)
+        table = block["table"]
+        _new_page(document, len(table.columns) > WIDE, first=not done)
+        title = _paragraph(document, space_after=4)
+        title.add_run(f"Table {number}. {entry.title}.").bold = True
+        title.add_run(f" {plain(entry.caption)}")
+        for run in title.runs:
+            run.font.size = Pt(10)
+        word_table(document, table.columns, table.rows)
+        small = [table.footnote, block["note"]] + NOTES.get(name, [])
+        _footnotes(document, small + [f"Disclosure control: {disclosure}.", f"Source: tables/{entry.file}."])
+        done.append(number)
+    document.save(target)
+    return done
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+def _journal_size(fig: plt.Figure, width_in: float) -> None:
+    """The figure at the column's width and its text's size: heights follow the text (a bar per
+    row at 7.5 pt needs about half the height it needs at 13 pt); a square chart stays square."""
+    w, h = fig.get_size_inches()
+    height = width_in if abs(w - h) < 1e-6 else h * JOURNAL_RC["font.size"] / REPORT_FONT_PT * 1.1
+    fig.set_size_inches(width_in, max(height, 1.2))
+
+
+def journal_figure(name: str, tables: Path, folder: Path) -> dict | None:
+    """Draw one figure of the list at its journal width; write <name>.tif (300 dpi, LZW, RGB) and
+    <name>.pdf (fonts embedded). Returns what was written, or None when the run has nothing to draw."""
+    from PIL import Image
+
+    entry = outputs.get(name, "figure")
+    width_in = COLUMN_MM[entry.column] / MM_PER_IN
+    figures.style()
+    with plt.rc_context(JOURNAL_RC):
+        fig = figures.figure_of(name, tables)
+        if fig is None:
+            return None
+        _journal_size(fig, width_in)
+        tight = figures.fit_width(fig, width_in) or fig.get_tightbbox(fig.canvas.get_renderer())
+        box = tight.padded(0.1)
+        pdf, tif = folder / f"{name}.pdf", folder / f"{name}.tif"
+        fig.savefig(pdf, format="pdf", bbox_inches=box, metadata={"CreationDate": None, "Creator": None})
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=TIFF_DPI, bbox_inches=box, metadata={"Software": None})
+        plt.close(fig)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").save(tif, format="TIFF", compression="tiff_lzw", dpi=(TIFF_DPI, TIFF_DPI))
+    return {"name": name, "files": [tif.name, pdf.name], "width_mm": round(box.width * MM_PER_IN, 1),
+            "height_mm": round(box.height * MM_PER_IN, 1), "column": entry.column}
+
+
+def legends_docx(drawn: list[dict], target: Path, disclosure: str) -> None:
+    """figure_legends.docx: each figure's number, title and legend, as the report captions it."""
+    numbers, table_numbers = outputs.figure_numbering(), outputs.numbering()
+    document = _document()
+    _paragraph(document, "Figure legends", bold=True, size=12, space_after=8)
+    for figure in drawn:
+        entry = outputs.get(figure["name"], "figure")
+        paragraph = _paragraph(document, space_after=8)
+        paragraph.add_run(f"Figure {numbers[entry.name]}. {entry.title}.").bold = True
+        beside = table_numbers.get(entry.beside)
+        paragraph.add_run(f" {plain(entry.caption)}" + (f" Drawn from Table {beside}." if beside else "")
+                          + f" Files: figures/{figure['files'][0]}, figures/{figure['files'][1]} "
+                          f"({figure['column']} column, {figure['width_mm']:.0f} mm wide).")
+        for run in paragraph.runs:
+            run.font.size = Pt(10)
+    _paragraph(document, f"Disclosure control: {disclosure}.", size=FONT_PT)
+    document.save(target)
+
+
+# --- COREQ and numbers -------------------------------------------------------------------------
+
+def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosure: str) -> None:
+    document = _document(landscape=True)
+    title = _paragraph(document, space_after=4)
+    title.add_run(f"COREQ checklist, drafted from the data: cohort {cohort}.").bold = True
+    title.add_run(" Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual "
+                  "Health Care 2007;19:349-57). Items the data answer cite the table each answer came from; the "
+                  f"rest say \u201c{coreq.AUTHORS}\u201d and what is needed. Fill in the page numbers of the "
+                  "manuscript where each item is reported.")
+    rows: list[Row | str] = []
+    domain = None
+    for entry in drafted:
+        if entry.item.domain != domain:
+            domain = entry.item.domain
+            rows.append(domain)
+        rows.append(Row([f"{entry.item.number}. {entry.item.topic}", entry.item.question, entry.text,
+                         "; ".join(entry.sources) or "\u2013", ""], level=0))
+    table = word_table(document, ["Item", "Guide question", "Answer", "Source", "Page"], rows,
+                       widths=[0.14, 0.21, 0.43, 0.16, 0.06])
+    for row in table.rows:
+        for paragraph in (p for cell in row.cells for p in cell.paragraphs):
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT  # text, not numbers
+            _mark_for_authors(paragraph)
+    _footnotes(document, [f"Disclosure control: {disclosure}."])
+    document.save(target)
+
+
+def _mark_for_authors(paragraph) -> None:
+    """"For the authors to complete:" in bold, so what is left to write stands out."""
+    text = paragraph.text
+    if coreq.AUTHORS not in text or len(paragraph.runs) != 1:
+        return
+    run = paragraph.runs[0]
+    before, _, after = text.partition(coreq.AUTHORS)
+    run.text = before
+    for part, bold in ((coreq.AUTHORS, True), (after, False)):
+        new = paragraph.add_run(part)
+        new.bold, new.font.size = bold or None, run.font.size
+
+
+def report_numbers(tables: Path) -> dict[str, str]:
+    """Every value the report's text quotes, by name, as printed: the header's totals, the
+    reproduction check's counts and each reading's values, collected while the same functions
+    the page calls write the same sentences."""
+    numbers = {f"totals.{k}": v for k, v in page.totals(tables).items()}
+    check = read_table(tables, "reproduction_check.csv")
+    if len(check):
+        numbers["check.total"] = str(len(check))
+        numbers.update({f"check.{readings.slug(k)}": str(v) for k, v in repro.verdict(check).items()})
+    with readings.collect() as said:
+        page.table_blocks(tables)
+    numbers.update(said)
+    return numbers
+
+
+def numbers_json(tables: Path, cohort: str, disclosure: str) -> dict:
+    numbers = report_numbers(tables)
+    sources = {}
+    for name in numbers:
+        prefix = name.split(".")[0]
+        sources[prefix] = f"tables/{READING_SOURCES.get(prefix, prefix)}.csv"
+    return {"cohort": cohort, "disclosure_control": disclosure,
+            "about": "Every value quoted in the text of report.html, by name, exactly as printed there "
+                     "([REDACTED] where disclosure control hides it); 'sources' names the table each group of "
+                     "values is read from.",
+            "numbers": numbers, "sources": sources}
+
+
+# --- the whole folder -----------------------------------------------------------------------------
+
+def _check_report(folder: Path, rules: Disclosure) -> None:
+    report = folder / "report.html"
+    if not report.is_file() or not paths.tables_dir(folder).is_dir():
+        raise ManuscriptError(f"No published report in {folder}: run `make report` for this cohort first "
+                              f"(`make manuscript` does so).")
+    shown = html.escape(f"Disclosure control: {rules.describe()}.", quote=False)
+    if shown not in report.read_text(encoding="utf-8"):
+        raise ManuscriptError(f"The report in {folder} was built with other disclosure settings than "
+                              f"MIN_COUNT={rules.min_count} ROUND_TO={rules.round_to}; give `make manuscript` the "
+                              f"MIN_COUNT and ROUND_TO of the report (it rebuilds the report with them).")
+
+
+def build(cohort: str, reports_dir: Path = paths.REPORTS_DIR, rules: Disclosure = Disclosure()) -> Path:
+    """Write reports/<cohort>/manuscript/ from the published report; return its path."""
+    cohort = check_cohort_name(cohort)
+    # The published version folder itself (reports/<cohort> is a link through .build/.../current):
+    # the manuscript is built and moved into place inside it, beside the report it describes.
+    folder = (Path(reports_dir) / cohort).resolve()
+    _check_report(folder, rules)
+    tables = paths.tables_dir(folder)
+    disclosure = rules.describe()
+    for leftover in folder.glob(f".{FOLDER}-*"):  # from a run that was killed
+        shutil.rmtree(leftover, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{FOLDER}-", dir=folder))
+    try:
+        tables_docx(tables, work / "tables.docx", disclosure)
+        (work / "figures").mkdir()
+        drawn = [d for d in (journal_figure(e.name, tables, work / "figures") for e in outputs.figures()
+                             if (paths.figures_dir(folder) / e.file).is_file()) if d]
+        legends_docx(drawn, work / "figure_legends.docx", disclosure)
+        drafted = coreq.draft(tables)
+        (work / "coreq.md").write_text(coreq.markdown(drafted, cohort, disclosure), encoding="utf-8")
+        coreq_docx(drafted, work / "coreq.docx", cohort, disclosure)
+        (work / "numbers.json").write_text(json.dumps(numbers_json(tables, cohort, disclosure), indent=1,
+                                                      ensure_ascii=False) + "\n", encoding="utf-8")
+        target, old = folder / FOLDER, folder / f".{FOLDER}-old"
+        if target.exists():
+            target.rename(old)
+        work.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Path(reports_dir) / cohort / FOLDER
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.report.manuscript", description=__doc__.split("\n")[0])
+    parser.add_argument("--cohort", default="cohort1")
+    parser.add_argument("--min-count", type=int, default=0)
+    parser.add_argument("--round-to", type=int, default=0)
+    parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR))
+    args = parser.parse_args(argv)
+    try:
+        out = build(args.cohort, check_folder(args.reports_dir, "REPORTS_DIR"),
+                    Disclosure(args.min_count, args.round_to))
+    except (ManuscriptError, InputError, ValueError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(f"Manuscript files: {out}/")
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        print(f"  {path.relative_to(out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
