@@ -59,7 +59,7 @@ PIP     := $(PY) -m pip --quiet --disable-pip-version-check
 # packages; pip comes from the lock like everything else, so the venv starts without it
 # (seconds faster), and pip is borrowed from Python itself only if the boot Python has none.
 GET_UV   = { [ -x $(PY) ] || $(PYTHON_BOOT) -m venv --without-pip $(VENV); } && \
-  { [ "$$($(UV) --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || { rm -rf $(VENV)/uv && \
+  { $(UV) --version 2>/dev/null | grep -q '^uv $(subst .,\.,$(UV_VERSION))\b' || { rm -rf $(VENV)/uv && \
     { $(PYTHON_BOOT) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } && \
     $$( $(PYTHON_BOOT) -m pip --version >/dev/null 2>&1 && echo $(PYTHON_BOOT) || echo $(PY) ) -m pip --quiet \
       --disable-pip-version-check install --root-user-action=ignore --require-hashes --target $(VENV)/uv -r requirements-uv.lock; }; }
