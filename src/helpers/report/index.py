@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     raw_dir = check_folder(args.raw_dir, "RAW_DIR")
     reports_dir = check_folder(args.reports_dir, "reports folder")
     processed_dir = check_folder(args.processed_dir, "processed folder")
+    missing = paths.missing_folder(raw_dir, "RAW_DIR")
+    if missing:
+        print(f"ERROR: {missing}", file=sys.stderr)
+        return 1
     cohorts = paths.list_cohorts(raw_dir)
     if not cohorts:
         print(f"ERROR: no cohort folders (with {paths.QUESTIONNAIRE}) in {raw_dir}", file=sys.stderr)
