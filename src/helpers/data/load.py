@@ -633,11 +633,13 @@ def check_roles(q: pd.DataFrame, stamps: pd.Series, role_map: pd.DataFrame | Non
         return
     kept, unknown = responses_kept(q, stamps)
     problems += unmapped_roles(q[kept], role_map, questionnaire_path, role_map_path)
-    if unknown.any():
-        rows = q.loc[unknown, "_row"].astype(int).tolist()
-        listed = ", ".join(map(str, rows[:10])) + (f" and {len(rows) - 10:,} more" if len(rows) > 10 else "")
-        unchecked.append(f"{shown}: the role on row(s) {listed}, whose consent, finished or submitted_at above "
-                         f"decides whether the response is analysed")
+    # A response that may be dropped needs a mapped role only if it is analysed: said, not counted.
+    maybe = unmapped_roles(q[unknown], role_map, questionnaire_path, role_map_path)
+    if maybe:
+        listed = ", ".join(f"{p.row} ({p.value!r})" for p in maybe[:10]) + (
+            f" and {len(maybe) - 10:,} more" if len(maybe) > 10 else "")
+        unchecked.append(f"{shown}: the role on row(s) {listed}, which {paths.ROLE_MAP} lacks; it is needed if the "
+                         f"response is analysed, as its consent, finished or submitted_at above will decide")
 
 
 def codebook_clashes(codebooks: list[pd.DataFrame]) -> list[Problem]:
