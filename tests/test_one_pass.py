@@ -1,6 +1,6 @@
 """Every problem in one run, each with its likely fix; and the runner talks from its first second.
 
-A new analyst's cohort with five mistakes in four files is named whole by one check, the
+A new analyst's cohort with five mistakes in three files is named whole by one check, the
 misspelt values with the known value they were meant as; the role map is checked even when
 other rows fail; what could not be checked yet is said. `make report` prints its first lines
 before any kernel starts, and `make report-all` shows each run's lines as they come.
@@ -86,7 +86,7 @@ def add_five_mistakes(raw: Path) -> dict[str, int]:
             "code": sheet_row(segments, code_at), "source_type": sheet_row(sources, type_at)}
 
 
-def test_five_mistakes_in_four_files_are_all_named_in_one_run_with_suggestions(unseen_raw, tmp_path):
+def test_five_mistakes_in_a_new_cohort_are_all_named_in_one_run_with_suggestions(unseen_raw, tmp_path):
     rows = add_five_mistakes(unseen_raw)
 
     message = pipeline.check_inputs(COHORT, unseen_raw, tmp_path / "reports")
