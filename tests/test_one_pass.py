@@ -278,3 +278,37 @@ def test_a_real_run_prints_plain_lines_in_order_when_output_is_not_a_terminal(pu
         ended = next(i for i, line in enumerate(lines) if step in line and line.endswith(" s"))
         assert started < ended
     assert lines[-1].startswith("Done in ") and "\r" not in published.results["cohort1"]["stdout"]
+
+
+def test_a_theme_misspelt_in_one_cohort_s_codebook_gets_the_other_cohort_s_theme(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(paths.RAW_DIR, raw)
+    codebook = read(raw / "cohort2" / paths.CODEBOOK)
+    at = codebook.index[codebook["theme"] == "Network of change agents"][0]
+    codebook.loc[at, "theme"] = "Network of change agent"
+    write(codebook, raw / "cohort2" / paths.CODEBOOK)
+    segments = read(raw / "cohort2" / paths.CODED_SEGMENTS)
+    segments.loc[1, "code"] = "Peer suport from alumni"  # found in the same run as the clash
+    write(segments, raw / "cohort2" / paths.CODED_SEGMENTS)
+    message = pipeline.check_inputs("all", raw, tmp_path / "reports")
+    code = codebook.loc[at, "code"]
+    assert (f"cohort2/codebook.csv, row {sheet_row(codebook, at)}, column 'theme': value 'Network of change agent': "
+            f"the same theme and subtheme for code {code!r} in every cohort's codebook") in message
+    assert "; did you mean 'Network of change agents'?" in message
+    assert "cohort2/coded_segments.csv, row 3, column 'code': value 'Peer suport from alumni'" in message
+    assert "did you mean 'Peer support from alumni'?" in message
+
+
+def test_an_abbreviated_role_group_or_source_type_gets_the_full_name(unseen_raw, tmp_path):
+    role_map = read(unseen_raw / paths.ROLE_MAP)
+    role_map.loc[2, "role_group"] = "clin"
+    write(role_map, unseen_raw / paths.ROLE_MAP)
+    sources = read(unseen_raw / COHORT / paths.SOURCES)
+    at = sources.index[sources["source_type"] == "focus_group"][0]
+    sources.loc[at, "source_type"] = "FG"
+    write(sources, unseen_raw / COHORT / paths.SOURCES)
+    message = pipeline.check_inputs(COHORT, unseen_raw, tmp_path / "reports")
+    assert "role_map.csv, row 4, column 'role_group': value 'clin': one of clinician, management, data science, " \
+           "other; did you mean 'clinician'?" in message
+    assert f"row {sheet_row(sources, at)}, column 'source_type': value 'FG': one of interview, focus_group, " \
+           f"questionnaire, dissertation; did you mean 'focus_group'?" in message

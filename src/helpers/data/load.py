@@ -488,18 +488,21 @@ def validate(frame: pd.DataFrame, schema: dict[str, ColumnRules], path: Path, pr
         pandera_schema(schema).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-        first_rows: dict[tuple[str, object], int] = {}
+        first_rows: dict[str, pd.Series] = {}  # per column: the row where each value first appears
+        found_hints: dict[tuple[str, str], str] = {}  # each distinct failing value is looked up once
         for case in cases.itertuples(index=False):
             row = frame.loc[case.index, "_row"] if case.index is not None and case.index in frame.index else None
             expected, hint = case.check, ""
             if case.check == UNIQUE:
                 # pandera reports the repeats (not the first): name the row that holds it first, to compare.
-                key = (case.column, case.failure_case)
-                if key not in first_rows:
-                    first_rows[key] = int(frame.loc[frame[case.column] == case.failure_case, "_row"].iloc[0])
-                expected = f"each value once; row {first_rows[key]} has it too"
+                if case.column not in first_rows:
+                    first_rows[case.column] = frame.drop_duplicates(case.column).set_index(case.column)["_row"]
+                expected = f"each value once; row {int(first_rows[case.column][case.failure_case])} has it too"
             elif case.check in hints:
-                hint = hints[case.check](str(case.failure_case))
+                key = (case.check, str(case.failure_case))
+                if key not in found_hints:
+                    found_hints[key] = hints[case.check](key[1])
+                hint = found_hints[key]
             problems.append(Problem(path, expected, None if row is None else int(row), case.column,
                                     case.failure_case, hint))
 
@@ -596,12 +599,13 @@ def unmapped_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: 
     """A problem for each response of `q` whose role role_map.csv lacks, with the nearest mapped role."""
     groups = normalise_role(q["role"]).map(role_lookup(role_map))
     typed = strip(role_map["role_as_typed"])
+    expected = f"a role listed in {paths.shown_path(role_map_path)} (add a row role_as_typed,role_group for it)"
+    hints: dict[str, str] = {}  # each distinct role looked up once
     problems = []
     for row, value in q.loc[groups.isna(), ["_row", "role"]].itertuples(index=False):
-        problems.append(Problem(questionnaire_path,
-                                f"a role listed in {paths.shown_path(role_map_path)} (add a row "
-                                f"role_as_typed,role_group for it)", int(row), "role", value,
-                                did_you_mean(value, typed, max_changes=TYPO)))
+        if value not in hints:
+            hints[value] = did_you_mean(value, typed, max_changes=TYPO)
+        problems.append(Problem(questionnaire_path, expected, int(row), "role", value, hints[value]))
     return problems
 
 
