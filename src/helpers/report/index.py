@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if pdf.chromium_path():  # each report's PDF, linked from the index; without Chromium, only the pages
         for cohort in [c for c in cohorts if built.get(c)]:
+            say(f"[{cohort}] printing report.pdf with Chromium...")  # seconds each: said, not silent
             pdf.print_pdf(reports_dir / cohort / "report.html")
     index = write_index(reports_dir, raw_dir, cohorts, built, rules)
     print(f"\nIndex: {index}")
