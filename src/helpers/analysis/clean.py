@@ -25,11 +25,14 @@ from helpers.data.load import (
     ROLE_GROUPS,
     SUBMITTED,
     RawInputs,
+    codebook_clashes,
     explode_ids,
     normalise_role,
     parse_bool,
     parse_timestamp,
+    role_map_lines,
     strip,
+    unmapped_roles,
 )
 from helpers.data.store import Cleaned
 
@@ -73,18 +76,17 @@ def keep_latest_submission(q: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def map_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: Path,
               role_map_path: Path) -> pd.Series:
-    """role_group of each response; InputError naming every role the map lacks."""
+    """role_group of each response; InputError naming every role the map lacks.
+
+    load.load_inputs has checked the same already (helpers.data.load.check_roles), with the
+    other checks; this one guards tables built some other way.
+    """
     lookup = dict(zip(normalise_role(role_map["role_as_typed"]), role_map["role_group"].str.strip()))
     groups = normalise_role(q["role"]).map(lookup)
-    missing = groups.isna()
-    if missing.any():
-        problems = [
-            Problem(questionnaire_path,
-                    f"a role listed in {role_map_path} (add a row role_as_typed,role_group for it)",
-                    row, "role", value)
-            for row, value in q.loc[missing, ["_row", "role"]].itertuples(index=False)
-        ]
-        raise InputError("Some roles are not in the role map.", problems)
+    if groups.isna().any():
+        problems = unmapped_roles(q, role_map, questionnaire_path, role_map_path)
+        raise InputError("Some roles are not in the role map.", problems, advice=role_map_lines(problems,
+                                                                                                role_map_path))
     return groups.astype(str)
 
 
@@ -171,7 +173,8 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
         }))
         codebooks.append(raw.codebook.assign(cohort=raw.name, _file=str(raw.folder / paths.CODEBOOK)))
     if problems:
-        raise InputError("Some roles are not in the role map.", problems)
+        raise InputError("Some roles are not in the role map.", problems,
+                         advice=role_map_lines(problems, inputs.role_map_path))
     return Cleaned(
         participants=pd.concat(participants, ignore_index=True),
         sources=pd.concat(sources, ignore_index=True),
@@ -185,19 +188,12 @@ def clean(inputs: RawInputs, pooled: bool) -> Cleaned:
 def merge_codebooks(codebooks: list[pd.DataFrame]) -> pd.DataFrame:
     """One codebook for the run; a code must sit under the same theme in every cohort."""
     columns = ["code", "theme", "subtheme", "description"]
+    problems = codebook_clashes(codebooks)  # load.load_inputs has checked this already, with the rest
+    if problems:
+        raise InputError("The cohorts' codebooks disagree.", problems)
     stacked = pd.concat(codebooks, ignore_index=True)
     for column in columns:
         stacked[column] = stacked[column].str.strip()
-    clash = stacked.groupby("code")[["theme", "subtheme"]].nunique().max(axis=1) > 1
-    if clash.any():
-        problems = []
-        for code in clash[clash].index:
-            rows = stacked[stacked["code"] == code]
-            for file, row, theme, sub in rows[["_file", "_row", "theme", "subtheme"]].itertuples(index=False):
-                problems.append(Problem(Path(file),
-                                        f"the same theme and subtheme for code {code!r} in every cohort's codebook "
-                                        f"(here subtheme {sub!r})", row, "theme", theme))
-        raise InputError("The cohorts' codebooks disagree.", problems)
     return stacked.drop_duplicates("code", keep="first")[columns].reset_index(drop=True)
 
 

@@ -605,6 +605,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     `timings` receives each finished step's (start, end) on the perf_counter clock.
     """
     pending = [name for name in paths.NOTEBOOKS if name in stale]
+    announced = pending[0]  # `run` has said it is starting
     fresh: dict[str, list[str]] = {}
     running: dict[Future, tuple[str, dict, float]] = {}
     kernels = _Kernels()
@@ -637,6 +638,8 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 future = pool.submit(_execute, build, name, parameters, notebooks_dir, kernels, bar, warm.get(name))
                 running[future] = (name, copied, time.perf_counter())
                 pending.remove(name)
+                if name != announced:
+                    say(f"  {_label(name):<32}  running...")
             finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 name, copied, start = running.pop(future)
@@ -841,6 +844,9 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
 
         say(f"Building the report for cohort {cohort!r} from {raw_dir}"
             + (f" (up to {jobs} independent steps at once)" if jobs > 1 and len(stale) > 1 else ""))
+        # At once, before the seconds a first kernel takes to start and import its libraries: the
+        # step about to run (each later step gets a line when it starts, and one when it ends).
+        say(f"  {_label(next(iter(stale))):<32}  starting kernels...")
         timings: dict[str, tuple[float, float]] = {}
         snapshot_dir = build.root / SNAPSHOT
         try:

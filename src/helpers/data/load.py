@@ -24,6 +24,7 @@ from . import paths
 from .contract import FALSE_WORDS, FREE_TEXT_PREFIX, LIKERT_PREFIX, ROLE_GROUPS, SOURCE_TYPES, TRUE_WORDS  # noqa: F401
 from .errors import InputError, Problem
 from .hashing import sha256_file
+from .suggest import TYPO, did_you_mean, likert_hint
 
 SUBMITTED = "_submitted_at"  # questionnaire.csv's submitted_at as parsed by load_inputs (UTC)
 
@@ -287,7 +288,8 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
     missing = [c for c in required if c not in header]
     if missing:
         problems.append(Problem(path, f"missing column(s) {', '.join(missing)}; the header must include "
-                                      f"{', '.join(required)} (found: {', '.join(header)})", 1))
+                                      f"{', '.join(required)} (found: {', '.join(header)})", 1,
+                                hint=column_hint(missing, [h for h in header if h not in required])))
         return None
     width = len(header)
     if regular:
@@ -319,6 +321,18 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
     return frame
 
 
+def column_hint(missing: list[str], others: list[str]) -> str:
+    """'; the header's 'Coder' looks like 'coder' ...' for each missing column a header name is near."""
+    if len(others) > 1000:  # an export of 100,000 columns: not worth a pass per missing column
+        return ""
+    pairs = []
+    for name in missing:
+        near = [h for h in others if did_you_mean(name, [h], cutoff=0.6)]
+        if len(near) == 1:
+            pairs.append(f"{near[0]!r} looks like {name!r}")
+    return f"; the header's {', '.join(pairs)}: rename it (names must match exactly)" if pairs else ""
+
+
 def _where(text: str, position: int, sep: str) -> tuple[int, str | None]:
     """(spreadsheet row, column name or None) of the character at `position` of a CSV text."""
     records = list(csv.reader(io.StringIO(text[:position] + "\ufffd", newline=""), delimiter=sep))
@@ -340,6 +354,7 @@ class Rule:
 
     test: Callable[[pd.Series], pd.Series]
     error: str
+    hint: Callable[[str], str] | None = None  # a failing value -> its likely fix ("; did you mean ...?")
 
     def check(self) -> pa.Check:
         return pa.Check(lambda s: self.test(s.str.strip()), error=self.error)
@@ -359,11 +374,13 @@ def _required(name: str) -> Rule:
 
 def _one_of(values, message: str) -> Rule:
     allowed = set(values)
-    return Rule(lambda s: s.isin(allowed), message)
+    return Rule(lambda s: s.isin(allowed), message, lambda value: did_you_mean(value, values, abbreviations=True))
 
 
-def _known_or_blank(known: set[str], message: str) -> Rule:
-    return Rule(lambda s: (s == "") | s.isin(known), message)
+def _known_or_blank(known: set[str], message: str, suggest: bool = False) -> Rule:
+    """`suggest`: a failing value may be a misspelt known one (a code), not an id (P099, INT99)."""
+    hint = (lambda value: did_you_mean(value, known, max_changes=TYPO)) if suggest else None
+    return Rule(lambda s: (s == "") | s.isin(known), message, hint)
 
 
 def _text(*rules: Rule, unique: bool = False, regex: bool = False) -> ColumnRules:
@@ -371,6 +388,11 @@ def _text(*rules: Rule, unique: bool = False, regex: bool = False) -> ColumnRule
 
 
 YES_NO = "yes or no (true/false and 1/0 also accepted)"
+LIKERT = "a whole number from 1 to 5, or blank for no answer"
+
+
+def _yes_no_hint(value: str) -> str:
+    return did_you_mean(value, ("yes", "no", "true", "false"))
 
 
 def questionnaire_schema(submitted: pd.Series | None = None) -> dict[str, ColumnRules]:
@@ -379,12 +401,11 @@ def questionnaire_schema(submitted: pd.Series | None = None) -> dict[str, Column
     return {
         "participant_id": _text(_required("participant_id")),
         "submitted_at": _text(Rule(lambda s: stamps(s).notna(), "an ISO 8601 date-time such as 2021-03-04T09:30:00Z")),
-        "consent": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO)),
-        "finished": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO)),
+        "consent": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO, _yes_no_hint)),
+        "finished": _text(Rule(lambda s: parse_bool(s).notna(), YES_NO, _yes_no_hint)),
         # Likert items are optional (data/README.md): a questionnaire may have none.
-        f"^{LIKERT_PREFIX}.+": ColumnRules((_one_of({"", "1", "2", "3", "4", "5"},
-                                                    "a whole number from 1 to 5, or blank for no answer"),),
-                                           regex=True, required=False),
+        f"^{LIKERT_PREFIX}.+": ColumnRules((Rule(lambda s: s.isin({"", "1", "2", "3", "4", "5"}), LIKERT,
+                                                 likert_hint),), regex=True, required=False),
     }
 
 
@@ -405,13 +426,20 @@ def sources_schema() -> dict[str, ColumnRules]:
     }
 
 
-def segments_schema(sources: set[str], codes: set[str], participants: set[str]) -> dict[str, ColumnRules]:
+def segments_schema(sources: set[str] | None, codes: set[str] | None,
+                    participants: set[str] | None) -> dict[str, ColumnRules]:
+    """A reference set is None when its file could not be read: that reference is not checked."""
+    def known(ids, rule: Rule) -> tuple[Rule, ...]:
+        return () if ids is None else (rule,)
+
     return {
         "segment_id": _text(_required("segment_id")),
-        "source_id": _text(_required("source_id"), _known_or_blank(sources, "a source_id listed in sources.csv")),
-        "code": _text(_required("code"), _known_or_blank(codes, "a code listed in codebook.csv")),
-        "participant_id": _text(_known_or_blank(
-            participants, "blank or a participant_id that appears in questionnaire.csv")),
+        "source_id": _text(_required("source_id"),
+                           *known(sources, _known_or_blank(sources, "a source_id listed in sources.csv"))),
+        "code": _text(_required("code"),
+                      *known(codes, _known_or_blank(codes, "a code listed in codebook.csv", suggest=True))),
+        "participant_id": _text(*known(participants, _known_or_blank(
+            participants, "blank or a participant_id that appears in questionnaire.csv"))),
     }
 
 
@@ -448,24 +476,35 @@ def passes(frame: pd.DataFrame, schema: dict[str, ColumnRules]) -> bool:
     return True
 
 
-CHECK_MESSAGES = {
-    "field_uniqueness": "each value once (it appears on an earlier row too)",
-}
+UNIQUE = "field_uniqueness"
 
 
 def validate(frame: pd.DataFrame, schema: dict[str, ColumnRules], path: Path, problems: list[Problem]) -> None:
     """Check a file against its rules; turn every failing cell into a Problem with its row."""
     if passes(frame, schema):
         return
+    hints = {rule.error: rule.hint for column in schema.values() for rule in column.rules if rule.hint}
     try:
         pandera_schema(schema).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
+        first_rows: dict[str, pd.Series] = {}  # per column: the row where each value first appears
+        found_hints: dict[tuple[str, str], str] = {}  # each distinct failing value is looked up once
         for case in cases.itertuples(index=False):
-            expected = CHECK_MESSAGES.get(case.check, case.check)
             row = frame.loc[case.index, "_row"] if case.index is not None and case.index in frame.index else None
+            expected, hint = case.check, ""
+            if case.check == UNIQUE:
+                # pandera reports the repeats (not the first): name the row that holds it first, to compare.
+                if case.column not in first_rows:
+                    first_rows[case.column] = frame.drop_duplicates(case.column).set_index(case.column)["_row"]
+                expected = f"each value once; row {int(first_rows[case.column][case.failure_case])} has it too"
+            elif case.check in hints:
+                key = (case.check, str(case.failure_case))
+                if key not in found_hints:
+                    found_hints[key] = hints[case.check](key[1])
+                hint = found_hints[key]
             problems.append(Problem(path, expected, None if row is None else int(row), case.column,
-                                    case.failure_case))
+                                    case.failure_case, hint))
 
 
 def excel_zero_hint(problems: list[Problem], known: set[str]) -> list[Problem]:
@@ -525,11 +564,121 @@ def check_role_map_conflicts(frame: pd.DataFrame, path: Path, problems: list[Pro
                                       "to two groups", int(row), "role_as_typed", value))
 
 
+def responses_kept(q: pd.DataFrame, stamps: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(kept, unknown) over the questionnaire's rows: the responses cleaning keeps (consent yes,
+    finished yes, the latest submission of the participant: helpers.analysis.clean), and those
+    for which that cannot be told yet because consent, finished or submitted_at is unreadable."""
+    consent, finished = parse_bool(q["consent"]), parse_bool(q["finished"])
+    # Dropped whatever the unreadable value: no consent, or not finished (<NA> | True is True).
+    dropped = ((consent == False) | (finished == False)).fillna(False).astype(bool)  # noqa: E712
+    unknown = ~dropped & (consent.isna() | finished.isna())
+    candidate = ((consent == True) & (finished == True)).fillna(False).astype(bool)  # noqa: E712
+    ids = strip(q["participant_id"])
+    order = pd.DataFrame({"id": ids, "stamp": stamps, "row": q["_row"]})[candidate]
+    order = order.sort_values(["stamp", "row"], kind="mergesort")  # as clean.keep_latest_submission
+    kept = pd.Series(False, index=q.index)
+    kept[order.index[~order.duplicated("id", keep="last").to_numpy()]] = True
+    # A participant with several responses, one of them with an unreadable submitted_at: which one
+    # is the latest is unknown.
+    repeated = order["id"].duplicated(keep=False)
+    undated = set(order.loc[repeated & order["stamp"].isna(), "id"])
+    if undated:
+        unsure = candidate & ids.isin(undated)
+        kept &= ~unsure
+        unknown |= unsure
+    return kept, unknown
+
+
+def role_lookup(role_map: pd.DataFrame) -> dict[str, str]:
+    """{role as matched (normalise_role): role_group} of role_map.csv."""
+    return dict(zip(normalise_role(role_map["role_as_typed"]), strip(role_map["role_group"])))
+
+
+def unmapped_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: Path,
+                   role_map_path: Path) -> list[Problem]:
+    """A problem for each response of `q` whose role role_map.csv lacks, with the nearest mapped role."""
+    groups = normalise_role(q["role"]).map(role_lookup(role_map))
+    typed = strip(role_map["role_as_typed"])
+    expected = f"a role listed in {paths.shown_path(role_map_path)} (add a row role_as_typed,role_group for it)"
+    hints: dict[str, str] = {}  # each distinct role looked up once
+    problems = []
+    for row, value in q.loc[groups.isna(), ["_row", "role"]].itertuples(index=False):
+        if value not in hints:
+            hints[value] = did_you_mean(value, typed, max_changes=TYPO)
+        problems.append(Problem(questionnaire_path, expected, int(row), "role", value, hints[value]))
+    return problems
+
+
+def role_map_lines(problems: list[Problem], role_map_path: Path) -> list[str]:
+    """The rows to paste into role_map.csv for the unmapped roles among `problems` (as the importer
+    prints them): each role once, as typed, with `<group>` to replace. Empty if there are none."""
+    roles: dict[str, str] = {}
+    for problem in problems:
+        if problem.column == "role" and problem.expected.startswith("a role listed in") and str(problem.value).strip():
+            roles.setdefault(" ".join(str(problem.value).split()).casefold(), str(problem.value).strip())
+    if not roles:
+        return []
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([role, "<group>"] for role in sorted(roles.values(),
+                                                                                          key=str.casefold))
+    return ([f"To map the role(s) as typed, add to {paths.shown_path(role_map_path)} these rows, replacing <group> "
+             f"with {', '.join(ROLE_GROUPS[:-1])} or {ROLE_GROUPS[-1]} (or fix the questionnaire where a "
+             f"suggestion above is right):"]
+            + [f"    {line}" for line in buffer.getvalue().splitlines()])
+
+
+def check_roles(q: pd.DataFrame, stamps: pd.Series, role_map: pd.DataFrame | None, questionnaire_path: Path,
+                role_map_path: Path, problems: list[Problem], unchecked: list[str]) -> None:
+    """The role of every response cleaning keeps must be in role_map.csv: checked on the rows whose
+    fate can be told, even when other rows or files have problems."""
+    shown = paths.shown_path(questionnaire_path)
+    if role_map is None:
+        unchecked.append(f"{shown}: the roles, against {paths.shown_path(role_map_path)}, which could not be read")
+        return
+    kept, unknown = responses_kept(q, stamps)
+    problems += unmapped_roles(q[kept], role_map, questionnaire_path, role_map_path)
+    # A response that may be dropped needs a mapped role only if it is analysed: said, not counted.
+    maybe = unmapped_roles(q[unknown], role_map, questionnaire_path, role_map_path)
+    if maybe:
+        listed = ", ".join(f"{p.row} ({p.value!r})" for p in maybe[:10]) + (
+            f" and {len(maybe) - 10:,} more" if len(maybe) > 10 else "")
+        unchecked.append(f"{shown}: the role on row(s) {listed}, which {paths.ROLE_MAP} lacks; it is needed if the "
+                         f"response is analysed, as its consent, finished or submitted_at above will decide")
+
+
+def codebook_clashes(codebooks: list[pd.DataFrame]) -> list[Problem]:
+    """A pooled run's codebooks must put each code under the same theme and subtheme in every cohort.
+
+    Each codebook carries `_file`, the path it was read from. A theme near another cohort's theme
+    for the same code (`Leadership identiy`) gets that theme as a suggestion.
+    """
+    stacked = pd.concat([cb[["code", "theme", "subtheme", "_row", "_file"]] for cb in codebooks], ignore_index=True)
+    for column in ("code", "theme", "subtheme"):
+        stacked[column] = strip(stacked[column])
+    stacked = stacked[stacked["code"] != ""]
+    clash = stacked.groupby("code")[["theme", "subtheme"]].nunique().max(axis=1) > 1
+    problems = []
+    for code in clash[clash].index:
+        rows = stacked[stacked["code"] == code]
+        for file, row, theme, sub in rows[["_file", "_row", "theme", "subtheme"]].itertuples(index=False):
+            others = rows.loc[rows["_file"] != file, "theme"]
+            hint = did_you_mean(theme, set(others) - {theme}, max_changes=TYPO) if theme not in set(others) else ""
+            problems.append(Problem(Path(file), f"the same theme and subtheme for code {code!r} in every cohort's "
+                                                f"codebook (here subtheme {sub!r})", int(row), "theme", theme, hint))
+    return problems
+
+
 def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
-    """Read and check every file a run needs; raise InputError listing all problems."""
+    """Read and check every file a run needs; raise InputError listing all problems.
+
+    Every check runs in one pass: a problem in one file or row never hides another. A check
+    that needs another file (a segment's code needs the codebook) runs whenever that file
+    could be read, and what could not be checked is listed after the problems.
+    """
     raw_dir = Path(raw_dir)
     folders = paths.cohort_folders(raw_dir, cohort)
     problems: list[Problem] = []
+    unchecked: list[str] = []
     notes: list[str] = []
     role_map_path = raw_dir / paths.ROLE_MAP
     role_map = read_raw_csv(role_map_path, problems, notes)
@@ -538,6 +687,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         check_role_map_conflicts(role_map, role_map_path, problems)
     cohorts: list[RawCohort] = []
     files = [role_map_path]
+    codebooks = []
     for name, folder in folders:
         tables = {}
         for filename in paths.COHORT_FILES:
@@ -561,22 +711,39 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             if len(q) == 0:
                 found.append(Problem(folder / paths.QUESTIONNAIRE, "at least one response below the header row"))
                 q = None  # without participants, every reference to one would be a problem of its own
+            else:
+                check_roles(q, submitted, role_map, folder / paths.QUESTIONNAIRE, role_map_path, found, unchecked)
         if cb is not None:
             validate(cb, codebook_schema(), folder / paths.CODEBOOK, found)
+            codebooks.append(cb.assign(_file=str(folder / paths.CODEBOOK)))
         if src is not None:
             validate(src, sources_schema(), folder / paths.SOURCES, found)
             if q is not None:
                 check_source_participants(src, folder / paths.SOURCES, participants, found)
-        if seg is not None and src is not None and cb is not None and q is not None:
-            schema = segments_schema(set(strip(src["source_id"])), set(strip(cb["code"])), participants)
+            else:
+                unchecked.append(f"{paths.shown_path(folder / paths.SOURCES)}: column 'participant_ids', against "
+                                 f"{paths.QUESTIONNAIRE}, which could not be read")
+        if seg is not None:
+            references = {"source_id": (src, paths.SOURCES), "code": (cb, paths.CODEBOOK),
+                          "participant_id": (q, paths.QUESTIONNAIRE)}
+            schema = segments_schema(None if src is None else set(strip(src["source_id"])),
+                                     None if cb is None else set(strip(cb["code"])),
+                                     None if q is None else participants)
             validate(seg, schema, folder / paths.CODED_SEGMENTS, found)
             check_segment_consistency(seg, folder / paths.CODED_SEGMENTS, found)
+            for column, (table, filename) in references.items():
+                if table is None:
+                    unchecked.append(f"{paths.shown_path(folder / paths.CODED_SEGMENTS)}: column {column!r}, "
+                                     f"against {filename}, which could not be read")
         problems += excel_zero_hint(found, participants)
         if all(t is not None for t in (q, src, seg, cb)):
             cohorts.append(RawCohort(name, folder, q, src, seg, cb))
+    if len(folders) > 1 and codebooks:
+        problems += codebook_clashes(codebooks)
     if problems:
+        problems = in_reading_order(problems)
         raise InputError(f"The input in {paths.shown_path(raw_dir)} for cohort {cohort!r} cannot be analysed.",
-                         in_reading_order(problems))
+                         problems, unchecked, role_map_lines(problems, role_map_path))
     # Notes name files as the analyst knows them, not by the run's snapshot of raw_dir.
     source, shown = str(raw_dir), str(paths.shown_path(raw_dir))
     notes = [note.replace(source, shown) for note in notes] if source != shown else notes

@@ -89,14 +89,45 @@ def list_cohorts(raw_dir: Path) -> list[str]:
     )
 
 
+def missing_folder(folder: Path, what: str) -> str | None:
+    """The message for a folder parameter that names no folder, or None if it is one.
+
+    Names the deepest part of the path that does exist and, if a folder there is spelt nearly
+    the same, suggests it (`data/raww` -> `data/raw`).
+    """
+    from .suggest import TYPO, closest
+
+    folder = Path(folder)
+    if folder.is_dir():
+        return None
+    if folder.exists():
+        return f"{what} {folder} is a file, not a folder: give the folder that holds the cohort folders."
+    existing = next((p for p in folder.parents if p.is_dir()), None)
+    hint = ""
+    if existing is not None:
+        missing_part = folder.relative_to(existing).parts[0]
+        try:
+            siblings = [p.name for p in existing.iterdir() if p.is_dir()]
+        except OSError:
+            siblings = []
+        match = closest(missing_part, siblings, max_changes=TYPO)
+        hint = (f" {existing} exists, but holds no folder {missing_part!r}"
+                + (f"; did you mean {str(existing / match)!r}?" if match else "."))
+    return f"{what} folder not found: {folder} does not exist.{hint}"
+
+
 def cohort_folders(raw_dir: Path, cohort: str) -> list[tuple[str, Path]]:
     """The (cohort name, folder) pairs a run reads: one, or every cohort for `all`.
 
     Raises InputError naming the cohorts that exist when `cohort` is unknown.
     """
     from .errors import InputError
+    from .suggest import TYPO, did_you_mean
 
     raw_dir = Path(raw_dir)
+    missing = missing_folder(raw_dir, "RAW_DIR")
+    if missing:
+        raise InputError(missing)
     existing = list_cohorts(raw_dir)
     if cohort == POOLED_COHORT:
         if not existing:
@@ -106,9 +137,10 @@ def cohort_folders(raw_dir: Path, cohort: str) -> list[tuple[str, Path]]:
         return [(name, raw_dir / name) for name in existing]
     if cohort not in existing:
         listed = ", ".join(existing + [POOLED_COHORT]) if existing else "none"
+        hint = did_you_mean(cohort, existing + [POOLED_COHORT], max_changes=TYPO)
         raise InputError(
             f"Unknown cohort {cohort!r}: there is no folder {raw_dir / cohort} holding "
-            f"{QUESTIONNAIRE}. Cohorts in {raw_dir}: {listed}."
+            f"{QUESTIONNAIRE}. Cohorts in {raw_dir}: {listed}{hint or '.'}"
         )
     return [(cohort, raw_dir / cohort)]
 

@@ -3,8 +3,9 @@
     python -m helpers.report.index [--raw-dir data/raw] [--jobs 2] [--min-count 0 --round-to 0]
 
 Each cohort folder of raw_dir and the pooled `all` is built by its own
-`python -m helpers.build.pipeline` process, two at a time on a 2-core machine; a cohort's
-output is printed in one piece when it finishes, so parallel runs stay readable. The
+`python -m helpers.build.pipeline` process, two at a time on a 2-core machine; each line a
+run prints is shown as it comes, prefixed with its cohort (`[cohort2]   [1/5] ...`), so
+two runs at once stay readable, in a terminal and in a CI log alike. The
 index lists each report with its participants, sources, reproduction-check verdict and
 build date, links the report and its PDF (printed here when Chromium is installed), and
 compares role-group mix and theme shares, all read from the files each run wrote.
@@ -14,38 +15,59 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-import numpy as np
-import pandas as pd
-
-from helpers.analysis.disclosure import Disclosure
+# Only light imports here: `make report-all` prints its first line before pandas, matplotlib
+# and the report's modules are imported (seconds on a busy machine); each function that
+# needs them imports them.
 from helpers.data import paths
 from helpers.data.params import check_folder
-from helpers.data.store import read_table
 
-from . import figures, repro
-from . import tables as pub
-from .page import embed_png, is_synthetic, run_time
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from helpers.analysis.disclosure import Disclosure
+
+# One line at a time on the terminal: two cohorts' runs print from two threads.
+_PRINT = threading.Lock()
+
+
+def say(line: str, file=None) -> None:
+    with _PRINT:
+        print(line, file=file or sys.stdout, flush=True)
 
 
 def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path,
-              rules: Disclosure) -> tuple[str, int, str, float]:
-    """Run one cohort's pipeline in its own process; (cohort, exit code, output, seconds)."""
+              min_count: int, round_to: int) -> tuple[str, int, str, float]:
+    """Run one cohort's pipeline in its own process, showing each line it prints as it comes,
+    prefixed with the cohort; (cohort, exit code, output, seconds)."""
     start = time.perf_counter()
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw_dir),
          "--processed-dir", str(processed_dir), "--reports-dir", str(reports_dir),
-         "--min-count", str(rules.min_count), "--round-to", str(rules.round_to)],
-        capture_output=True, text=True)
-    return cohort, result.returncode, result.stdout + result.stderr, time.perf_counter() - start
+         "--min-count", str(min_count), "--round-to", str(round_to)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    lines = []
+    for line in process.stdout:
+        line = line.rstrip("\n")
+        lines.append(line)
+        if line.strip():
+            say(f"[{cohort}] {line}")
+    code = process.wait()
+    return cohort, code, "\n".join(lines), time.perf_counter() - start
 
 
 def summary(reports_dir: Path, cohort: str) -> dict:
     """One cohort's line of the index: n, sources, check verdict, build date, links."""
+    import pandas as pd
+
+    from helpers.data.store import read_table
+
+    from . import repro
     out = reports_dir / cohort
     totals = read_table(paths.tables_dir(out), "totals.csv").set_index("measure")["n"].astype(str)
     check = pd.read_csv(paths.tables_dir(out) / "reproduction_check.csv", dtype=str, keep_default_na=False)
@@ -65,6 +87,11 @@ def summary(reports_dir: Path, cohort: str) -> dict:
 
 def comparison_tables(reports_dir: Path, cohorts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(role-group mix, theme shares): one row per category, one column per cohort, n (pct%)."""
+    import pandas as pd
+
+    from helpers.data.store import read_table
+
+    from . import tables as pub
     roles, themes = {}, {}
     for cohort in cohorts:
         tables = paths.tables_dir(reports_dir / cohort)
@@ -77,8 +104,12 @@ def comparison_tables(reports_dir: Path, cohorts: list[str]) -> tuple[pd.DataFra
     return role_table, theme_table
 
 
-def theme_share_figure(theme_table: pd.DataFrame) -> figures.plt.Figure:
-    """Grouped horizontal bars: each theme's share of references, one bar per cohort."""
+def theme_share_figure(theme_table: pd.DataFrame):
+    """Grouped horizontal bars (a matplotlib Figure): each theme's share of references, one bar per cohort."""
+    import numpy as np
+
+    from . import figures
+
     plt = figures.plt
     cohorts = [c for c in theme_table.columns if c != "theme"]
     fig, ax = plt.subplots(figsize=(figures.WIDTH_IN, 0.9 * len(theme_table) + 1.5))
@@ -98,6 +129,13 @@ def theme_share_figure(theme_table: pd.DataFrame) -> figures.plt.Figure:
 def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dict[str, bool],
                 rules: Disclosure) -> Path:
     """reports/index.html: links to every cohort's report and the comparison, self-contained."""
+    import jinja2
+    import pandas as pd
+
+    from . import figures
+    from . import tables as pub
+    from .page import embed_png, is_synthetic, run_time
+
     ok = [c for c in cohorts if built.get(c)]
     role_table, theme_table = comparison_tables(reports_dir, ok) if ok else (pd.DataFrame(), pd.DataFrame())
     figure_src = ""
@@ -127,37 +165,60 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
     return target
 
 
+def _setting(text: str) -> int:
+    """A disclosure setting from the command line: a whole number of 0 or more (refused here, before
+    any run, rather than by each cohort's run)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 0 or more, not {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.report.index", description=__doc__.split("\n")[0])
     parser.add_argument("--raw-dir", default=str(paths.RAW_DIR))
     parser.add_argument("--jobs", type=int, default=2, help="cohorts built at once (default 2)")
-    parser.add_argument("--min-count", type=int, default=0)
-    parser.add_argument("--round-to", type=int, default=0)
+    parser.add_argument("--min-count", type=_setting, default=0)
+    parser.add_argument("--round-to", type=_setting, default=0)
     parser.add_argument("--processed-dir", default=str(paths.PROCESSED_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    rules = Disclosure(args.min_count, args.round_to)
     raw_dir = check_folder(args.raw_dir, "RAW_DIR")
     reports_dir = check_folder(args.reports_dir, "reports folder")
     processed_dir = check_folder(args.processed_dir, "processed folder")
+    missing = paths.missing_folder(raw_dir, "RAW_DIR")
+    if missing:
+        print(f"ERROR: {missing}", file=sys.stderr)
+        return 1
     cohorts = paths.list_cohorts(raw_dir)
     if not cohorts:
         print(f"ERROR: no cohort folders (with {paths.QUESTIONNAIRE}) in {raw_dir}", file=sys.stderr)
         return 1
     cohorts = cohorts + [paths.POOLED_COHORT]
-    print(f"Building {len(cohorts)} reports ({', '.join(cohorts)}), {args.jobs} at a time")
+    say(f"Building {len(cohorts)} reports ({', '.join(cohorts)}), {args.jobs} at a time; each line shows "
+        f"its cohort")
     built: dict[str, bool] = {}
+    seconds: dict[str, float] = {}
     with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-        futures = [pool.submit(build_one, c, raw_dir, reports_dir, processed_dir, rules) for c in cohorts]
+        futures = [pool.submit(build_one, c, raw_dir, reports_dir, processed_dir, args.min_count, args.round_to)
+                   for c in cohorts]
         for future in futures:
-            cohort, code, output, seconds = future.result()
+            cohort, code, _, seconds[cohort] = future.result()
             built[cohort] = code == 0
-            print(f"\n== {cohort}: {'ok' if code == 0 else 'FAILED'} in {seconds:.1f} s")
-            print(output.rstrip())
+    for cohort in cohorts:  # the outcome of each, together, once all have finished
+        say(f"== {cohort}: {'ok' if built[cohort] else 'FAILED'} in {seconds[cohort]:.1f} s")
+    from helpers.analysis.disclosure import Disclosure
+
     from . import pdf
+
+    rules = Disclosure(args.min_count, args.round_to)  # checks both settings, as each run did
 
     if pdf.chromium_path():  # each report's PDF, linked from the index; without Chromium, only the pages
         for cohort in [c for c in cohorts if built.get(c)]:
+            say(f"[{cohort}] printing report.pdf with Chromium...")  # seconds each: said, not silent
             pdf.print_pdf(reports_dir / cohort / "report.html")
     index = write_index(reports_dir, raw_dir, cohorts, built, rules)
     print(f"\nIndex: {index}")
