@@ -103,3 +103,20 @@ def test_notes_name_input_files_without_machine_paths(tmp_path):
     outside = tmp_path / "raw"
     assert report.public_notes([f"{outside}/study/questionnaire.csv: 3 extra columns"], outside) == [
         "raw/study/questionnaire.csv: 3 extra columns"]
+
+
+def test_the_agreement_reading_prints_no_negative_zero_either():
+    """The sentence quotes the table's coefficients as the table shows them: -0.004 reads 0.00."""
+    import pandas as pd
+
+    from helpers.data.contract import POOLED
+    from helpers.report import readings
+
+    table = pd.DataFrame({
+        "code": [POOLED, POOLED, "Goal orientation"],
+        "coders": ["AA & AS", "all coders", "all coders"],
+        "cohen_kappa": [-0.003, None, None], "krippendorff_alpha": [None, -0.004, -0.004],
+        "units": [120, 120, 40], "sources": [6, 6, 6], "agreement_pct": [80.0, 80.0, 97.5]})
+    text = readings.agreement(table)
+    assert "-0.00" not in text
+    assert "Cohen's kappa 0.00 (" in text and "across all coders 0.00" in text and "alpha 0.00)" in text

@@ -333,7 +333,7 @@ def draft(tables_folder: Path) -> list[Drafted]:
 
 def markdown(drafted: list[Drafted], cohort: str, disclosure: str) -> str:
     """The checklist as Markdown: by domain, each item with its answer, status and sources."""
-    lines = [f"# COREQ checklist, drafted from the data: cohort {cohort}", "",
+    lines = [f"# COREQ checklist, drafted from the data ({cohort})", "",
              "Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual Health "
              "Care 2007;19:349-57). Items the data answer cite the table each answer came from; the rest say "
              f"\"{AUTHORS}\" and what is needed. Disclosure control: {disclosure}.", ""]

@@ -362,7 +362,7 @@ def legends_docx(drawn: list[dict], target: Path, disclosure: str) -> None:
 def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosure: str) -> None:
     document = _document(landscape=True)
     title = _paragraph(document, space_after=4)
-    title.add_run(f"COREQ checklist, drafted from the data: cohort {cohort}.").bold = True
+    title.add_run(f"COREQ checklist, drafted from the data ({cohort}).").bold = True
     title.add_run(" Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual "
                   "Health Care 2007;19:349-57). Items the data answer cite the table each answer came from; the "
                   f"rest say \u201c{coreq.AUTHORS}\u201d and what is needed. Fill in the page numbers of the "

@@ -19,6 +19,7 @@ from helpers.analysis.disclosure import REDACTED
 from helpers.data.contract import ALL_CODERS, POOLED
 
 from .outputs import SMALL_N
+from .tables import coefficient
 
 # Where the values quoted by the readings go while a `collect()` block runs.
 _collected: ContextVar[dict | None] = ContextVar("readings_collected", default=None)
@@ -175,7 +176,7 @@ def agreement(table: pd.DataFrame) -> str:
     texts = []
     for row in pairs.itertuples():
         pair = slug(row.coders)
-        kappa = (f"{_named('agreement', f'kappa_{pair}', f'{float(row.cohen_kappa):.2f}')} "
+        kappa = (f"{_named('agreement', f'kappa_{pair}', coefficient(row.cohen_kappa))} "
                  f"({_named('agreement', f'strength_{pair}', strength(float(row.cohen_kappa)))})"
                  if str(row.cohen_kappa) != REDACTED else _named("agreement", f"kappa_{pair}", REDACTED))
         texts.append(f"{_named('agreement', f'coders_{pair}', row.coders)}: Cohen's kappa {kappa} over "
@@ -185,7 +186,7 @@ def agreement(table: pd.DataFrame) -> str:
     if len(every):
         alpha = every["krippendorff_alpha"].iloc[0]
         texts.append(_say("agreement", "Krippendorff's alpha across all coders {alpha}",
-                          alpha=REDACTED if str(alpha) == REDACTED else f"{float(alpha):.2f}"))
+                          alpha=REDACTED if str(alpha) == REDACTED else coefficient(alpha)))
     return "Pooled agreement: " + "; ".join(texts) + "." + prevalence_effect(table)
 
 
@@ -199,7 +200,7 @@ def prevalence_effect(table: pd.DataFrame) -> str:
         return ""
     worst = odd.loc[pd.to_numeric(odd["agreement_pct"]).idxmax()]
     alpha_text = "undefined" if pd.isna(pd.to_numeric(worst["krippendorff_alpha"], errors="coerce")) else \
-        f"{float(worst['krippendorff_alpha']):.2f}"
+        coefficient(worst['krippendorff_alpha'])
     return _say("agreement", " {prevalence_codes} code{_s} show high raw agreement but low alpha (for example "
                 "{prevalence_example}: {prevalence_example_agreement_pct}% raw agreement, alpha "
                 "{prevalence_example_alpha}). That is the prevalence effect of a rarely applied code: nearly every "
