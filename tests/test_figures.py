@@ -69,3 +69,16 @@ def test_a_standard_chart_is_drawn_from_its_table_by_the_list_alone(tmp_path):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Barriers", "Enablers"]
     assert [t.get_text().strip() for t in fig.axes[0].texts] == ["30 (75.0%)", "10 (25.0%)"]
     assert sorted(p.name for p in folder.iterdir()) == ["theme_tallies.png", "theme_tallies.svg"]
+
+
+def test_numeric_reads_redacted_cells_as_missing_without_a_pandas_warning():
+    import warnings
+
+    from helpers.report.figures import numeric
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = numeric([3, "[REDACTED]", 5])  # a count column of a table under disclosure control
+        assert values[0] == 3 and values[2] == 5 and values[1] != values[1]
+        assert all(v != v for v in numeric(["[REDACTED]", "[REDACTED]"]))
+        assert list(numeric([1.0, 2.5])) == [1.0, 2.5]

@@ -235,6 +235,8 @@ def test_a_failed_build_leaves_the_previous_manuscript_and_other_settings_are_re
     after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == before
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".manuscript")]
+    # Readable as every other folder of the report is (a temporary folder is owner-only by default).
+    assert folder.stat().st_mode & 0o777 == (folder.parent / "tables").stat().st_mode & 0o777
     with pytest.raises(manuscript.ManuscriptError, match="MIN_COUNT=7 ROUND_TO=5"):
         manuscript.build("cohort1", built, manuscript.Disclosure(7, 5))
 

@@ -74,7 +74,9 @@ def fit_width(fig: plt.Figure, width: float = WIDTH_IN):
 
 def numeric(values) -> np.ndarray:
     """A table column as floats, with redacted cells (disclosure control) as NaN."""
-    return pd.to_numeric(pd.Series(values).replace(REDACTED, np.nan)).to_numpy(dtype=float)
+    # where(), not replace(): replace would downcast the column's dtype (deprecated in pandas).
+    series = pd.Series(values)
+    return pd.to_numeric(series.where(series.astype(str) != REDACTED)).to_numpy(dtype=float)
 
 
 def labelled_bars(labels, counts, pcts, xlabel: str) -> plt.Figure:

@@ -29,10 +29,10 @@ import argparse
 import html
 import io
 import json
+import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -451,7 +451,10 @@ def build(cohort: str, reports_dir: Path = paths.REPORTS_DIR, rules: Disclosure 
     disclosure = rules.describe()
     for leftover in folder.glob(f".{FOLDER}-*"):  # from a run that was killed
         shutil.rmtree(leftover, ignore_errors=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{FOLDER}-", dir=folder))
+    # Made with mkdir, not mkdtemp: the folder gets the user's usual permissions (mkdtemp's are
+    # owner-only), like every other folder of the report.
+    work = folder / f".{FOLDER}-{os.getpid()}"
+    work.mkdir()
     try:
         tables_docx(tables, work / "tables.docx", disclosure)
         (work / "figures").mkdir()
