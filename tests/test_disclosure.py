@@ -38,3 +38,16 @@ def test_round_counts_half_up(values, to, expected):
 def test_settings_must_be_whole_numbers(bad):
     with pytest.raises(ValueError):
         Disclosure(min_count=bad)
+
+
+@pytest.mark.parametrize("entry", ["helpers.build.pipeline", "helpers.report.index"])
+@pytest.mark.parametrize("option, bad", [("--min-count", "x"), ("--round-to", "-2"), ("--min-count", "1.5")])
+def test_both_command_lines_refuse_a_bad_setting_before_any_work(entry, option, bad, capsys):
+    import importlib
+
+    module = importlib.import_module(entry)
+    with pytest.raises(SystemExit) as stopped:
+        module.main([option, bad])
+    assert stopped.value.code == 2
+    name = option.lstrip("-").replace("-", "_")
+    assert f"{name} must be a whole number of 0 or more, not {bad!r}" in capsys.readouterr().err

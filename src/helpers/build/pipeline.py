@@ -51,7 +51,7 @@ from pathlib import Path
 from helpers.data import paths
 from helpers.data.environment import PSEUDONYM_KEY_ENV
 from helpers.data.errors import InputError
-from helpers.data.params import check_cohort_name, check_folder, check_key
+from helpers.data.params import check_cohort_name, check_folder, check_key, whole_number_setting
 from helpers.data.paths import SNAPSHOT_OF
 
 from . import steps
@@ -881,31 +881,13 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
     return {"report": report, "ran": list(stale), "seconds": seconds, "timings": timings}
 
 
-def _setting(name: str):
-    """An argparse type for a disclosure setting: a whole number of 0 or more.
-
-    Checked here, at the command line, rather than by importing helpers.analysis.disclosure (and
-    pandas with it) before the first kernel can start; the notebooks check it again.
-    """
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = -1
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number of 0 or more, not {text!r}")
-        return value
-
-    return parse
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.build.pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("--cohort", default="cohort1", help="cohort folder in RAW_DIR, or 'all' (default cohort1)")
     parser.add_argument("--raw-dir", default=str(paths.RAW_DIR), help="folder of cohort folders (default data/raw)")
-    parser.add_argument("--min-count", type=_setting("min_count"), default=0,
+    parser.add_argument("--min-count", type=whole_number_setting("min_count"), default=0,
                         help="redact counts at or below this, and percentages built on them (default 0: off)")
-    parser.add_argument("--round-to", type=_setting("round_to"), default=0,
+    parser.add_argument("--round-to", type=whole_number_setting("round_to"), default=0,
                         help="round other counts to the nearest ROUND_TO (default 0: off)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="steps run at once where independent (default: make -j N's N, else every core)")

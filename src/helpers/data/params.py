@@ -2,6 +2,7 @@
 the importers and the index, so that each refuses a bad value with the same message before any work."""
 from __future__ import annotations
 
+import argparse
 import re
 import unicodedata
 from pathlib import Path
@@ -58,3 +59,22 @@ def check_key(key: str, where: str) -> str:
         raise InputError(f"The pseudonym key in {where} contains control characters ({', '.join(found)}), such as "
                          f"a newline from a pasted value; remove them (the key is not shown here).")
     return key
+
+
+def whole_number_setting(name: str):
+    """An argparse type for a disclosure setting (`name`): a whole number of 0 or more.
+
+    Checked at the command line, rather than by importing helpers.analysis.disclosure (and
+    pandas with it) before the first kernel can start or the first run is launched; the
+    notebooks check it again.
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number of 0 or more, not {text!r}")
+        return value
+
+    return parse

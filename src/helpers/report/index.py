@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 # and the report's modules are imported (seconds on a busy machine); each function that
 # needs them imports them.
 from helpers.data import paths
-from helpers.data.params import check_folder
+from helpers.data.params import check_folder, whole_number_setting
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -165,24 +165,12 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
     return target
 
 
-def _setting(text: str) -> int:
-    """A disclosure setting from the command line: a whole number of 0 or more (refused here, before
-    any run, rather than by each cohort's run)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of 0 or more, not {text!r}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.report.index", description=__doc__.split("\n")[0])
     parser.add_argument("--raw-dir", default=str(paths.RAW_DIR))
     parser.add_argument("--jobs", type=int, default=2, help="cohorts built at once (default 2)")
-    parser.add_argument("--min-count", type=_setting, default=0)
-    parser.add_argument("--round-to", type=_setting, default=0)
+    parser.add_argument("--min-count", type=whole_number_setting("min_count"), default=0)
+    parser.add_argument("--round-to", type=whole_number_setting("round_to"), default=0)
     parser.add_argument("--processed-dir", default=str(paths.PROCESSED_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
