@@ -88,7 +88,7 @@ lock: ## Regenerate requirements.lock and requirements-uv.lock from pyproject.to
 	@echo "Review the change with 'git diff requirements.lock'; 'make venv' installs it."
 
 report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html, rerunning only what changed (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
-	$(PY) -m helpers.build.pipeline --cohort $(call v,COHORT) --raw-dir $(call v,RAW_DIR) \
+	$(PY) -m helpers.runner.pipeline --cohort $(call v,COHORT) --raw-dir $(call v,RAW_DIR) \
 	  --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
 
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
@@ -102,7 +102,7 @@ manuscript: report ## Word tables, journal figures (TIFF 300 dpi, PDF), COREQ dr
 	  --round-to $(call v,ROUND_TO) $(call o,--reports-dir,REPORTS_DIR)
 
 bench: $(VENV)/.installed ## Measure speed and memory into reports/bench.json (BENCH_SIZES="1000 10000 100000", BENCH_REPEAT=3)
-	$(PY) -m helpers.build.bench $(if $(value BENCH_SIZES),--sizes $(foreach s,$(value BENCH_SIZES),'$(subst ','\'',$(s))')) \
+	$(PY) -m helpers.runner.bench $(if $(value BENCH_SIZES),--sizes $(foreach s,$(value BENCH_SIZES),'$(subst ','\'',$(s))')) \
 	  $(call o,--repeat,BENCH_REPEAT)
 
 # Test workers: two by default (kernels spend much of their time starting, so two overlap well on 2 cores).

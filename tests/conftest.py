@@ -91,7 +91,7 @@ def run_pipeline(cohort: str, raw: Path, out: Path, *extra: str):
     import sys
 
     return subprocess.run(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports"), *extra],
         capture_output=True, text=True, env={**os.environ, **EPOCH})
 

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import pipeline
 from helpers.data import paths
+from helpers.runner import pipeline
 
 CASES_DIR = Path(__file__).parent / "bad_inputs"
 CASES = sorted(p for p in CASES_DIR.iterdir() if p.is_dir())

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
-from helpers.build import bench, steps
 from helpers.data import paths
+from helpers.runner import bench, steps
 
 
 def test_floor_notebooks_hold_only_the_real_imports(tmp_path):

@@ -89,7 +89,7 @@ def dump_dom(page: Path, profile: Path, trap_port: int) -> str:
 def build_report(raw: Path, out: Path) -> Path:
     """cohort1's report.html built from `raw` into `out` by the real entry point."""
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
     assert result.returncode == 0, result.stderr

@@ -40,7 +40,7 @@ def test_settings_must_be_whole_numbers(bad):
         Disclosure(min_count=bad)
 
 
-@pytest.mark.parametrize("entry", ["helpers.build.pipeline", "helpers.report.index"])
+@pytest.mark.parametrize("entry", ["helpers.runner.pipeline", "helpers.report.index"])
 @pytest.mark.parametrize("option, bad", [("--min-count", "x"), ("--round-to", "-2"), ("--min-count", "1.5")])
 def test_both_command_lines_refuse_a_bad_setting_before_any_work(entry, option, bad, capsys):
     import importlib

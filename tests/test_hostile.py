@@ -30,11 +30,11 @@ from conftest import write_csv
 
 from helpers.analysis import clean, themes
 from helpers.analysis.disclosure import REDACTED, Disclosure, shown_count
-from helpers.build import pipeline, steps
 from helpers.data import load, paths, privacy, store
 from helpers.data.errors import InputError
 from helpers.data.params import check_cohort_name, check_folder, check_key
 from helpers.report import outputs, readings
+from helpers.runner import pipeline, steps
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 KEY = "pa$sw0rd$(x)-$$tail-123"  # as typed; make used to turn it into paw0rd-$tail-123
@@ -337,7 +337,7 @@ def test_make_passes_a_key_with_dollars_exactly(tmp_path):
                             env={**os.environ, "MAKEFLAGS": "", "KEY_SEEN": str(seen), "ARGS_SEEN": str(args)})
     assert result.returncode == 0, result.stderr
     assert seen.read_text() == KEY
-    assert args.read_text().splitlines()[:4] == ["-m", "helpers.build.pipeline", "--cohort", "a$$b$(x)"]
+    assert args.read_text().splitlines()[:4] == ["-m", "helpers.runner.pipeline", "--cohort", "a$$b$(x)"]
     assert KEY not in args.read_text()  # never on a command line
 
 
@@ -726,7 +726,7 @@ def test_state_holds_no_raw_path_and_the_report_names_the_raw_folder_not_its_sna
 def test_a_rerun_is_up_to_date_and_both_trees_are_one_published_version(hostile_runs):
     raw, runs = hostile_runs
     out = runs["open"]
-    result = subprocess.run([sys.executable, "-m", "helpers.build.pipeline", "--cohort", "study", "--raw-dir",
+    result = subprocess.run([sys.executable, "-m", "helpers.runner.pipeline", "--cohort", "study", "--raw-dir",
                              str(raw), "--reports-dir", str(out / "reports"), "--processed-dir",
                              str(out / "processed")], capture_output=True, text=True,
                             env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "NHSDA_PSEUDONYM_KEY": KEY})

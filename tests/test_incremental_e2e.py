@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import pipeline
 from helpers.data import paths
+from helpers.runner import pipeline
 
 pytestmark = pytest.mark.e2e
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
@@ -20,7 +20,7 @@ EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 
 def run(out: Path, notebooks: Path, raw: Path = paths.RAW_DIR, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", "cohort1", "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports"),
          "--notebooks-dir", str(notebooks), *extra],
         capture_output=True, text=True, env={**os.environ, **EPOCH})

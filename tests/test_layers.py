@@ -27,4 +27,4 @@ def test_figures_import_neither_pandera_nor_the_build_engine():
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
     assert "helpers.report.figures" in imported
     assert not {name for name in imported if name.split(".")[0] == "pandera"}
-    assert not {name for name in imported if name.startswith(("helpers.build", "helpers.tools", "helpers.data.load"))}
+    assert not {name for name in imported if name.startswith(("helpers.runner", "helpers.tools", "helpers.data.load"))}

@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.build import pipeline
 from helpers.data import load, paths, suggest
 from helpers.data.errors import InputError
 from helpers.report import index
+from helpers.runner import pipeline
 
 COHORT = "spring2023"  # a cohort name the project has never seen
 

@@ -174,7 +174,7 @@ def test_own_cohort1_without_likert_items_runs_with_no_check_and_says_why(bundle
     frame = pd.read_csv(questionnaire, dtype=str, keep_default_na=False)
     frame.drop(columns=[c for c in frame.columns if c.startswith("q_")]).to_csv(questionnaire, index=False)
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", "cohort1", "--raw-dir", str(bundled_raw_copy),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", "cohort1", "--raw-dir", str(bundled_raw_copy),
          "--processed-dir", str(tmp_path / "processed"), "--reports-dir", str(tmp_path / "reports")],
         capture_output=True, text=True, env={**os.environ, "NHSDA_PSEUDONYM_KEY": "a key of the study's own"})
     assert result.returncode == 0, result.stderr

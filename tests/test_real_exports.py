@@ -279,7 +279,7 @@ ROLE_MAP = "role_as_typed,role_group\nGP,clinician\nData scientist,data science\
 def run_pipeline(cohort: str, raw: Path, out: Path) -> dict:
     (raw / "role_map.csv").write_text(ROLE_MAP)
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
         capture_output=True, text=True,
         env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "NHSDA_PSEUDONYM_KEY": "test-key"})

@@ -13,13 +13,13 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from helpers.build import pipeline, steps
 from helpers.data import paths
+from helpers.runner import pipeline, steps
 
 
 def run_pipeline(cohort: str, raw: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
          "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports")],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
     )
@@ -56,7 +56,7 @@ def test_later_steps_do_not_import_the_validation_or_the_build_engine():
     files = helper_files()
     for name in ("02_describe.ipynb", "03_thematic_tallies.ipynb", "04_figures.ipynb", "05_report.ipynb"):
         assert "data/load.py" not in files[name], name  # load imports pandera: only cleaning needs it
-    assert not any(f.startswith(("build/", "tools/", "importers/")) for found in files.values() for f in found)
+    assert not any(f.startswith(("runner/", "tools/", "importers/")) for found in files.values() for f in found)
 
 
 def test_the_step_graph_covers_every_notebook_in_order():

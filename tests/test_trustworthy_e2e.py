@@ -19,7 +19,7 @@ EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 
 
 def pipeline_cmd(cohort: str, raw: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
+    return [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", cohort, "--raw-dir", str(raw),
             "--processed-dir", str(out / "processed"), "--reports-dir", str(out / "reports"), *extra]
 
 

@@ -264,7 +264,7 @@ def log_counts_table(log: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame
 def prepare(inputs: RawInputs, raw_dir: Path, pooled: bool) -> Cleaned:
     """Notebook 01's rules after reading: clean, then pseudonymise with the run's key.
 
-    The runner's in-process input check (helpers.build.pipeline.check_inputs) calls this
+    The runner's in-process input check (helpers.runner.pipeline.check_inputs) calls this
     same function, so a bad input gets the same message with or without Jupyter.
     """
     from helpers.data.privacy import resolve_key

@@ -32,7 +32,7 @@ REDACT_NAMES = "redact_names.txt"  # optional, in raw_dir: names to scrub from q
 # A file of this name in raw_dir marks generated (synthetic) data: the report shows a banner.
 SYNTHETIC_MARKER = "SYNTHETIC"
 COHORT_FILES = (QUESTIONNAIRE, SOURCES, CODED_SEGMENTS, CODEBOOK)
-# In the snapshot of the raw files that a pipeline run reads (helpers.build.pipeline): the
+# In the snapshot of the raw files that a pipeline run reads (helpers.runner.pipeline): the
 # folder it was copied from, shown in the report instead of the snapshot's own path.
 SNAPSHOT_OF = ".snapshot_of"
 

@@ -3,7 +3,7 @@
     python -m helpers.report.index [--raw-dir data/raw] [--jobs 2] [--min-count 0 --round-to 0]
 
 Each cohort folder of raw_dir and the pooled `all` is built by its own
-`python -m helpers.build.pipeline` process, two at a time on a 2-core machine; each line a
+`python -m helpers.runner.pipeline` process, two at a time on a 2-core machine; each line a
 run prints is shown as it comes, prefixed with its cohort (`[cohort2]   [1/5] ...`), so
 two runs at once stay readable, in a terminal and in a CI log alike. The
 index lists each report with its participants, sources, reproduction-check verdict and
@@ -47,7 +47,7 @@ def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path
     prefixed with the cohort; (cohort, exit code, output, seconds)."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "helpers.build.pipeline", "--cohort", cohort, "--raw-dir", str(raw_dir),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", cohort, "--raw-dir", str(raw_dir),
          "--processed-dir", str(processed_dir), "--reports-dir", str(reports_dir),
          "--min-count", str(min_count), "--round-to", str(round_to)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)

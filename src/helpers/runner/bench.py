@@ -1,6 +1,6 @@
 """`make bench`: how fast the pipeline is and how much memory it takes, on this machine.
 
-    python -m helpers.build.bench [--sizes 1000 10000 100000] [--repeat 3] [--out reports/bench.json]
+    python -m helpers.runner.bench [--sizes 1000 10000 100000] [--repeat 3] [--out reports/bench.json]
 
 Measured in one run, each as a fresh process started the way a user starts it:
 
@@ -299,7 +299,7 @@ def table(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.build.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.runner.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES),
                         help="participants of the generated cohorts (default 1000 10000 100000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, median reported (default 3)")

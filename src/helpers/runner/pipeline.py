@@ -1,9 +1,9 @@
 """Run the notebook chain for one cohort, rebuilding only what changed (`make report`).
 
-    python -m helpers.build.pipeline --cohort cohort1 [--raw-dir data/raw] [--min-count 7 --round-to 5]
+    python -m helpers.runner.pipeline --cohort cohort1 [--raw-dir data/raw] [--min-count 7 --round-to 5]
                                [--jobs 2] [--force]
 
-Each notebook in paths.NOTEBOOKS is a step (helpers.build.steps says what each one reads). A
+Each notebook in paths.NOTEBOOKS is a step (helpers.runner.steps says what each one reads). A
 step reruns only when its fingerprint changed (its notebook, the helpers it imports, the
 raw files, the parameters, or a step it depends on) or its outputs are missing or were
 edited; a run where nothing changed does nothing. Steps that do not depend on each other
@@ -882,7 +882,7 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.build.pipeline", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.runner.pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("--cohort", default="cohort1", help="cohort folder in RAW_DIR, or 'all' (default cohort1)")
     parser.add_argument("--raw-dir", default=str(paths.RAW_DIR), help="folder of cohort folders (default data/raw)")
     parser.add_argument("--min-count", type=whole_number_setting("min_count"), default=0,

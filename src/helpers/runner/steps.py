@@ -38,9 +38,9 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "04_figures.ipynb": ("02_describe.ipynb", "03_thematic_tallies.ipynb"),
     "05_report.ipynb": ("01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb", "04_figures.ipynb"),
 }
-# The whole helpers package (this module lives in helpers/build/).
+# The whole helpers package (this module lives in helpers/runner/).
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-BUILD_DIR = Path(__file__).resolve().parent
+RUNNER_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 # A notebook's import lines (and the autoreload magics that go with them).
 IMPORT_LINE = re.compile(r"^\s*(%load_ext\b|%autoreload\b|import\s|from\s+\S+\s+import\s)")
@@ -288,7 +288,7 @@ def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: 
             "requirements.lock": sha256_file(lock) if lock.is_file() else "",
             # The runner's own code, and what it writes into every step's outputs (the executed
             # notebooks as HTML): a change to either is a change to every step.
-            "runner": [sha256_file(path) for path in (BUILD_DIR / "pipeline.py", BUILD_DIR / "steps.py",
+            "runner": [sha256_file(path) for path in (RUNNER_DIR / "pipeline.py", RUNNER_DIR / "steps.py",
                                                       PACKAGE_DIR / "report" / "notebook_html.py")],
             DATE_ENV: os.environ.get(DATE_ENV, ""),
             "pseudonym key": key_fingerprint(salt),
