@@ -37,9 +37,16 @@ ifneq ($(value PSEUDONYM_KEY),)
 export NHSDA_PSEUDONYM_KEY = $(value PSEUDONYM_KEY)
 endif
 
-# Optional runner settings, each quoted for the shell.
+# Optional runner settings, each quoted for the shell. RAW_DIR goes to the runner only when
+# given (on the command line or in the environment): left out, the runner uses the folder the
+# published report was built from, else data/raw.
+given = $(filter-out file default undefined,$(origin $(1)))
 PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
-  $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR)
+  $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR) \
+  $(if $(call given,RAW_DIR),--raw-dir $(call v,RAW_DIR))
+# The runner, for COHORT at MIN_COUNT and ROUND_TO (the report folder is named by all three).
+RUN = $(PY) -m helpers.runner.pipeline --cohort $(call v,COHORT) \
+  --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
 
 .PHONY: lock help report report-all pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
 
@@ -87,9 +94,8 @@ lock: ## Regenerate requirements.lock and requirements-uv.lock from pyproject.to
 	  --no-header --output-file requirements-uv.lock
 	@echo "Review the change with 'git diff requirements.lock'; 'make venv' installs it."
 
-report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html, rerunning only what changed (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
-	$(PY) -m helpers.runner.pipeline --cohort $(call v,COHORT) --raw-dir $(call v,RAW_DIR) \
-	  --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
+report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html (with MIN_COUNT/ROUND_TO: reports/$(COHORT)-min<N>-round<N>/), rerunning only what changed (COHORT=, RAW_DIR=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
+	$(RUN)
 
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
 	$(PY) -m helpers.report.index \
@@ -97,9 +103,8 @@ report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled '
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
 
-manuscript: report ## Word tables, journal figures (TIFF 300 dpi, PDF), COREQ draft, numbers.json in reports/$(COHORT)/manuscript/
-	$(PY) -m helpers.report.manuscript --cohort $(call v,COHORT) --min-count $(call v,MIN_COUNT) \
-	  --round-to $(call v,ROUND_TO) $(call o,--reports-dir,REPORTS_DIR)
+manuscript: $(VENV)/.installed ## The report, plus Word tables, journal figures (TIFF, PDF), COREQ draft and numbers.json in its manuscript/ folder, kept up to date by later builds
+	$(RUN) --with manuscript
 
 bench: $(VENV)/.installed ## Measure speed and memory into reports/bench.json (BENCH_SIZES="1000 10000 100000", BENCH_REPEAT=3)
 	$(PY) -m helpers.runner.bench $(if $(value BENCH_SIZES),--sizes $(foreach s,$(value BENCH_SIZES),'$(subst ','\'',$(s))')) \
@@ -128,8 +133,8 @@ browser: ## Install Debian's chromium for the browser tests, if missing (needs r
 	  echo "Installing axe-core (package-lock.json) for the accessibility checks..."; \
 	  npm ci --no-audit --no-fund --silent; }
 
-pdf: report browser ## Print reports/$(COHORT)/report.html to reports/$(COHORT)/report.pdf (A4) with headless Chromium
-	$(PY) -m helpers.report.pdf $(if $(value REPORTS_DIR),$(call v,REPORTS_DIR),reports)/$(call v,COHORT)/report.html
+pdf: $(VENV)/.installed browser ## The report, plus report.pdf beside it (A4, headless Chromium), kept up to date by later builds
+	$(RUN) --with pdf
 
 lab: $(VENV)/.installed ## Start JupyterLab with the project's kernel
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \

@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 import sys
 
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.runner import bench, steps
 
 
 def test_floor_notebooks_hold_only_the_real_imports(tmp_path):
     written = bench.import_only_notebooks(tmp_path)
-    assert [p.name for p in written] == list(paths.NOTEBOOKS)
+    assert [p.name for p in written] == list(plan.NOTEBOOKS)
     figures = json.loads((tmp_path / "04_figures.ipynb").read_text())
     code = ["".join(c["source"]) for c in figures["cells"]]
     assert len(code) == 1 and "from helpers.report import figures" in code[0]

@@ -63,7 +63,12 @@ def test_a_standard_chart_is_drawn_from_its_table_by_the_list_alone(tmp_path):
     tables.mkdir()
     pd.DataFrame({"theme": ["Barriers", "Enablers"], "references": [30, 10],
                   "pct_references": [75.0, 25.0]}).to_csv(tables / "theme_summary.csv", index=False)
-    drawn = figures.draw("theme_tallies", tables, folder)
+    from helpers.data import plan
+    from helpers.data.paths import RunDirs
+    from helpers.notebook import Run
+
+    run = Run(plan.FIGURES, RunDirs("c", out_dir=str(tmp_path), processed_dir=str(tmp_path / "p"), folder="."))
+    drawn = figures.draw(run, plan.THEME_TALLIES_FIGURE)
     assert drawn._repr_svg_() == (folder / "theme_tallies.svg").read_text()  # what JupyterLab shows
     fig = drawn.figure
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Barriers", "Enablers"]

@@ -30,7 +30,7 @@ from conftest import write_csv
 
 from helpers.analysis import clean, themes
 from helpers.analysis.disclosure import REDACTED, Disclosure, shown_count
-from helpers.data import load, paths, privacy, store
+from helpers.data import load, paths, plan, privacy, store
 from helpers.data.errors import InputError
 from helpers.data.params import check_cohort_name, check_folder, check_key
 from helpers.report import outputs, readings
@@ -465,11 +465,11 @@ def count_calls(monkeypatch):
 def _stage(build: pipeline.Build, label: str) -> dict[str, list[str]]:
     """Every step's outputs, written into its staging folder, each file saying `label`."""
     fresh = {}
-    for i, name in enumerate(paths.NOTEBOOKS):
+    for i, name in enumerate(plan.NOTEBOOKS):
         stem = Path(name).stem
         files = [f"reports/{build.cohort}/tables/{stem}.csv", f"reports/{build.cohort}/notebooks/{name}"]
         files += [f"processed/{build.cohort}/{stem}.parquet"] if i == 0 else []
-        files += [f"reports/{build.cohort}/report.html"] if i == len(paths.NOTEBOOKS) - 1 else []
+        files += [f"reports/{build.cohort}/report.html"] if i == len(plan.NOTEBOOKS) - 1 else []
         for relative in files:
             target = build.staging(name) / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -481,10 +481,10 @@ def _stage(build: pipeline.Build, label: str) -> dict[str, list[str]]:
 def _publish(root: Path, label: str, count_calls=None, limit=None) -> None:
     build = pipeline.Build(root / "reports" / ".build" / "c", "c", root / "processed", root / "reports")
     fresh = _stage(build, label)
-    prints = {name: label for name in paths.NOTEBOOKS}
+    prints = {name: label for name in plan.NOTEBOOKS}
     if count_calls is not None:
         count_calls(limit)
-    pipeline._publish(build, fresh, prints, {n: {} for n in paths.NOTEBOOKS}, steps.Digests(root))
+    pipeline._publish(build, fresh, prints, {n: {} for n in plan.NOTEBOOKS}, steps.Digests(root))
 
 
 def _published(root: Path) -> tuple[str, str]:
@@ -538,14 +538,14 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_a_complete_report(tmp_pa
 def test_executed_notebooks_are_kept_but_not_published_with_disclosure_control_on(tmp_path):
     build = pipeline.Build(tmp_path / "reports" / ".build" / "c", "c", tmp_path / "processed", tmp_path / "reports")
     fresh = _stage(build, "x")
-    pipeline._publish(build, fresh, dict.fromkeys(paths.NOTEBOOKS, "f"), {n: {} for n in paths.NOTEBOOKS},
+    pipeline._publish(build, fresh, dict.fromkeys(plan.NOTEBOOKS, "f"), {n: {} for n in plan.NOTEBOOKS},
                       steps.Digests(tmp_path), disclosure_on=True)
     assert not (tmp_path / "reports" / "c" / "notebooks").exists()
     assert (build.kept("01_clean.ipynb") / "reports" / "c" / "notebooks" / "01_clean.ipynb").is_file()
     assert (tmp_path / "reports" / "c" / "report.html").is_file()
     # Kept-only outputs do not make the next run think something was deleted.
     stale = build.__class__(build.root, "c", tmp_path / "processed", tmp_path / "reports").stale(
-        dict.fromkeys(paths.NOTEBOOKS, "f"), {n: {} for n in paths.NOTEBOOKS})
+        dict.fromkeys(plan.NOTEBOOKS, "f"), {n: {} for n in plan.NOTEBOOKS})
     assert stale == {}
 
 

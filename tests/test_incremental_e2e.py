@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.runner import pipeline
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ def built(base, tmp_path):
 
 def test_cold_build_runs_every_step_and_the_two_independent_ones_at_once(base):
     _, _, summary = base
-    assert summary["ran"] == list(paths.NOTEBOOKS)
+    assert summary["ran"] == list(plan.NOTEBOOKS)
     (start2, end2), (start3, end3) = (summary["timings"][n] for n in ("02_describe.ipynb", "03_thematic_tallies.ipynb"))
     assert start3 < end2 and start2 < end3, summary["timings"]  # 02 and 03 overlapped
     end1 = summary["timings"]["01_clean.ipynb"][1]
@@ -118,9 +118,9 @@ def test_a_changed_parameter_never_reuses_outputs_built_with_another_value(built
     out, notebooks = built
     result = run(out, notebooks, paths.RAW_DIR, "--min-count", "7")
     # 02 and 03 run side by side: their lines come in the order they finish.
-    assert sorted(steps_run(result)) == list(paths.NOTEBOOKS) and "parameters (min_count)" in result.stdout
+    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS) and "parameters (min_count)" in result.stdout
     assert "[REDACTED]" in (out / "reports" / "cohort1" / "tables" / "participants_by_role.csv").read_text()
-    assert sorted(steps_run(run(out, notebooks))) == list(paths.NOTEBOOKS)  # back to 0: built again, not reused
+    assert sorted(steps_run(run(out, notebooks))) == list(plan.NOTEBOOKS)  # back to 0: built again, not reused
     assert "[REDACTED]" not in (out / "reports" / "cohort1" / "tables" / "participants_by_role.csv").read_text()
 
 
@@ -130,7 +130,7 @@ def test_a_changed_raw_file_reruns_from_cleaning(built, bundled_raw_copy):
     segments = bundled_raw_copy / "cohort1" / "coded_segments.csv"
     segments.write_text(segments.read_text().replace("Getting the consultants", "Getting the surgeons", 1))
     result = run(out, notebooks, bundled_raw_copy)
-    assert sorted(steps_run(result)) == list(paths.NOTEBOOKS) and "raw (cohort1/coded_segments.csv)" in result.stdout
+    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS) and "raw (cohort1/coded_segments.csv)" in result.stdout
 
 
 def test_an_output_edited_by_hand_is_rebuilt_by_the_step_that_writes_it(built):

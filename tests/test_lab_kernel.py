@@ -6,7 +6,7 @@ import nbformat
 import papermill
 import pytest
 
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.report import outputs
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ def test_every_notebook_runs_top_to_bottom_in_the_project_kernel(tmp_path, monke
     monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     executed = {}
-    for name in paths.NOTEBOOKS:
+    for name in plan.NOTEBOOKS:
         output = tmp_path / name
         papermill.execute_notebook(
             str(paths.NOTEBOOKS_DIR / name), str(output), kernel_name="nhsda-eval",

@@ -2,13 +2,13 @@
 import nbformat
 import pytest
 
-from helpers.data import paths
+from helpers.data import paths, plan
 
-NOTEBOOKS = [paths.NOTEBOOKS_DIR / name for name in paths.NOTEBOOKS]
+NOTEBOOKS = [paths.NOTEBOOKS_DIR / name for name in plan.NOTEBOOKS]
 
 
 def test_every_pipeline_notebook_exists():
-    assert sorted(p.name for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(paths.NOTEBOOKS)
+    assert sorted(p.name for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(plan.NOTEBOOKS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -42,8 +42,10 @@ def test_notebook_imports_helpers_without_path_edits(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_sets_up_its_run_in_one_line_after_the_parameters(path):
     cells = nbformat.read(path, as_version=4).cells
-    assert cells[2]["source"] == ("from helpers.notebook import start\n\n"
-                                  "run, rules = start(cohort, raw_dir, processed_dir, out_dir, min_count, round_to)")
+    step = next(name for name, value in vars(plan).items() if isinstance(value, plan.Step) and value.name == path.name)
+    assert cells[2]["source"] == (
+        "from helpers.data import plan\nfrom helpers.notebook import start\n\n"
+        f"run, rules = start(plan.{step}, cohort, raw_dir, processed_dir, out_dir, min_count, round_to)")
     assert sum("start(" in c["source"] for c in cells if c["cell_type"] == "code") == 1
 
 
@@ -52,4 +54,6 @@ def test_figures_notebook_draws_each_listed_figure_in_its_own_cell():
 
     cells = nbformat.read(paths.NOTEBOOKS_DIR / "04_figures.ipynb", as_version=4).cells
     drawn = [c["source"] for c in cells if c["cell_type"] == "code" and "figures.draw(" in c["source"]]
-    assert drawn == [f'figures.draw("{entry.name}", run.tables, run.figures)' for entry in outputs.figures()]
+    names = {value.name: name for name, value in vars(plan).items() if isinstance(value, plan.Output)
+             and value.kind == plan.FIGURE}
+    assert drawn == [f"figures.draw(run, plan.{names[entry.name]})" for entry in outputs.figures()]

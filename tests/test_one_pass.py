@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.data import load, paths, suggest
+from helpers.data import load, paths, plan, suggest
 from helpers.data.errors import InputError
 from helpers.report import index
 from helpers.runner import pipeline
@@ -273,7 +273,7 @@ def test_a_real_run_prints_plain_lines_in_order_when_output_is_not_a_terminal(pu
     assert lines[0].startswith("Building the report for cohort 'cohort1'")
     assert lines[1] == f"  {'[1/5] 01_clean.ipynb':<32}  starting kernels..."
     assert lines[2].startswith("  [1/5] 01_clean.ipynb") and lines[2].endswith(" s")
-    for step in paths.NOTEBOOKS[1:]:
+    for step in plan.NOTEBOOKS[1:]:
         started = next(i for i, line in enumerate(lines) if step in line and line.endswith("running..."))
         ended = next(i for i, line in enumerate(lines) if step in line and line.endswith(" s"))
         assert started < ended

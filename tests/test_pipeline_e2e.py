@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.report import outputs
 
 pytestmark = pytest.mark.e2e
@@ -120,7 +120,7 @@ def test_report_is_self_contained_and_says_data_are_synthetic(built, cohort):
     assert str(paths.PROJECT_ROOT) not in html and "<code>data/raw</code>" in html
     for package in ("statsmodels", "krippendorff", "pandera", "great-tables", "nbconvert"):
         assert f"<dt>{package}</dt>" in html
-    for step in paths.NOTEBOOKS:
+    for step in plan.NOTEBOOKS:
         page = report / "notebooks" / (Path(step).stem + ".html")
         assert f'href="notebooks/{page.name}"' in html and page.is_file()
         text = page.read_text()

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.runner import pipeline, steps
 
 
@@ -27,7 +27,7 @@ def run_pipeline(cohort: str, raw: Path, out: Path) -> subprocess.CompletedProce
 
 def helper_files() -> dict[str, set[str]]:
     return {name: {p.relative_to(steps.PACKAGE_DIR).as_posix() for p in steps.helper_files(paths.NOTEBOOKS_DIR / name)}
-            for name in paths.NOTEBOOKS}
+            for name in plan.NOTEBOOKS}
 
 
 def test_each_step_depends_on_the_helpers_it_imports():
@@ -43,7 +43,7 @@ def test_each_step_depends_on_the_helpers_it_imports():
 
 def test_an_analysis_module_is_read_only_by_the_steps_whose_notebooks_use_it():
     files = helper_files()
-    readers = {module: [name[:2] for name in paths.NOTEBOOKS if module in files[name]]
+    readers = {module: [name[:2] for name in plan.NOTEBOOKS if module in files[name]]
                for module in ("analysis/agreement.py", "analysis/themes.py", "analysis/participants.py",
                               "analysis/cooccurrence.py", "analysis/saturation.py", "report/figures.py",
                               "report/readings.py")}
@@ -59,12 +59,13 @@ def test_later_steps_do_not_import_the_validation_or_the_build_engine():
     assert not any(f.startswith(("runner/", "tools/", "importers/")) for found in files.values() for f in found)
 
 
-def test_the_step_graph_covers_every_notebook_in_order():
-    assert list(steps.DEPENDS) == list(paths.NOTEBOOKS)
-    for name, parents in steps.DEPENDS.items():
-        assert all(paths.NOTEBOOKS.index(p) < paths.NOTEBOOKS.index(name) for p in parents)
-    assert steps.descendants("04_figures.ipynb") == {"05_report.ipynb"}
-    assert steps.ancestors("04_figures.ipynb") == ["01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb"]
+def test_the_step_graph_is_derived_from_what_each_step_reads():
+    assert [s.name for s in plan.parents(plan.FIGURES)] == ["02_describe.ipynb", "03_thematic_tallies.ipynb"]
+    assert plan.descendants(plan.FIGURES, plan.ALWAYS) == (plan.REPORT,)
+    assert plan.ancestors(plan.FIGURES) == (plan.CLEAN, plan.DESCRIBE, plan.TALLIES)
+    assert plan.parents(plan.CLEAN) == ()
+    with_manuscript = plan.active({"manuscript"})
+    assert with_manuscript[-1] is plan.WRITE_MANUSCRIPT and plan.PRINT_PDF not in with_manuscript
 
 
 @pytest.mark.parametrize("flags, expected", [
@@ -101,7 +102,7 @@ def test_unsafe_parameters_are_refused_before_anything_runs(variable, value, tmp
 
 
 def test_notebooks_name_the_project_kernel_and_it_uses_this_environment(monkeypatch):
-    names = {nbformat.read(paths.NOTEBOOKS_DIR / n, as_version=4).metadata.kernelspec.name for n in paths.NOTEBOOKS}
+    names = {nbformat.read(paths.NOTEBOOKS_DIR / n, as_version=4).metadata.kernelspec.name for n in plan.NOTEBOOKS}
     assert names == {"nhsda-eval"}
     monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))  # as make lab sets it
     spec = KernelSpecManager().get_kernel_spec("nhsda-eval")

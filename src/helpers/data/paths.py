@@ -36,14 +36,9 @@ COHORT_FILES = (QUESTIONNAIRE, SOURCES, CODED_SEGMENTS, CODEBOOK)
 # folder it was copied from, shown in the report instead of the snapshot's own path.
 SNAPSHOT_OF = ".snapshot_of"
 
-# Notebooks in run order; the pipeline runner executes exactly these.
-NOTEBOOKS = (
-    "01_clean.ipynb",
-    "02_describe.ipynb",
-    "03_thematic_tallies.ipynb",
-    "04_figures.ipynb",
-    "05_report.ipynb",
-)
+# Folder of reports/ and data/processed/ where a notebook run by hand in JupyterLab writes
+# (helpers.notebook): never the published report.
+LAB_DIR = "_lab"
 
 
 @functools.lru_cache(maxsize=256)
@@ -146,13 +141,17 @@ def cohort_folders(raw_dir: Path, cohort: str) -> list[tuple[str, Path]]:
 
 
 class RunDirs:
-    """The folders of one notebook run, from its parameters (blank = project default)."""
+    """The folders of one notebook run, from its parameters (blank = project default).
 
-    def __init__(self, cohort: str, raw_dir: str = "", processed_dir: str = "", out_dir: str = ""):
+    `folder` names the cohort's folder in processed_dir and out_dir (default: the cohort).
+    """
+
+    def __init__(self, cohort: str, raw_dir: str = "", processed_dir: str = "", out_dir: str = "",
+                 folder: str = ""):
         self.cohort = str(cohort)  # papermill may pass a cohort such as 2018 as an int
         self.raw = resolve_dir(raw_dir, RAW_DIR)
-        self.processed = resolve_dir(processed_dir, PROCESSED_DIR) / self.cohort
-        self.out = resolve_dir(out_dir, REPORTS_DIR) / self.cohort
+        self.processed = resolve_dir(processed_dir, PROCESSED_DIR) / (folder or self.cohort)
+        self.out = resolve_dir(out_dir, REPORTS_DIR) / (folder or self.cohort)
         self.tables = tables_dir(self.out)
         self.figures = figures_dir(self.out)
 

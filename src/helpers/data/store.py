@@ -134,6 +134,6 @@ def write_provenance(manifest: pd.DataFrame, out: Path) -> Path:
     return target
 
 
-def write_notes(notes: list[str], tables: Path) -> Path:
-    """input_notes.csv: oddities in the input that were accepted (encoding, extra columns...)."""
-    return write_table(pd.DataFrame({"note": notes}, dtype=str), tables, "input_notes.csv")
+def notes_table(notes: list[str]) -> pd.DataFrame:
+    """The input notes as a table: oddities in the input that were accepted (encoding, extra columns...)."""
+    return pd.DataFrame({"note": notes}, dtype=str)

@@ -347,23 +347,25 @@ class Drawn:
         return f"<figure saved as {', '.join(f.name for f in self.files)}>"
 
 
-def draw(name: str, tables: Path, folder: Path) -> Drawn | None:
-    """Draw one figure of helpers.report.outputs from the run's tables and save it as PNG and
-    SVG in `folder`; return it (JupyterLab shows it), or None when the run has nothing to draw."""
-    fig = figure_of(name, tables)
+def draw(run, entry) -> Drawn | None:
+    """Draw a figure of the plan (helpers.data.plan) in a notebook's run, from the tables its step
+    declares it reads, and save it as PNG and SVG where the plan puts it; return it (JupyterLab
+    shows it), or None when the run has nothing to draw in it."""
+    fig = figure_of(entry.name, run.read_by_name)
     if fig is None:
-        print(f"Figure {name!r} not drawn: this run has nothing to show in it.")
+        print(f"Figure {entry.name!r} not drawn: this run has nothing to show in it.")
         return None
-    return Drawn(fig, save(fig, folder, name))
+    return Drawn(fig, save(fig, run.target(entry).parent, entry.name))
 
 
-def figure_of(name: str, tables: Path) -> plt.Figure | None:
-    """One figure of helpers.report.outputs drawn from the run's tables, not saved; None when
-    the run has nothing to draw. The report's files and the manuscript's are drawn by this."""
+def figure_of(name: str, tables) -> plt.Figure | None:
+    """One figure of helpers.report.outputs drawn from the run's tables (a folder, or a function
+    of a table's name), not saved; None when the run has nothing to draw. The report's files
+    and the manuscript's are drawn by this."""
     from .outputs import get
 
     entry = get(name, "figure")
-    read = _tables(Path(tables))
+    read = tables if callable(tables) else _tables(Path(tables))
     return DRAW[entry.name](read) if entry.name in DRAW else standard_chart(entry.plot, read(entry.source))
 
 

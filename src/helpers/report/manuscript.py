@@ -1,9 +1,8 @@
-"""From a published report to a manuscript folder (`make manuscript`).
+"""From a report's tables and figures to a manuscript folder (`make manuscript`).
 
-    python -m helpers.report.manuscript --cohort cohort1 [--min-count 7 --round-to 5] [--reports-dir reports]
-
-Reads only what the report step published in reports/<cohort>/ (tables/*.csv, report.html)
-and writes reports/<cohort>/manuscript/:
+A step of the plan (helpers.data.plan.WRITE_MANUSCRIPT), run by the runner beside the report
+it belongs to and published with it: it reads the report's tables/*.csv and figures, and
+writes reports/<cohort>/manuscript/:
 
 - tables.docx: every numbered table of the report, with the report's number, title, caption
   and footnotes, built by the same builders (helpers.report.page.table_blocks) from the same
@@ -15,24 +14,17 @@ and writes reports/<cohort>/manuscript/:
 - coreq.docx and coreq.md: the COREQ checklist drafted from the tables (helpers.report.coreq).
 - numbers.json: every value the report's text quotes, by name, as printed.
 
-Nothing is recomputed: the analysis ran in the pipeline, and disclosure control was applied
-to the tables it published. The settings given here must be those the report was built with
-(checked against the report's header), so that the footnotes state them truly.
-
-The folder is built beside the report and moved into place when complete; a failed run leaves
-the previous manuscript folder (or none). A new `make report` publishes a new version folder
-without it: `make manuscript` rebuilds it, so a manuscript never describes an older report.
+Nothing is recomputed: the analysis ran in the earlier steps, and disclosure control was
+applied to the tables they wrote; the runner passes the same settings, so the footnotes state
+them truly. Once asked for, the manuscript is rebuilt by every later run whose tables or
+figures changed, so it never describes an older report.
 """
 from __future__ import annotations
 
-import argparse
 import html
 import io
 import json
-import os
 import re
-import shutil
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -46,8 +38,6 @@ from docx.shared import Cm, Pt
 
 from helpers.analysis.disclosure import Disclosure
 from helpers.data import paths
-from helpers.data.errors import InputError
-from helpers.data.params import check_cohort_name, check_folder
 from helpers.data.store import read_table
 
 from . import coreq, figures, outputs, page, readings, repro
@@ -428,73 +418,29 @@ def numbers_json(tables: Path, cohort: str, disclosure: str) -> dict:
 
 # --- the whole folder -----------------------------------------------------------------------------
 
-def _check_report(folder: Path, rules: Disclosure) -> None:
-    report = folder / "report.html"
-    if not report.is_file() or not paths.tables_dir(folder).is_dir():
-        raise ManuscriptError(f"No published report in {folder}: run `make report` for this cohort first "
-                              f"(`make manuscript` does so).")
-    shown = html.escape(f"Disclosure control: {rules.describe()}.", quote=False)
-    if shown not in report.read_text(encoding="utf-8"):
-        raise ManuscriptError(f"The report in {folder} was built with other disclosure settings than "
-                              f"MIN_COUNT={rules.min_count} ROUND_TO={rules.round_to}; give `make manuscript` the "
-                              f"MIN_COUNT and ROUND_TO of the report (it rebuilds the report with them).")
-
-
-def build(cohort: str, reports_dir: Path = paths.REPORTS_DIR, rules: Disclosure = Disclosure()) -> Path:
-    """Write reports/<cohort>/manuscript/ from the published report; return its path."""
-    cohort = check_cohort_name(cohort)
-    # The published version folder itself (reports/<cohort> is a link through .build/.../current):
-    # the manuscript is built and moved into place inside it, beside the report it describes.
-    folder = (Path(reports_dir) / cohort).resolve()
-    _check_report(folder, rules)
+def write(folder: Path, cohort: str, rules: Disclosure = Disclosure()) -> Path:
+    """Write folder/manuscript/ from the tables and figures in folder (a report's folder); its path."""
+    folder = Path(folder)
     tables = paths.tables_dir(folder)
+    if not tables.is_dir():
+        raise ManuscriptError(f"No tables in {folder}: the manuscript is built from a report's tables.")
     disclosure = rules.describe()
-    for leftover in folder.glob(f".{FOLDER}-*"):  # from a run that was killed
-        shutil.rmtree(leftover, ignore_errors=True)
-    # Made with mkdir, not mkdtemp: the folder gets the user's usual permissions (mkdtemp's are
-    # owner-only), like every other folder of the report.
-    work = folder / f".{FOLDER}-{os.getpid()}"
-    work.mkdir()
-    try:
-        tables_docx(tables, work / "tables.docx", disclosure)
-        (work / "figures").mkdir()
-        drawn = [d for d in (journal_figure(e.name, tables, work / "figures") for e in outputs.figures()
-                             if (paths.figures_dir(folder) / e.file).is_file()) if d]
-        legends_docx(drawn, work / "figure_legends.docx", disclosure)
-        drafted = coreq.draft(tables)
-        (work / "coreq.md").write_text(coreq.markdown(drafted, cohort, disclosure), encoding="utf-8")
-        coreq_docx(drafted, work / "coreq.docx", cohort, disclosure)
-        (work / "numbers.json").write_text(json.dumps(numbers_json(tables, cohort, disclosure), indent=1,
-                                                      ensure_ascii=False) + "\n", encoding="utf-8")
-        target, old = folder / FOLDER, folder / f".{FOLDER}-old"
-        if target.exists():
-            target.rename(old)
-        work.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return Path(reports_dir) / cohort / FOLDER
+    target = folder / FOLDER
+    target.mkdir(exist_ok=True)
+    tables_docx(tables, target / "tables.docx", disclosure)
+    (target / "figures").mkdir(exist_ok=True)
+    drawn = [d for d in (journal_figure(e.name, tables, target / "figures") for e in outputs.figures()
+                         if (paths.figures_dir(folder) / e.file).is_file()) if d]
+    legends_docx(drawn, target / "figure_legends.docx", disclosure)
+    drafted = coreq.draft(tables)
+    (target / "coreq.md").write_text(coreq.markdown(drafted, cohort, disclosure), encoding="utf-8")
+    coreq_docx(drafted, target / "coreq.docx", cohort, disclosure)
+    (target / "numbers.json").write_text(json.dumps(numbers_json(tables, cohort, disclosure), indent=1,
+                                                    ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.report.manuscript", description=__doc__.split("\n")[0])
-    parser.add_argument("--cohort", default="cohort1")
-    parser.add_argument("--min-count", type=int, default=0)
-    parser.add_argument("--round-to", type=int, default=0)
-    parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR))
-    args = parser.parse_args(argv)
-    try:
-        out = build(args.cohort, check_folder(args.reports_dir, "REPORTS_DIR"),
-                    Disclosure(args.min_count, args.round_to))
-    except (ManuscriptError, InputError, ValueError) as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 1
-    print(f"Manuscript files: {out}/")
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        print(f"  {path.relative_to(out)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def step(folder: Path, cohort: str, rules: Disclosure) -> Path:
+    """The plan's manuscript step (`make manuscript`): the runner gives it a copy of the report's
+    tables and figures, and publishes what it writes with the report."""
+    return write(folder, cohort, rules)

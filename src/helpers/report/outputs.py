@@ -1,38 +1,33 @@
-"""Every table and figure the pipeline publishes, declared once.
+"""How every table and figure of the plan is shown: title, caption, reading, number, place.
 
-Each entry says which file it is, which notebook (step) writes it, its title and caption,
-the reading the report prints under it, and how disclosure control treats it. The
-report's numbering, captions and order, the figures step, the index page and the tests
-read this list; nothing else names an output's caption or number.
+What each output is (its files, the step that writes it, how disclosure control treats it)
+is declared once in helpers.data.plan; this list says how the report presents it. The
+report's numbering, captions and order, the manuscript, the index page and the tests read
+this list; nothing else names an output's caption or number. Every table and figure of the
+plan has exactly one entry here (a test checks it).
 
-Adding a table with its figure: write its function (helpers.analysis), call it in a
-notebook cell that writes the file, and add its entries here (README, "Adding a table
-or a figure").
+Adding a table with its figure: write its function (helpers.analysis), declare it in
+helpers.data.plan (and its step's writes), write it from a notebook cell
+(`run.write(plan.NEW_TABLE, ...)`) and add its entries here (README, "Adding a table or a
+figure").
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# How disclosure control (MIN_COUNT, ROUND_TO) treats an output.
-CONTROLLED = "controlled"          # small counts redacted, others rounded
-NOT_PEOPLE = "exempt: counts of coding decisions or codes, not of people"
-ROW_LEVEL = "row-level log of dropped rows: published only when disclosure control is off"
-PUBLISHED_FIGURES = "published figures and the values computed from controlled tables"
-TEXT = "text: quotes and notes, scrubbed; role group and participant dropped when control is on"
+from helpers.data import plan
 
 
 @dataclass(frozen=True)
 class Output:
-    name: str            # file stem: tables/<name>.csv, or figures/<name>.png and .svg
-    kind: str            # "table" or "figure"
-    step: str            # the notebook that writes it
+    """How one output of the plan is shown."""
+
+    output: plan.Output
     title: str
     caption: str = ""    # the report's caption; HTML written here, never data
     reading: str = ""    # function of helpers.report.readings printed under it in the report
-    disclosure: str = CONTROLLED
     numbered: bool = True    # shown in the report as a numbered table or figure
     continues: bool = False  # numbered as a part of the table before it ("5b")
-    source: str = ""     # for a figure: the table it is drawn from
     # For a figure drawn by a standard chart rather than a function of its own in
     # helpers.report.figures: ("bars", label column, count column, percent column, axis label)
     # draws one labelled bar per row of the source table.
@@ -42,110 +37,130 @@ class Output:
     # "single" (84 mm) or "double" (174 mm), by how much it must hold to stay legible.
     column: str = "single"
 
+    # What the plan says of it.
+    @property
+    def name(self) -> str:
+        return self.output.name
+
+    @property
+    def kind(self) -> str:
+        return self.output.kind
+
+    @property
+    def step(self) -> str:
+        return plan.producer(self.output).name
+
+    @property
+    def disclosure(self) -> str:
+        return self.output.disclosure
+
+    @property
+    def source(self) -> str:
+        """For a figure: the table it is drawn from."""
+        return self.output.source.name if self.output.source else ""
+
     @property
     def file(self) -> str:
-        return f"{self.name}.csv" if self.kind == "table" else f"{self.name}.png"
+        return self.output.file
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (self.file,) if self.kind == "table" else (f"{self.name}.png", f"{self.name}.svg")
+        return tuple(name.rpartition("/")[2] for name in self.output.files)
 
 
-def table(name: str, step: str, title: str, caption: str = "", **more) -> Output:
-    return Output(name, "table", step, title, caption, **more)
+def table(output: plan.Output, title: str, caption: str = "", **more) -> Output:
+    return Output(output, title, caption, **more)
 
 
-def figure(name: str, source: str, title: str, caption: str, **more) -> Output:
-    return Output(name, "figure", "04_figures.ipynb", title, caption, source=source, **more)
+def figure(output: plan.Output, title: str, caption: str, **more) -> Output:
+    return Output(output, title, caption, **more)
 
-
-CLEAN, DESCRIBE, TALLIES, REPORT = "01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb", "05_report.ipynb"
 
 # In the order the report shows them. Figures are numbered in the order of the tables they
 # sit beside.
 OUTPUTS: tuple[Output, ...] = (
-    table("reproduction_check", REPORT, "Reproduction check",
+    table(plan.REPRODUCTION_CHECK, "Reproduction check",
           "Each published figure, the value this run computed, that value at the precision the paper printed "
           "(half-up rounding), and whether they agree exactly, only under the stated assumption, or differ.",
-          disclosure=PUBLISHED_FIGURES, numbered=False),
-    table("participant_characteristics", DESCRIBE, "Participant characteristics",
+          numbered=False),
+    table(plan.PARTICIPANT_CHARACTERISTICS, "Participant characteristics",
           "Questionnaire responses received and excluded by the cleaning rules, participants analysed by role "
           "group (n, % of participants analysed and its 95% Wilson interval) and sources by type, per cohort.",
           reading="participants"),
-    table("likert_summary", DESCRIBE, "Questionnaire items",
+    table(plan.LIKERT_SUMMARY, "Questionnaire items",
           "Answers to each Likert item (1 = strongly disagree to 5 = strongly agree): answered n, missing answers "
           "(counted, not dropped), median and interquartile range, count per level, and % agreeing (4 or 5) of "
           "those who answered with its 95% Wilson interval.", reading="likert"),
-    table("likert_by_role", DESCRIBE, "Questionnaire items by role group",
+    table(plan.LIKERT_BY_ROLE, "Questionnaire items by role group",
           "The same summaries within each role group; the count per level is in the figure and in "
           "<code>tables/likert_by_role.csv</code>.", reading="likert_by_role", continues=True),
-    table("theme_tallies", TALLIES, "Themes, subthemes and codes",
+    table(plan.THEME_TALLIES, "Themes, subthemes and codes",
           "Coded references per theme, subtheme and code (every code of the codebook, zeros included): n, % of "
           "all references in the run with its 95% Wilson interval, and the distinct sources and participants "
           "among them.", reading="themes"),
-    table("theme_by_role_group", TALLIES, "Themes by role group",
+    table(plan.THEME_BY_ROLE_GROUP, "Themes by role group",
           "References per theme within each role group: n (% of that role group's references). Unattributed "
           "focus-group talk is left out.", reading="theme_by_role_group"),
-    table("theme_by_source_type", TALLIES, "Themes by source type",
+    table(plan.THEME_BY_SOURCE_TYPE, "Themes by source type",
           "References per theme within each kind of source: n (% of that kind's references)."),
-    table("theme_participants", TALLIES, "Participants, not only references",
+    table(plan.THEME_PARTICIPANTS, "Participants, not only references",
           "Participants who raised each theme, of all participants (n (%) [95% Wilson interval]) and of each role "
           "group (n (%); each interval is in <code>tables/theme_participants.csv</code>), so that one talkative "
           "participant cannot carry a theme.", reading="theme_participants"),
-    table("agreement", TALLIES, "Inter-coder agreement",
+    table(plan.AGREEMENT, "Inter-coder agreement",
           "Agreement on the sources coded by two or more coders: raw agreement, Cohen's kappa per pair of coders "
           "and Krippendorff's alpha (nominal) across all coders. A decision is one segment's yes/no for one code; "
           "pooled rows stack every code used in the shared sources. Every row per code is in "
           "<code>tables/agreement.csv</code>.", reading="agreement"),
-    table("cooccurrence", TALLIES, "Co-occurrence",
+    table(plan.COOCCURRENCE, "Co-occurrence",
           "Pairs of codes applied to the same segment (up to ten, most frequent first; pairs never applied "
           "together are not listed), and how many participants raised both anywhere. Every pair is in "
           "<code>tables/cooccurrence.csv</code>.", reading="cooccurrence"),
-    table("saturation", TALLIES, "Saturation",
+    table(plan.SATURATION, "Saturation",
           "Codes found in each interview, in date order: the new ones and the running total.",
           reading="saturation"),
     # Written for analysts and for the report's text, not shown as numbered tables: their
     # numbers are in the tables above (Table 1 holds the source counts and the cleaning flow;
     # the themes table holds every theme and subtheme).
-    table("theme_summary", TALLIES, "Themes", numbered=False, reading="themes"),
-    table("subtheme_tallies", TALLIES, "Subthemes", numbered=False),
-    table("participants_by_role", DESCRIBE, "Participants by role group", numbered=False, reading="participants"),
-    table("coding_by_source_type", DESCRIBE, "Sources by type and coding", numbered=False, reading="sources"),
-    table("code_by_source_type", TALLIES, "Codes by source type", numbered=False),
-    table("cleaning_log_counts", CLEAN, "Cleaning log", "Rows dropped by each cleaning rule.", numbered=False),
-    table("quotes", TALLIES, "Illustrative quotes", numbered=False, disclosure=TEXT),
-    table("totals", TALLIES, "Participants, sources and references", numbered=False),
-    table("sources_by_type", DESCRIBE, "Sources by type (counts only)", numbered=False),
-    table("cleaning_log", CLEAN, "Every dropped row with its file and row", numbered=False, disclosure=ROW_LEVEL),
-    table("input_notes", CLEAN, "Notes on the input files", numbered=False, disclosure=TEXT),
+    table(plan.THEME_SUMMARY, "Themes", numbered=False, reading="themes"),
+    table(plan.SUBTHEME_TALLIES, "Subthemes", numbered=False),
+    table(plan.PARTICIPANTS_BY_ROLE, "Participants by role group", numbered=False, reading="participants"),
+    table(plan.CODING_BY_SOURCE_TYPE, "Sources by type and coding", numbered=False, reading="sources"),
+    table(plan.CODE_BY_SOURCE_TYPE, "Codes by source type", numbered=False),
+    table(plan.CLEANING_LOG_COUNTS, "Cleaning log", "Rows dropped by each cleaning rule.", numbered=False),
+    table(plan.QUOTES, "Illustrative quotes", numbered=False),
+    table(plan.TOTALS, "Participants, sources and references", numbered=False),
+    table(plan.SOURCES_BY_TYPE, "Sources by type (counts only)", numbered=False),
+    table(plan.CLEANING_LOG, "Every dropped row with its file and row", numbered=False),
+    table(plan.INPUT_NOTES, "Notes on the input files", numbered=False),
 
-    figure("role_groups", "participants_by_role", "Participants by role group",
+    figure(plan.ROLE_GROUPS_FIGURE, "Participants by role group",
            "Share of participants analysed in each role group, with 95% Wilson intervals; bars of groups with "
            "fewer than 5 people are hatched.", beside="participant_characteristics"),
-    figure("likert", "likert_summary", "Questionnaire items",
+    figure(plan.LIKERT_FIGURE, "Questionnaire items",
            "Distribution of answers to each item as diverging stacked bars (disagreement left of zero, agreement "
            "right, neutral split at zero).", beside="likert_summary", column="double"),
-    figure("likert_by_role", "likert_by_role", "Questionnaire items by role group",
+    figure(plan.LIKERT_BY_ROLE_FIGURE, "Questionnaire items by role group",
            "The same bars within each role group; groups with fewer than 5 answers are marked and not "
            "interpreted.", beside="likert_by_role", column="double"),
-    figure("theme_tallies", "theme_summary", "References per theme",
+    figure(plan.THEME_TALLIES_FIGURE, "References per theme",
            "Coded references per theme, with the share of all references in the run.", beside="theme_tallies",
            plot=("bars", "theme", "references", "pct_references", "Coded references")),
-    figure("code_tallies", "theme_tallies", "References per code",
+    figure(plan.CODE_TALLIES_FIGURE, "References per code",
            "Coded references per code, coloured by theme, in codebook order.", beside="theme_tallies",
            column="double"),
-    figure("theme_by_role_group", "theme_by_role_group", "Themes by role group",
+    figure(plan.THEME_BY_ROLE_GROUP_FIGURE, "Themes by role group",
            "Share of each role group's coded references that fall under each theme (each column sums to 100%; "
            "unattributed focus-group talk excluded).", beside="theme_by_role_group",
            column="double"),
-    figure("theme_participants", "theme_participants", "Participants per theme",
+    figure(plan.THEME_PARTICIPANTS_FIGURE, "Participants per theme",
            "Share of all participants who raised each theme, with 95% Wilson intervals.",
            beside="theme_participants"),
-    figure("cooccurrence", "cooccurrence", "Co-occurrence of codes",
+    figure(plan.COOCCURRENCE_FIGURE, "Co-occurrence of codes",
            "Segments coded with both codes of a pair, for the codes of the pairs most often applied together "
            "(blank: never together; R: redacted small count).", beside="cooccurrence",
            column="double"),
-    figure("saturation", "saturation", "Saturation",
+    figure(plan.SATURATION_FIGURE, "Saturation",
            "Codes found so far (line) and new codes (bars) with each interview, in date order.",
            beside="saturation"),
 )

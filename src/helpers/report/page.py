@@ -22,7 +22,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from helpers.analysis.disclosure import REDACTED, Disclosure
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.data.contract import ALL_CODERS, POOLED
 from helpers.data.environment import DATE_ENV
 from helpers.data.store import read_table
@@ -235,7 +235,7 @@ def check_block(tables: Path, cohort: str, raw_dir: Path) -> dict:
 def notebook_links() -> list[dict]:
     """The executed notebooks rendered for reading, notebooks/<step>.html beside the page (the
     runner writes each as its step finishes; this step's own is written after the page)."""
-    return [{"name": Path(name).stem, "href": f"notebooks/{Path(name).stem}.html"} for name in paths.NOTEBOOKS]
+    return [{"name": Path(name).stem, "href": f"notebooks/{Path(name).stem}.html"} for name in plan.NOTEBOOKS]
 
 
 def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure) -> dict:
@@ -268,14 +268,18 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
     }
 
 
-def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> Path:
-    """Write out/report.html; return its path."""
+def html(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> str:
+    """The report page, from the tables, figures and provenance in `out` (the report's folder)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("helpers.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     context = build_context(cohort, Path(raw_dir), Path(out), parameters, rules)
-    html = env.get_template("report.html.j2").render(**context)
-    target = Path(out) / "report.html"
-    target.write_text(html, encoding="utf-8")
+    return env.get_template("report.html.j2").render(**context)
+
+
+def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> Path:
+    """Write out/report.html; return its path."""
+    target = Path(out) / plan.PAGE.files[0]
+    target.write_text(html(cohort, raw_dir, out, parameters, rules), encoding="utf-8")
     return target

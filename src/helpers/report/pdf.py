@@ -1,7 +1,8 @@
 """Print a report.html to report.pdf (A4, the page's print stylesheet) with headless Chromium.
 
-`python -m helpers.report.pdf reports/cohort1/report.html` (what `make pdf` runs) writes
-reports/cohort1/report.pdf. Chromium is Debian's `chromium` package, as the browser tests use.
+The runner's `report.pdf` step (`make pdf`, helpers.data.plan.PRINT_PDF) calls `step`; by hand,
+`python -m helpers.report.pdf some/report.html` writes some/report.pdf beside it. Chromium is
+Debian's `chromium` package, as the browser tests use.
 """
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import tempfile
 from pathlib import Path
 
 
+class PrintError(Exception):
+    """The page could not be printed; the message says why and what to do."""
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -19,7 +24,7 @@ def chromium_path() -> str | None:
 def chromium() -> str:
     found = chromium_path()
     if not found:
-        raise SystemExit("ERROR: printing the report needs Chromium: run 'make browser' "
+        raise PrintError("printing the report needs Chromium: run 'make browser' "
                          "(or 'apt-get install chromium') and retry.")
     return found
 
@@ -28,7 +33,7 @@ def print_pdf(html: Path, pdf: Path | None = None) -> Path:
     """Write `pdf` (default: beside the page, as report.pdf); return its path."""
     html = Path(html).resolve()
     if not html.is_file():
-        raise SystemExit(f"ERROR: {html} does not exist: run 'make report' for this cohort first.")
+        raise PrintError(f"{html} does not exist: run 'make report' for this cohort first.")
     pdf = Path(pdf) if pdf else html.with_suffix(".pdf")
     partial = pdf.with_name(pdf.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="nhsda-pdf-") as profile:
@@ -41,17 +46,26 @@ def print_pdf(html: Path, pdf: Path | None = None) -> Path:
              f"--print-to-pdf={partial}", html.as_uri()],
             capture_output=True, text=True, timeout=300)
     if result.returncode != 0 or not partial.is_file():
-        raise SystemExit(f"ERROR: Chromium could not print {html}:\n{result.stderr[-2000:]}")
+        raise PrintError(f"Chromium could not print {html}: {result.stderr[-2000:]}")
     partial.replace(pdf)  # a reader never sees half a PDF
     return pdf
+
+
+def step(folder: Path, cohort: str, rules) -> Path:
+    """The plan's report.pdf step: print folder/report.html to folder/report.pdf."""
+    return print_pdf(Path(folder) / "report.html")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m helpers.report.pdf reports/<cohort>/report.html", file=sys.stderr)
+        print("usage: python -m helpers.report.pdf some/report.html", file=sys.stderr)
         return 2
-    print(f"Wrote {print_pdf(Path(args[0]))}")
+    try:
+        print(f"Wrote {print_pdf(Path(args[0]))}")
+    except PrintError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -38,7 +38,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers.data import paths
+from helpers.data import paths, plan
 
 from . import steps
 
@@ -135,7 +135,7 @@ def import_only_notebooks(target: Path, notebooks_dir: Path = paths.NOTEBOOKS_DI
 
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in paths.NOTEBOOKS:  # papermill runs them on the python3 kernel, as the pipeline does
+    for name in plan.NOTEBOOKS:  # papermill runs them on the python3 kernel, as the pipeline does
         lines = steps.import_lines(notebooks_dir / name)
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("\n".join(lines))]), target / name)
         written.append(target / name)
@@ -182,7 +182,7 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
           "The warm-up import")
     # Floor and cold runs alternate, so that a machine growing busier or quieter during the
     # benchmark moves both alike and their ratio stays fair.
-    log(f"Floor (papermill over {len(paths.NOTEBOOKS)} import-only notebooks + one nbconvert) "
+    log(f"Floor (papermill over {len(plan.NOTEBOOKS)} import-only notebooks + one nbconvert) "
         f"and cold make report on cohort1, alternately ({repeat}x each)")
     floor_runs, cold_runs = [], []
     for i in range(repeat):
@@ -210,7 +210,7 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
     ran = sorted({s for r in figure_runs for s in steps_run(r)})
     results["figures_only"] = summary(figure_runs) | {"steps_run": ran, "steps": step_seconds(figure_runs[-1])}
     results["figures_over_cold"] = results["figures_only"]["seconds"] / results["cold_cohort1"]["seconds"]
-    if ran != [FIGURES_NOTEBOOK, paths.NOTEBOOKS[-1]]:
+    if ran != [FIGURES_NOTEBOOK, plan.NOTEBOOKS[-1]]:
         problems.append(f"a figures-only rebuild ran {ran}")
 
     results["scale"] = []

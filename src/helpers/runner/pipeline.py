@@ -1,28 +1,35 @@
-"""Run the notebook chain for one cohort, rebuilding only what changed (`make report`).
+"""Run the plan's steps for one cohort, rebuilding only what changed (`make report`).
 
     python -m helpers.runner.pipeline --cohort cohort1 [--raw-dir data/raw] [--min-count 7 --round-to 5]
-                               [--jobs 2] [--force]
+                               [--with pdf] [--with manuscript] [--jobs 2] [--force]
 
-Each notebook in paths.NOTEBOOKS is a step (helpers.runner.steps says what each one reads). A
-step reruns only when its fingerprint changed (its notebook, the helpers it imports, the
-raw files, the parameters, or a step it depends on) or its outputs are missing or were
-edited; a run where nothing changed does nothing. Steps that do not depend on each other
-run at the same time, up to --jobs (default: `make -j N`'s N, else every core).
+The steps, what each reads and writes, and their order are those of helpers.data.plan: every
+notebook step, and the steps asked for with --with (`make pdf`, `make manuscript`), which are
+then kept up to date by every later run of the same report. A step reruns only when its
+fingerprint changed (its notebook or function, the helpers it imports, the raw files, the
+parameters, or a step it reads from) or its outputs are missing or were changed; a run where
+nothing changed does nothing. Steps that do not depend on each other run at the same time,
+up to --jobs (default: `make -j N`'s N, else every core).
 
-Each step runs by papermill in a folder of its own under reports/.build/<cohort>/run/,
-holding copies of its ancestors' outputs, so what it writes is known exactly; its outputs
-are then kept under reports/.build/<cohort>/steps/ for the next run. The steps read a
+A run publishes to reports/<name>/ and data/processed/<name>/, <name> being the cohort, or
+the cohort with its disclosure settings (`cohort1-min7-round5`), so a shareable report never
+replaces the full one. RAW_DIR left out means the folder the published report was built from.
+
+Each step runs (a notebook by papermill, a function in a process of its own) in a folder of
+its own under reports/.build/<name>/run/, holding copies of the outputs it declares it
+reads, so what it writes is known exactly and checked against the plan; its outputs are
+then kept under reports/.build/<name>/steps/ for the next run. The steps read a
 snapshot of the raw files (reports/.build/<cohort>/raw/), hashed as it is copied, so the
 fingerprints describe exactly the bytes the run read.
 
 Publishing: when every step has passed, the outputs are assembled (hard links to the kept
-outputs) in a new version folder, reports/.build/<cohort>/versions/<n>/{reports,processed}/,
-and one rename switches the symlink reports/.build/<cohort>/current to it. The published
-paths are symlinks through `current`: `reports/<cohort>` -> .build/<cohort>/current/reports/
-<cohort> and `data/processed/<cohort>` -> .../current/processed/<cohort>. So both trees
+outputs) in a new version folder, reports/.build/<name>/versions/<n>/{reports,processed}/,
+and one rename switches the symlink reports/.build/<name>/current to it. The published
+paths are symlinks through `current`: `reports/<name>` -> .build/<name>/current/reports/
+<cohort> and `data/processed/<name>` -> .../current/processed/<cohort>. So both trees
 switch together, by one atomic rename, and at every instant each path holds a complete
 report, the old one or the new one. A failed or interrupted run leaves the previous report;
-the failed executed notebook is kept under `reports/_failed/<cohort>/` for debugging.
+the failed executed notebook is kept under `reports/_failed/<name>/` for debugging.
 
 The build folder is written without ever following a symbolic link: a link planted there
 (for the lock, state.json or anything else) stops the run before it writes.
@@ -48,9 +55,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.data.environment import PSEUDONYM_KEY_ENV
 from helpers.data.errors import InputError
+from helpers.data.hashing import sha256_file
 from helpers.data.params import check_cohort_name, check_folder, check_key, whole_number_setting
 from helpers.data.paths import SNAPSHOT_OF
 
@@ -59,7 +67,7 @@ from . import steps
 FAILED_DIR = "_failed"
 BUILD_DIR = ".build"
 STATE_FILE = "state.json"
-STATE_VERSION = 2
+STATE_VERSION = 3
 VERSIONS = "versions"   # published versions, in the build folder
 CURRENT = "current"     # symlink to the published version: the one switch of publishing
 SNAPSHOT = "raw"        # the copy of the raw files that the steps of a run read
@@ -316,7 +324,8 @@ def _signals_as_exceptions():
 
 
 class _Kernels:
-    """The kernels of the running steps, so that a stop request or a failure can end them.
+    """The kernels (and function steps' processes) of the running steps, so that a stop request
+    or a failure can end them.
 
     Kernels start in a session of their own, so Ctrl-C in the terminal does not reach them.
     """
@@ -324,7 +333,14 @@ class _Kernels:
     def __init__(self):
         self._lock = threading.Lock()
         self._managers: list = []
+        self._processes: list = []
         self._stopping = False
+
+    def add_process(self, process) -> None:
+        with self._lock:
+            self._processes.append(process)
+            if self._stopping:
+                process.kill()
 
     def manager_class(self, log: Path):
         """A kernel manager class whose kernels write their stderr to `log` and register here.
@@ -412,72 +428,113 @@ class _Kernels:
             self._stopping = True
             for manager in self._managers:
                 self._kill(manager)
+            for process in self._processes:
+                if process.poll() is None:
+                    process.kill()
 
 
 # --- the build -------------------------------------------------------------------------
 
 class Build:
-    """One cohort's build folder: each step's kept outputs and the record of what built them.
+    """One published report's build folder: each step's kept outputs and the record of what built them.
 
     state.json holds, per step, its fingerprint, its inputs (to say why it reruns) and its
-    output files; and the size and mtime of every published file, so that an output
-    edited or deleted by hand is noticed and rebuilt.
+    output files; the size, mtime and SHA-256 of every published file, so that an output
+    changed or deleted by hand is noticed and rebuilt (and one rewritten with the same bytes
+    is not); the on-request steps asked for so far; and the raw folder it was built from.
     """
 
-    def __init__(self, root: Path, cohort: str, processed_dir: Path, reports_dir: Path):
-        self.root, self.cohort = root, cohort
+    def __init__(self, root: Path, cohort: str, processed_dir: Path, reports_dir: Path,
+                 order: tuple[plan.Step, ...] = plan.ALWAYS):
+        self.root, self.cohort, self.name = root, cohort, root.name
         self.published_roots = {"processed": processed_dir, "reports": reports_dir}
         self.state_path = root / STATE_FILE
-        try:
-            state = json.loads(self.state_path.read_text())
-        except (FileNotFoundError, ValueError):
-            state = {}
-        self.state = state if state.get("version") == STATE_VERSION else {}
+        self.state = read_state(root)
+        self.order = order
         # Random per build folder: salts the key's hash in the fingerprints (steps.key_fingerprint).
         self.salt = self.state.get("salt") or os.urandom(16).hex()
 
+    @property
+    def names(self) -> list[str]:
+        return [step.name for step in self.order]
+
     def kept(self, step: str) -> Path:
-        return self.root / "steps" / Path(step).stem
+        return self.root / "steps" / plan.step(step).stem
 
     def staging(self, step: str) -> Path:
-        return self.root / "run" / Path(step).stem
+        return self.root / "run" / plan.step(step).stem
 
     def executed(self, step: str) -> Path:
         """Where papermill writes the step's executed notebook (an output of the step)."""
         return self.staging(step) / "reports" / self.cohort / "notebooks" / step
 
     def kernel_log(self, step: str) -> Path:
-        return self.root / "run" / f"{Path(step).stem}.kernel.log"
+        return self.root / "run" / f"{plan.step(step).stem}.kernel.log"
 
     def published(self, relative: str) -> Path:
+        """Where a file of the build ('reports/<cohort>/x') is published ('reports/<name>/x')."""
         tree, _, rest = relative.partition("/")
-        return self.published_roots[tree] / rest
+        return self.published_roots[tree] / self.name / rest.partition("/")[2]
+
+    def position(self, name: str) -> str:
+        return f"{self.names.index(name) + 1}/{len(self.order)}" if name in self.names else name
+
+    def label(self, name: str) -> str:
+        """'[4/5] 04_figures.ipynb', as in the step lines."""
+        return f"[{self.position(name)}] {name}"
 
     def stale(self, fingerprints: dict[str, str], inputs: dict[str, dict]) -> dict[str, str]:
-        """Steps that must rerun, each with the reason shown to the user."""
+        """Steps that must rerun, each with the reason shown to the user.
+
+        A published file counts as changed only if its bytes did: size and mtime as recorded
+        say it is unchanged at once; otherwise its SHA-256 decides (and the new size and mtime
+        are recorded, so the next check is quick again).
+        """
         recorded = self.state.get("steps", {})
         published = self.state.get("published", {})
         reasons: dict[str, str] = {}
-        for name in paths.NOTEBOOKS:
+        for name in self.names:
             old = recorded.get(name)
             if old is None:
-                reasons[name] = "first build"
+                reasons[name] = "first build" if not recorded else "asked for"
             elif old["fingerprint"] != fingerprints[name]:
                 reasons[name] = "changed: " + _what_changed(old.get("inputs", {}), inputs[name])
             else:
                 for relative in old["outputs"]:
-                    kept = _stat(self.kept(name) / relative)
                     # Outputs kept but not published (executed notebooks under disclosure control)
                     # are checked in the build folder only.
-                    shown = relative not in published or (kept == published[relative]
-                                                          and _stat(self.published(relative)) == kept)
-                    if kept is None or not shown:
-                        reasons[name] = f"output missing or edited: {self.published(relative)}"
+                    files = [self.kept(name) / relative] + ([self.published(relative)] if relative in published else [])
+                    if not all(self._unchanged(path, relative, published) for path in files):
+                        reasons[name] = f"output missing or changed: {self.published(relative)}"
                         break
         for name in list(reasons):
-            for child in steps.descendants(name):
-                reasons.setdefault(child, f"reads the new output of {name}")
-        return {name: reasons[name] for name in paths.NOTEBOOKS if name in reasons}
+            for child in plan.descendants(plan.step(name), self.order):
+                reasons.setdefault(child.name, f"reads the new output of {name}")
+        return {name: reasons[name] for name in self.names if name in reasons}
+
+    def _unchanged(self, path: Path, relative: str, published: dict) -> bool:
+        now = _stat(path)
+        record = published.get(relative)
+        if now is None:
+            return False
+        if record is None or now == record[:2]:
+            return True  # (an unpublished file is checked for presence; its digest is its step's)
+        if len(record) > 2 and sha256_file(path) == record[2]:
+            published[relative] = now + record[2:]  # same bytes: remembered as unchanged
+            self.refreshed = True
+            return True
+        return False
+
+    refreshed = False
+
+
+def read_state(root: Path) -> dict:
+    """A build folder's state.json, or {} (none yet, unreadable, or of an older runner)."""
+    try:
+        state = json.loads((Path(root) / STATE_FILE).read_text())
+    except (FileNotFoundError, ValueError, OSError):
+        return {}
+    return state if isinstance(state, dict) and state.get("version") == STATE_VERSION else {}
 
 
 def _what_changed(old: dict, new: dict) -> str:
@@ -505,20 +562,13 @@ def _say(progress: bool):
     return lambda text: print(text, flush=True)
 
 
-def _position(name: str) -> str:
-    return f"{paths.NOTEBOOKS.index(name) + 1}/{len(paths.NOTEBOOKS)}"
-
-
-def _label(name: str) -> str:
-    """'[4/5] 04_figures.ipynb', as in the step lines."""
-    return f"[{_position(name)}] {name}"
-
-
 def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> dict[str, list[int]]:
-    """A clean folder for step `name`, holding copies of its ancestors' outputs; their stats.
+    """A clean folder for step `name`, holding copies of the files it declares it reads; their stats.
 
-    Copies rather than links: a step that wrote to an input by mistake must not be able to
-    change a kept output, or the published report through it.
+    Only what the plan says the step reads is there: a read the plan does not declare fails
+    in the step, rather than reading whatever an earlier run left. Copies rather than links: a
+    step that wrote to an input by mistake must not be able to change a kept output, or the
+    published report through it.
     """
     stage = build.staging(name)
     if stage.exists():
@@ -526,15 +576,27 @@ def _prepare(build: Build, name: str, fresh: dict[str, list[str]]) -> dict[str, 
     for tree in TREES:
         (stage / tree / build.cohort).mkdir(parents=True)
     copied: dict[str, list[int]] = {}
-    for parent in steps.ancestors(name):
-        source = build.staging(parent) if parent in fresh else build.kept(parent)
-        outputs = fresh[parent] if parent in fresh else build.state["steps"][parent]["outputs"]
+    step = plan.step(name)
+    for parent in plan.parents(step):
+        source = build.staging(parent.name) if parent.name in fresh else build.kept(parent.name)
+        outputs = fresh[parent.name] if parent.name in fresh else build.state["steps"][parent.name]["outputs"]
         for relative in outputs:
+            if _declared_by(relative, step.reads, build.cohort) is None:
+                continue
             target = stage / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / relative, target)
             copied[relative] = _stat(target)
     return copied
+
+
+def _declared_by(relative: str, outputs: tuple[plan.Output, ...], cohort: str) -> plan.Output | None:
+    """The output among `outputs` that a file of a run ('reports/<cohort>/tables/x.csv') belongs to."""
+    tree, _, rest = relative.partition("/")
+    folder, _, name = rest.partition("/")
+    if folder != cohort:
+        return None
+    return next((o for o in outputs if o.tree == tree and o.holds(name)), None)
 
 
 def _import_papermill():
@@ -551,9 +613,21 @@ def _import_papermill():
     return papermill
 
 
+class _TaskFailed(Exception):
+    """A function step's process failed; `ename` and `evalue` as a notebook's error has them."""
+
+    def __init__(self, ename: str, evalue: str):
+        super().__init__(f"{ename}: {evalue}")
+        self.ename, self.evalue = ename, evalue
+
+
 def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, kernels: _Kernels, bar: bool,
              warm: Future | None) -> None:
-    """Run one notebook by papermill in its staging folder (in a worker thread)."""
+    """Run one step in its staging folder (in a worker thread)."""
+    step = plan.step(name)
+    if not step.notebook:
+        _execute_function(build, step, parameters, kernels)
+        return
     papermill = _import_papermill()
 
     stage, output = build.staging(name), build.executed(name)
@@ -566,7 +640,7 @@ def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, ker
             kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
             cwd=str(notebooks_dir), log_output=False,
             # A live bar per running step in a terminal, replaced by the step's summary line.
-            progress_bar={"desc": f"  {_label(name)}", "leave": False} if bar else False,
+            progress_bar={"desc": f"  {build.label(name)}", "leave": False} if bar else False,
             extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=kernels.manager_class(build.kernel_log(name)),
             km=manager,  # the kernel started ahead of time, if any
         )
@@ -579,16 +653,49 @@ def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, ker
     render(output)
 
 
-def _collect(stage: Path, copied: dict[str, list[int]], name: str) -> list[str]:
-    """The files step `name` wrote: its folder without the inputs copied in."""
+def _execute_function(build: Build, step: plan.Step, parameters: dict, kernels: _Kernels) -> None:
+    """Run a function step (helpers.runner.tasks) in a process of its own, which a stop request ends."""
+    import subprocess
+
+    folder = build.staging(step.name) / "reports" / build.cohort
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpers.runner.tasks", step.function, str(folder), parameters["cohort"],
+         str(parameters["min_count"]), str(parameters["round_to"])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    kernels.add_process(process)
+    _, err = process.communicate()
+    if process.returncode:
+        last = next((line for line in reversed(err.splitlines()) if line.strip()), "")
+        ename, _, evalue = last.partition(": ")
+        if not evalue:
+            ename, evalue = "Error", (last or f"the process ended with code {process.returncode}")
+        raise _TaskFailed(ename, evalue)
+
+
+def _collect(build: Build, copied: dict[str, list[int]], name: str) -> list[str]:
+    """The files step `name` wrote (its folder without the inputs copied in), checked against the
+    plan: every file belongs to an output the step declares, and every output that is always
+    written is there."""
+    stage, step = build.staging(name), plan.step(name)
     for relative, before in copied.items():
         if _stat(stage / relative) != before:
-            raise PipelineError(f"Step {_position(name)} {name} changed {relative}, an output of an earlier "
+            raise PipelineError(f"Step {build.position(name)} {name} changed {relative}, an output of an earlier "
                                 f"step. A step must write only its own files (one direction of data flow): "
                                 f"fix the notebook.")
         (stage / relative).unlink()
     _remove_empty_dirs(stage)
-    return _files(stage)
+    written = _files(stage)
+    undeclared = [r for r in written if _declared_by(r, step.outputs, build.cohort) is None]
+    if undeclared:
+        raise PipelineError(f"Step {build.position(name)} {name} wrote files that helpers/data/plan.py does not "
+                            f"declare for it: {', '.join(undeclared[:5])}. Declare them as outputs of the step "
+                            f"(a step writes only what the plan says), or stop writing them.")
+    missing = [o.name for o in step.outputs if not o.when
+               and not any(_declared_by(r, (o,), build.cohort) for r in written)]
+    if missing:
+        raise PipelineError(f"Step {build.position(name)} {name} did not write {', '.join(missing)}, which "
+                            f"helpers/data/plan.py says it always writes.")
+    return written
 
 
 class _StepFailed(Exception):
@@ -604,7 +711,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
 
     `timings` receives each finished step's (start, end) on the perf_counter clock.
     """
-    pending = [name for name in paths.NOTEBOOKS if name in stale]
+    pending = [name for name in build.names if name in stale]
     announced = pending[0]  # `run` has said it is starting
     fresh: dict[str, list[str]] = {}
     running: dict[Future, tuple[str, dict, float]] = {}
@@ -624,11 +731,12 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
             for name in pending:
                 if len(running) + sum(1 for step in warm if step in pending) > jobs:
                     break
-                if name not in warm:
+                if name not in warm and plan.step(name).notebook:
                     warm[name] = warming.submit(kernels.warm, notebooks_dir / name, build.kernel_log(name))
             for name in list(pending):
                 busy = {step for step, *_ in running.values()}
-                if len(running) >= jobs or any(a in pending or a in busy for a in steps.ancestors(name)):
+                if len(running) >= jobs or any(a.name in pending or a.name in busy
+                                               for a in plan.ancestors(plan.step(name))):
                     continue
                 copied = _prepare(build, name, fresh)
                 # One live bar at a time: two bars sharing the terminal with the step lines
@@ -639,16 +747,16 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 running[future] = (name, copied, time.perf_counter())
                 pending.remove(name)
                 if name != announced:
-                    say(f"  {_label(name):<32}  running...")
+                    say(f"  {build.label(name):<32}  running...")
             finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 name, copied, start = running.pop(future)
                 if future.exception() is not None:
                     raise _StepFailed(name, future.exception())
-                fresh[name] = _collect(build.staging(name), copied, name)
+                fresh[name] = _collect(build, copied, name)
                 timings[name] = (start, time.perf_counter())
                 reason = "" if stale[name] == "first build" else f"  ({stale[name]})"
-                say(f"  {_label(name):<32} {time.perf_counter() - start:6.1f} s{reason}")
+                say(f"  {build.label(name):<32} {time.perf_counter() - start:6.1f} s{reason}")
     except BaseException as exc:
         failure = exc
         kernels.stop()  # end the other running steps now: this run will not be published
@@ -672,18 +780,20 @@ def _report_failure(build: Build, failure: BaseException, running: list[str], co
     Returns (and the caller re-raises `failure`) for errors of the runner itself.
     """
     reports_dir = build.published_roots["reports"]
-    failed = reports_dir / FAILED_DIR / cohort
+    failed = reports_dir / FAILED_DIR / build.name
     shutil.rmtree(failed, ignore_errors=True)
-    unchanged = _unchanged(reports_dir, cohort)
+    unchanged = _unchanged(reports_dir, build.name)
     if isinstance(failure, _StepFailed):
         name, error = failure.name, failure.error
-        kept = _keep_failed(build.executed(name), build.kernel_log(name), failed)
-        raise PipelineError(step_failure(name, error, cohort, reports_dir, kept)) from None
+        kept = _keep_failed(build.executed(name), build.kernel_log(name), failed) if plan.step(name).notebook \
+            else None
+        raise PipelineError(step_failure(name, error, cohort, reports_dir, kept, build)) from None
     if isinstance(failure, (Interrupted, KeyboardInterrupt)):
         lines = []
-        for name in [n for n in paths.NOTEBOOKS if n in running]:
-            kept = _keep_failed(build.executed(name), build.kernel_log(name), failed)
-            lines.append(f"Step {_position(name)} {name} was interrupted ({failure}) for cohort {cohort!r}."
+        for name in [n for n in build.names if n in running]:
+            kept = _keep_failed(build.executed(name), build.kernel_log(name), failed) if plan.step(name).notebook \
+                else None
+            lines.append(f"Step {build.position(name)} {name} was interrupted ({failure}) for cohort {cohort!r}."
                          + (f" The part that ran is kept at {kept}" if kept else ""))
         raise PipelineError("\n".join(lines or [f"The run was interrupted ({failure})."]) + "\n" + unchanged) \
             from None
@@ -693,11 +803,13 @@ def _unchanged(reports_dir: Path, cohort: str) -> str:
     return f"The previous report (if any) in {reports_dir / cohort} is unchanged."
 
 
-def step_failure(name: str, error: BaseException, cohort: str, reports_dir: Path, kept: Path | None = None) -> str:
+def step_failure(name: str, error: BaseException, cohort: str, reports_dir: Path, kept: Path | None = None,
+                 build: Build | None = None) -> str:
     """The message of a failed step, as `make report` prints it after 'ERROR: '."""
-    return (f"Step {_position(name)} {name} failed for cohort {cohort!r}.\n{_failing_cell(error)}{_error_of(error)}\n"
+    position = build.position(name) if build else f"{plan.NOTEBOOKS.index(name) + 1}/{len(plan.ALWAYS)}"
+    return (f"Step {position} {name} failed for cohort {cohort!r}.\n{_failing_cell(error)}{_error_of(error)}\n"
             + (f"The executed notebook, with the failing cell, is kept at {kept}\n" if kept else "")
-            + _unchanged(reports_dir, cohort))
+            + _unchanged(reports_dir, build.name if build else cohort))
 
 
 def _checked_arguments(cohort: str, raw_dir: Path, processed_dir: Path, reports_dir: Path,
@@ -732,7 +844,7 @@ def check_inputs(cohort: str, raw_dir: Path, reports_dir: Path = paths.REPORTS_D
     try:
         clean.prepare(load.load_inputs(raw_dir, cohort), raw_dir, pooled=cohort == paths.POOLED_COHORT)
     except InputError as exc:
-        return step_failure(paths.NOTEBOOKS[0], exc, cohort, reports_dir)
+        return step_failure(plan.CLEAN.name, exc, cohort, reports_dir)
     return None
 
 
@@ -747,16 +859,16 @@ def _published_here(relative: str, cohort: str, disclosure_on: bool) -> bool:
 
 
 def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, str], inputs: dict[str, dict],
-             digests: steps.Digests, disclosure_on: bool = False) -> None:
+             digests: steps.Digests, disclosure_on: bool = False, parameters: dict | None = None) -> None:
     """Keep the new outputs, assemble them as a new version and switch to it with one rename.
 
     Order matters for a kill at any instant: the old version is never touched until the
     `current` link points away from it, and the published paths point through `current`.
     """
     outputs = {name: fresh[name] if name in fresh else build.state["steps"][name]["outputs"]
-               for name in paths.NOTEBOOKS}
+               for name in build.names}
     owner: dict[str, str] = {}
-    for name in paths.NOTEBOOKS:
+    for name in build.names:
         for relative in outputs[name]:
             if relative in owner:
                 raise PipelineError(f"Steps {owner[relative]} and {name} both write {relative}; "
@@ -785,18 +897,29 @@ def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, 
         _point(build.root / CURRENT, f"{VERSIONS}/{number}")
         for tree in TREES:  # links that never change once made (made here on a first publish)
             root = build.published_roots[tree]
-            _point(root / build.cohort, os.path.relpath(build.root / CURRENT / tree / build.cohort, root))
+            _point(root / build.name, os.path.relpath(build.root / CURRENT / tree / build.cohort, root))
         _write_json(build.state_path, {
             "version": STATE_VERSION,
             "salt": build.salt,
+            "parameters": parameters,
+            "wanted": sorted(s.name for s in build.order if s.on_request),
             "steps": {name: {"fingerprint": fingerprints[name], "inputs": inputs[name], "outputs": outputs[name]}
-                      for name in paths.NOTEBOOKS},
-            "published": {relative: _stat(build.kept(name) / relative) for relative, name in published.items()},
+                      for name in build.names},
+            "published": {relative: _file_record(build, relative, name) for relative, name in published.items()},
             "digests": digests.record(),
         })
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
     _prune_versions(build)
+
+
+def _file_record(build: Build, relative: str, name: str) -> list:
+    """[size, mtime, SHA-256] of a published file; the digest is reused while size and mtime hold."""
+    path = build.kept(name) / relative
+    now, was = _stat(path), build.state.get("published", {}).get(relative)
+    if was and len(was) > 2 and was[:2] == now:
+        return was
+    return now + [sha256_file(path)]
 
 
 def _prune_versions(build: Build) -> None:
@@ -809,14 +932,44 @@ def _prune_versions(build: Build) -> None:
             _remove(version)
 
 
-def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
+def shown_raw_dir(raw_dir: Path) -> str:
+    """The raw folder as state.json keeps it: relative to the project when inside it (a moved
+    clone still finds its data/raw), otherwise absolute."""
+    try:
+        return Path(raw_dir).resolve().relative_to(paths.PROJECT_ROOT.resolve()).as_posix()
+    except ValueError:
+        return str(Path(raw_dir).resolve())
+
+
+def recorded_parameters(reports_dir: Path, name: str) -> dict:
+    """The parameters the report published as reports/<name>/ was built with ({} if none)."""
+    recorded = dict(read_state(Path(reports_dir) / BUILD_DIR / name).get("parameters", {}))
+    if recorded.get("raw_dir"):
+        recorded["raw_dir"] = str(paths.PROJECT_ROOT / recorded["raw_dir"])  # an absolute path stays as it is
+    return recorded
+
+
+def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PROCESSED_DIR,
         reports_dir: Path = paths.REPORTS_DIR, min_count: int = 0, round_to: int = 0, jobs: int | None = None,
-        force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> dict:
-    """Bring `cohort`'s report up to date; a summary: report path, steps run, seconds, step timings."""
+        force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+        with_steps: tuple[str, ...] = ()) -> dict:
+    """Bring the report of `cohort` at these disclosure settings up to date, with the on-request
+    steps asked for now or before (`with_steps`: names of plan.ON_REQUEST); a summary: report
+    path, steps run, seconds, step timings.
+
+    raw_dir None: the raw folder the published report was built from (data/raw if none).
+    """
     say = _say(progress)
     started = time.perf_counter()
+    name = plan.published_name(check_cohort_name(cohort), min_count, round_to)
+    recorded = recorded_parameters(check_folder(reports_dir, "reports folder"), name)
+    if raw_dir is None:
+        raw_dir = recorded.get("raw_dir") or paths.RAW_DIR
     cohort, raw_dir, processed_dir, reports_dir, notebooks_dir = _checked_arguments(
         cohort, raw_dir, processed_dir, reports_dir, notebooks_dir)
+    if plan.SETTINGS_SUFFIX.search(cohort):
+        raise InputError(f"Cohort {cohort!r}: a name ending in -min<N> or -round<N> is kept for the reports of "
+                         f"disclosure-controlled runs (reports/{cohort}-min7-round5, say); rename the folder.")
     # Every folder written, checked before any step runs: a read-only reports folder found only
     # when publishing would leave the two trees disagreeing.
     _check_writable(reports_dir, "reports folder")
@@ -824,29 +977,44 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
     jobs = max(1, jobs or default_jobs())
     parameters = {"cohort": cohort, "raw_dir": str(raw_dir), "min_count": min_count, "round_to": round_to}
     disclosure_on = min_count > 0 or round_to > 1  # as helpers.analysis.disclosure.Disclosure.active
-    report = reports_dir / cohort / "report.html"
+    unknown = [w for w in with_steps if w not in plan.ON_REQUEST]
+    if unknown:
+        raise InputError(f"No step {unknown[0]!r} to ask for (known: {', '.join(plan.ON_REQUEST)}).")
+    report = reports_dir / name / plan.PAGE.files[0]
     build_root = reports_dir / BUILD_DIR
-    _refuse_symlinks(build_root, cohort)
-    with _cohort_lock(build_root, cohort):
-        _refuse_symlinks(build_root, cohort)  # again, now that no other run can be making links
-        build = Build(build_root / cohort, cohort, processed_dir, reports_dir)
+    _refuse_symlinks(build_root, name)
+    with _cohort_lock(build_root, name):
+        _refuse_symlinks(build_root, name)  # again, now that no other run can be making links
+        state = read_state(build_root / name)
+        # The steps asked for now, and those asked for before: a PDF or manuscript once made is
+        # kept up to date with its report, never left behind or silently dropped.
+        wanted = {short for short, step in plan.ON_REQUEST.items()
+                  if short in with_steps or step.name in state.get("wanted", [])}
+        order = plan.active(frozenset(plan.ON_REQUEST[w].name for w in wanted))
+        build = Build(build_root / name, cohort, processed_dir, reports_dir, order)
         digests = steps.Digests(raw_dir, build.state.get("digests"))
-        fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests, build.salt)
-        stale = {name: "rebuild asked for" for name in paths.NOTEBOOKS} if force else build.stale(fingerprints,
-                                                                                                  inputs)
+        key = _reused_key(build)
+        fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests, build.salt, order, key)
+        stale = dict.fromkeys(build.names, "rebuild asked for") if force else build.stale(fingerprints, inputs)
+        if key is not None:
+            _refuse_without_key(build, stale, parameters, with_steps)
         if not stale:
-            if digests.record() != build.state.get("digests"):
+            if digests.record() != build.state.get("digests") or build.refreshed:
                 build.state["digests"] = digests.record()  # touched but unchanged files: skip hashing next time
                 _write_json(build.state_path, build.state)
-            say(f"Up to date: {report}\n  (no notebook, helper, raw file or parameter it depends on has changed; "
-                f"FORCE=1 rebuilds every step)")
+            say(f"Up to date: {report}" + "".join(f"\n  {reports_dir / name / step.writes[0].files[0]}"
+                                                   for step in order if step.on_request)
+                + "\n  (no notebook, helper, raw file or parameter it depends on has changed; FORCE=1 rebuilds "
+                  "every step)")
             return {"report": report, "ran": [], "seconds": time.perf_counter() - started, "timings": {}}
 
         say(f"Building the report for cohort {cohort!r} from {raw_dir}"
+            + (f" into {reports_dir / name}" if name != cohort else "")
             + (f" (up to {jobs} independent steps at once)" if jobs > 1 and len(stale) > 1 else ""))
         # At once, before the seconds a first kernel takes to start and import its libraries: the
         # step about to run (each later step gets a line when it starts, and one when it ends).
-        say(f"  {_label(next(iter(stale))):<32}  starting kernels...")
+        first = next(iter(stale))
+        say(f"  {build.label(first):<32}  " + ("starting kernels..." if plan.step(first).notebook else "starting..."))
         timings: dict[str, tuple[float, float]] = {}
         snapshot_dir = build.root / SNAPSHOT
         try:
@@ -854,13 +1022,14 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
             # bytes copied: a raw file edited during the run cannot be recorded as what was read.
             _remove(snapshot_dir)
             snapshot = steps.Snapshot(raw_dir, snapshot_dir)
-            fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, snapshot, build.salt)
+            fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, snapshot, build.salt,
+                                                      order, key)
             (snapshot_dir / SNAPSHOT_OF).write_text(str(raw_dir) + "\n", encoding="utf-8")
             if not force:
                 stale = build.stale(fingerprints, inputs)
-            for name in paths.NOTEBOOKS:
-                if name not in stale:
-                    say(f"  {_label(name):<32}  up to date")
+            for step_name in build.names:
+                if step_name not in stale:
+                    say(f"  {build.label(step_name):<32}  up to date")
             run_parameters = {**parameters, "raw_dir": str(snapshot_dir)}
             with _signals_as_exceptions() as signals:
                 fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
@@ -868,23 +1037,51 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
                 if signals:
                     raise Interrupted(signals[0])
                 try:
-                    _publish(build, fresh, fingerprints, inputs, snapshot, disclosure_on)
+                    _publish(build, fresh, fingerprints, inputs, snapshot, disclosure_on,
+                             {**parameters, "raw_dir": shown_raw_dir(raw_dir)})
                 except OSError as exc:
-                    raise PipelineError(f"Publishing failed ({exc}); the previous report in {reports_dir / cohort} "
+                    raise PipelineError(f"Publishing failed ({exc}); the previous report in {reports_dir / name} "
                                         f"is unchanged.") from None
-            _remove(reports_dir / FAILED_DIR / cohort)
+            _remove(reports_dir / FAILED_DIR / name)
         finally:
             for leftover in ("run", "publish", SNAPSHOT):
                 shutil.rmtree(build.root / leftover, ignore_errors=True)
     seconds = time.perf_counter() - started
-    say(f"Done in {seconds:.1f} s: {report}")
+    say(f"Done in {seconds:.1f} s: {report}"
+        + "".join(f"\n  {reports_dir / name / step.writes[0].files[0]}" for step in order if step.on_request))
     return {"report": report, "ran": list(stale), "seconds": seconds, "timings": timings}
+
+
+def _reused_key(build: Build) -> str | None:
+    """With no pseudonym key set, the fingerprint of the key the published report was built with
+    (None when a key is set, or none was used): reading a published report needs no key."""
+    if os.environ.get(PSEUDONYM_KEY_ENV, ""):
+        return None
+    recorded = [s["inputs"]["environment"].get("pseudonym key", "") for s in build.state.get("steps", {}).values()]
+    return recorded[0] if recorded and recorded[0] else None
+
+
+def _refuse_without_key(build: Build, stale: dict[str, str], parameters: dict, with_steps: tuple[str, ...]) -> None:
+    """Stop, before anything runs, a run whose analysis must be redone without the pseudonym key the
+    report was built with: say what changed and what to run."""
+    redo = [name for name in stale if plan.step(name).notebook]
+    if not redo:
+        return
+    target = "make " + (with_steps[0] if with_steps else "report")
+    settings = "".join(f" {k.upper()}={parameters[k]}" for k in ("min_count", "round_to") if parameters[k])
+    raise PipelineError(
+        f"The report in {build.published_roots['reports'] / build.name} was built with a pseudonym key, and its "
+        f"analysis must be redone: {redo[0]} {stale[redo[0]]}. That needs the same key: run\n"
+        f"  {target} COHORT={parameters['cohort']} RAW_DIR={parameters['raw_dir']}{settings} PSEUDONYM_KEY=...\n"
+        f"Nothing was run and nothing was changed.")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.runner.pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("--cohort", default="cohort1", help="cohort folder in RAW_DIR, or 'all' (default cohort1)")
-    parser.add_argument("--raw-dir", default=str(paths.RAW_DIR), help="folder of cohort folders (default data/raw)")
+    parser.add_argument("--raw-dir", default=None,
+                        help="folder of cohort folders (default: the one the published report was built from, "
+                             "else data/raw)")
     parser.add_argument("--min-count", type=whole_number_setting("min_count"), default=0,
                         help="redact counts at or below this, and percentages built on them (default 0: off)")
     parser.add_argument("--round-to", type=whole_number_setting("round_to"), default=0,
@@ -892,6 +1089,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None,
                         help="steps run at once where independent (default: make -j N's N, else every core)")
     parser.add_argument("--force", action="store_true", help="rerun every step even if nothing changed")
+    parser.add_argument("--with", dest="with_steps", action="append", default=[], choices=list(plan.ON_REQUEST),
+                        help="also build this step, and keep it up to date in later runs (pdf, manuscript)")
     parser.add_argument("--processed-dir", default=str(paths.PROCESSED_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--notebooks-dir", default=str(paths.NOTEBOOKS_DIR),
@@ -899,7 +1098,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         run(args.cohort, args.raw_dir, args.processed_dir, args.reports_dir, args.min_count, args.round_to,
-            jobs=args.jobs, force=args.force, progress=sys.stderr.isatty(), notebooks_dir=args.notebooks_dir)
+            jobs=args.jobs, force=args.force, progress=sys.stderr.isatty(), notebooks_dir=args.notebooks_dir,
+            with_steps=tuple(args.with_steps))
     except (InputError, PipelineError) as exc:
         print(f"\nERROR: {exc}", file=sys.stderr)
         return 1

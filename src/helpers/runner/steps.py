@@ -1,8 +1,10 @@
-"""The pipeline's steps, what each one reads, and a fingerprint of it for incremental builds.
+"""A fingerprint of each step of the plan (helpers.data.plan), for incremental builds.
 
-A step is one notebook. Its fingerprint changes when anything it reads changes:
+A step is a notebook, or a function of the runner (helpers.runner.tasks). Its fingerprint
+changes when anything it reads changes:
 
-- its notebook's cells (outputs and execution counts saved from JupyterLab do not count);
+- its notebook's cells (outputs and execution counts saved from JupyterLab do not count), or
+  for a function step, which function it is;
 - the helper modules it imports, directly or through other helpers, and the package data
   files (templates, published figures) those modules name;
 - the raw files of the run (every file of the cohort folders and the top of raw_dir);
@@ -25,41 +27,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from helpers.data import paths
+from helpers.data import paths, plan
 from helpers.data.environment import DATE_ENV, PSEUDONYM_KEY_ENV
 from helpers.data.hashing import sha256_bytes, sha256_file
 
-# Notebook -> the notebooks whose outputs it reads. A step sees only the outputs of its
-# ancestors, so a missing edge here makes the step fail rather than read stale files.
-DEPENDS: dict[str, tuple[str, ...]] = {
-    "01_clean.ipynb": (),
-    "02_describe.ipynb": ("01_clean.ipynb",),
-    "03_thematic_tallies.ipynb": ("01_clean.ipynb",),
-    "04_figures.ipynb": ("02_describe.ipynb", "03_thematic_tallies.ipynb"),
-    "05_report.ipynb": ("01_clean.ipynb", "02_describe.ipynb", "03_thematic_tallies.ipynb", "04_figures.ipynb"),
-}
 # The whole helpers package (this module lives in helpers/runner/).
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RUNNER_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 # A notebook's import lines (and the autoreload magics that go with them).
 IMPORT_LINE = re.compile(r"^\s*(%load_ext\b|%autoreload\b|import\s|from\s+\S+\s+import\s)")
-
-
-def ancestors(step: str) -> list[str]:
-    """Every step whose outputs `step` reads, directly or not, in run order."""
-    found: set[str] = set()
-    todo = list(DEPENDS[step])
-    while todo:
-        parent = todo.pop()
-        if parent not in found:
-            found.add(parent)
-            todo.extend(DEPENDS[parent])
-    return [name for name in paths.NOTEBOOKS if name in found]
-
-
-def descendants(step: str) -> set[str]:
-    return {name for name in paths.NOTEBOOKS if step in ancestors(name)}
 
 
 def notebook_cells(path: Path) -> list[tuple[str, str]]:
@@ -70,7 +47,7 @@ def notebook_cells(path: Path) -> list[tuple[str, str]]:
         book = json.loads(Path(path).read_text(encoding="utf-8"))
         return [(cell["cell_type"], "".join(cell["source"])) for cell in book["cells"]]
     except FileNotFoundError:
-        raise InputError(f"{path}: notebook not found (the pipeline runs {', '.join(paths.NOTEBOOKS)}).") from None
+        raise InputError(f"{path}: notebook not found (the pipeline runs {', '.join(plan.NOTEBOOKS)}).") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path} is not a readable notebook ({type(exc).__name__}: {exc}); "
                          f"restore it from git or save it again from JupyterLab.") from None
@@ -157,10 +134,13 @@ class HelperGraph:
 
     def files(self, notebook: Path) -> list[Path]:
         """The helper modules a notebook imports, transitively, and the package data they name."""
-        code = "\n".join(
+        return self.files_of_code("\n".join(
             line for kind, source in notebook_cells(notebook) if kind == "code"
             for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
-        )
+        ))
+
+    def files_of_code(self, code: str) -> list[Path]:
+        """The helper modules `code` imports, transitively, and the package data they name."""
         todo, seen = _helper_imports(code, PACKAGE), {PACKAGE_DIR / "__init__.py"}
         while todo:
             name = todo.pop()
@@ -273,11 +253,14 @@ def key_fingerprint(salt: str) -> str:
                           r=8, p=1, dklen=16).hex()
 
 
-def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: Digests,
-                 salt: str = "") -> tuple[dict[str, str], dict[str, dict]]:
-    """(fingerprint, inputs) of every step for one run (see the module docstring).
+def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: Digests, salt: str = "",
+                 active: tuple[plan.Step, ...] = plan.ALWAYS,
+                 key: str | None = None) -> tuple[dict[str, str], dict[str, dict]]:
+    """(fingerprint, inputs) of every active step for one run (see the module docstring).
 
-    The inputs are kept in state.json, so the raw folder appears only as its tag.
+    The inputs are kept in state.json, so the raw folder appears only as its tag. `key`, when
+    given, stands for the pseudonym key's fingerprint (the one recorded by the last build, when
+    no key is set: see helpers.runner.pipeline, reusing a published report).
     """
     lock = paths.PROJECT_ROOT / "requirements.lock"
     common = {
@@ -289,20 +272,27 @@ def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: 
             # The runner's own code, and what it writes into every step's outputs (the executed
             # notebooks as HTML): a change to either is a change to every step.
             "runner": [sha256_file(path) for path in (RUNNER_DIR / "pipeline.py", RUNNER_DIR / "steps.py",
+                                                      RUNNER_DIR / "tasks.py",
                                                       PACKAGE_DIR / "report" / "notebook_html.py")],
             DATE_ENV: os.environ.get(DATE_ENV, ""),
-            "pseudonym key": key_fingerprint(salt),
+            "pseudonym key": key_fingerprint(salt) if key is None else key,
         },
     }
     result: dict[str, str] = {}
     all_inputs: dict[str, dict] = {}
     helpers = HelperGraph()
-    for name in paths.NOTEBOOKS:
-        notebook = Path(notebooks_dir) / name
+    for step in active:
         inputs = dict(common)
-        inputs["notebook"] = sha256_bytes(json.dumps(notebook_cells(notebook)).encode())
-        inputs["helpers"] = {str(p.relative_to(PACKAGE_DIR)): helpers.digest(p) for p in helpers.files(notebook)}
-        inputs["upstream"] = [result[parent] for parent in DEPENDS[name]]
-        result[name] = sha256_bytes(json.dumps(inputs, sort_keys=True).encode())
-        all_inputs[name] = inputs
+        if step.notebook:
+            notebook = Path(notebooks_dir) / step.name
+            inputs["notebook"] = sha256_bytes(json.dumps(notebook_cells(notebook)).encode())
+            files = helpers.files(notebook)
+        else:
+            module = step.function.partition(":")[0]
+            inputs["notebook"] = sha256_bytes(step.function.encode())
+            files = helpers.files_of_code(f"import {module}")
+        inputs["helpers"] = {str(p.relative_to(PACKAGE_DIR)): helpers.digest(p) for p in files}
+        inputs["upstream"] = [result[parent.name] for parent in plan.parents(step)]
+        result[step.name] = sha256_bytes(json.dumps(inputs, sort_keys=True).encode())
+        all_inputs[step.name] = inputs
     return result, all_inputs
