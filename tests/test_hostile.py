@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_csv
+from conftest import tree_hash, write_csv
 
 from helpers.analysis import clean, themes
 from helpers.analysis.disclosure import REDACTED, Disclosure, shown_count
@@ -675,7 +675,7 @@ def test_quotes_published_are_scrubbed_of_every_phone_form(hostile_runs):
 @pytest.mark.e2e
 def test_no_count_at_or_below_min_count_is_published(hostile_runs):
     _, runs = hostile_runs
-    reports = runs["controlled"] / "reports" / "study"
+    reports = runs["controlled"] / "reports" / "study-min7-round5"  # beside the uncontrolled report, never over it
     assert not (reports / "notebooks").exists()  # executed notebooks print what they like
     assert not (reports / "tables" / "cleaning_log.csv").exists()  # one row per dropped person
     tables = reports / "tables"
@@ -742,13 +742,23 @@ def test_the_manuscript_of_a_controlled_report_keeps_every_redaction(hostile_run
     fewer, the footnotes state the settings, and the COREQ draft names no participant."""
     from docx import Document
 
-    from helpers.report import manuscript
-
     _, runs = hostile_runs
-    reports = runs["controlled"] / "reports"
-    with pytest.raises(manuscript.ManuscriptError, match="other disclosure settings"):
-        manuscript.build("study", reports)  # settings other than the report's are refused
-    folder = manuscript.build("study", reports, Disclosure(7, 5))
+    out = runs["controlled"]
+    before = tree_hash(out / "reports" / "study-min7-round5")
+    # No RAW_DIR and no key: the published report's own parameters are used, and nothing of the
+    # analysis must be redone, so the key it was built with is not needed.
+    result = subprocess.run(
+        ["make", "-s", "manuscript", "COHORT=study", "MIN_COUNT=7", "ROUND_TO=5", f"REPORTS_DIR={out / 'reports'}",
+         f"PROCESSED_DIR={out / 'processed'}"], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
+        env={**{k: v for k, v in os.environ.items() if k != "NHSDA_PSEUDONYM_KEY"}, "MAKEFLAGS": "",
+             "SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\[5/6\] 05_report.ipynb +up to date", result.stdout) and "manuscript" in result.stdout
+    reports = out / "reports"
+    folder = reports / "study-min7-round5" / "manuscript"
+    after = tree_hash(reports / "study-min7-round5")
+    assert {k: v for k, v in after.items() if not k.startswith("manuscript/")} == before  # the report as it was
+    assert not (reports / "study" / "manuscript").exists()  # the uncontrolled report has none
     document = Document(folder / "tables.docx")
     cells = [cell.text for table in document.tables for row in table.rows[1:] for cell in row.cells[1:]]
     redacted = sum(REDACTED in c for c in cells)
@@ -761,5 +771,5 @@ def test_the_manuscript_of_a_controlled_report_keeps_every_redaction(hostile_run
     assert "PT-" not in checklist and "identified by source type only" in checklist
     # The values the text quotes are those the controlled page prints, redactions included.
     numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))["numbers"]
-    page = html.unescape(re.sub(r"<[^>]+>", " ", (reports / "study" / "report.html").read_text(encoding="utf-8")))
+    page = html.unescape(re.sub(r"<[^>]+>", " ", (folder.parent / "report.html").read_text(encoding="utf-8")))
     assert numbers and all(value in page for value in numbers.values())

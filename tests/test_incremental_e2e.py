@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import tree_hash
 
 from helpers.data import paths, plan
 from helpers.runner import pipeline
@@ -29,7 +30,12 @@ def run(out: Path, notebooks: Path, raw: Path = paths.RAW_DIR, *extra: str) -> s
 def steps_run(result: subprocess.CompletedProcess) -> list[str]:
     """The notebooks a run executed, from its step lines ('  [4/5] 04_figures.ipynb   3.9 s')."""
     assert result.returncode == 0, result.stdout + result.stderr
-    return re.findall(r"\[\d/5\] (\S+\.ipynb) +\d+\.\d s", result.stdout)
+    return re.findall(r"\[\d/\d\] (\S+\.ipynb) +\d+\.\d s", result.stdout)
+
+
+def function_steps_run(result: subprocess.CompletedProcess) -> list[str]:
+    """The steps of the runner's own (report.pdf, manuscript) a run executed, in name order."""
+    return sorted(re.findall(r"\[\d/\d\] (report\.pdf|manuscript) +\d+\.\d s", result.stdout))
 
 
 def stats(folder: Path) -> dict[str, tuple[int, int]]:
@@ -103,6 +109,33 @@ def test_editing_the_figures_notebook_reruns_only_figures_and_report(built):
     assert steps_run(run(out, notebooks)) == []
 
 
+def test_a_pdf_and_manuscript_once_asked_for_are_rebuilt_with_their_report(built):
+    """make pdf, make manuscript, then a figure edit and a plain make report: both are rebuilt
+    from the new report and published with it, never left behind or dropped."""
+    out, notebooks = built
+    report = out / "reports" / "cohort1"
+    before = tree_hash(report)
+    result = run(out, notebooks, paths.RAW_DIR, "--with", "pdf", "--with", "manuscript")
+    assert steps_run(result) == [] and function_steps_run(result) == ["manuscript", "report.pdf"]
+    assert "(asked for)" in result.stdout
+    assert {k: v for k, v in tree_hash(report).items() if k in before} == before  # the report as it was
+    assert (report / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert (report / "manuscript" / "tables.docx").is_file()
+
+    book = json.loads((notebooks / "04_figures.ipynb").read_text())
+    book["cells"][0]["source"].append("\n\nEdited for the test.")
+    (notebooks / "04_figures.ipynb").write_text(json.dumps(book, indent=1))
+    result = run(out, notebooks)  # a plain make report
+    assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"]
+    assert function_steps_run(result) == ["manuscript", "report.pdf"]
+    assert (report / "report.pdf").is_file() and (report / "manuscript" / "numbers.json").is_file()
+    state = json.loads((out / "reports" / ".build" / "cohort1" / "state.json").read_text())
+    page = state["steps"]["05_report.ipynb"]["fingerprint"]
+    assert state["steps"]["report.pdf"]["inputs"]["upstream"] == [page]  # printed from the new page
+    assert page in state["steps"]["manuscript"]["inputs"]["upstream"]
+    assert run(out, notebooks).stdout.startswith("Up to date")
+
+
 def test_saving_outputs_from_jupyterlab_is_not_a_change(built):
     out, notebooks = built
     book = json.loads((notebooks / "02_describe.ipynb").read_text())
@@ -114,14 +147,17 @@ def test_saving_outputs_from_jupyterlab_is_not_a_change(built):
     assert steps_run(run(out, notebooks)) == []
 
 
-def test_a_changed_parameter_never_reuses_outputs_built_with_another_value(built):
+def test_a_controlled_report_is_built_beside_the_full_one_never_over_it(built):
     out, notebooks = built
+    before = tree_hash(out / "reports" / "cohort1")
     result = run(out, notebooks, paths.RAW_DIR, "--min-count", "7")
     # 02 and 03 run side by side: their lines come in the order they finish.
-    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS) and "parameters (min_count)" in result.stdout
-    assert "[REDACTED]" in (out / "reports" / "cohort1" / "tables" / "participants_by_role.csv").read_text()
-    assert sorted(steps_run(run(out, notebooks))) == list(plan.NOTEBOOKS)  # back to 0: built again, not reused
-    assert "[REDACTED]" not in (out / "reports" / "cohort1" / "tables" / "participants_by_role.csv").read_text()
+    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS), result.stdout
+    assert "[REDACTED]" in (out / "reports" / "cohort1-min7" / "tables" / "participants_by_role.csv").read_text()
+    assert (out / "processed" / "cohort1-min7" / "participants.parquet").is_file()
+    assert tree_hash(out / "reports" / "cohort1") == before  # the full report is untouched
+    assert steps_run(run(out, notebooks)) == []  # and still up to date
+    assert steps_run(run(out, notebooks, paths.RAW_DIR, "--min-count", "7")) == []  # both kept side by side
 
 
 def test_a_changed_raw_file_reruns_from_cleaning(built, bundled_raw_copy):
@@ -137,11 +173,17 @@ def test_an_output_edited_by_hand_is_rebuilt_by_the_step_that_writes_it(built):
     out, notebooks = built
     summary = out / "reports" / "cohort1" / "tables" / "theme_summary.csv"
     original = summary.read_text()
+    # Rewritten with the same bytes (in place, and as a new file): not a change.
+    summary.write_text(original)
+    assert steps_run(run(out, notebooks)) == []
+    summary.unlink()
+    summary.write_text(original)
+    assert steps_run(run(out, notebooks)) == []
     with open(summary, "a") as handle:  # in place, as a spreadsheet program might
         handle.write("Invented theme,1,1\n")
     result = run(out, notebooks)
     assert steps_run(result) == ["03_thematic_tallies.ipynb", "04_figures.ipynb", "05_report.ipynb"]
-    assert "output missing or edited" in result.stdout
+    assert "output missing or changed" in result.stdout
     assert summary.read_text() == original
     (out / "reports" / "cohort1" / "report.html").unlink()
     assert steps_run(run(out, notebooks)) == ["05_report.ipynb"]

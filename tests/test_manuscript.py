@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from html import unescape
 from pathlib import Path
@@ -22,16 +23,18 @@ from helpers.report import coreq, manuscript, outputs, readings
 
 @pytest.fixture(scope="module")
 def built(published, tmp_path_factory):
-    """cohort1 through `make manuscript` (its report is up to date, so only the manuscript is
-    built) and `all` through the module's entry point, on a copy of the shared build."""
+    """cohort1 and `all` through `make manuscript` on a copy of the shared build: the reports are
+    up to date, so only the manuscript step runs, with the parameters they were built with."""
     out = published.copy_to(tmp_path_factory.mktemp("manuscript"))
-    result = subprocess.run(
-        ["make", "-s", "manuscript", "COHORT=cohort1", f"REPORTS_DIR={out / 'reports'}",
-         f"PROCESSED_DIR={out / 'processed'}"], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
-        env={**os.environ, "MAKEFLAGS": "", **EPOCH})
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Up to date" in result.stdout  # the report was not rebuilt: the manuscript reads what is published
-    assert manuscript.main(["--cohort", "all", "--reports-dir", str(out / "reports")]) == 0
+    for cohort in ("cohort1", "all"):
+        result = subprocess.run(
+            ["make", "-s", "manuscript", f"COHORT={cohort}", f"REPORTS_DIR={out / 'reports'}",
+             f"PROCESSED_DIR={out / 'processed'}"], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
+            env={**os.environ, "MAKEFLAGS": "", **EPOCH})
+        assert result.returncode == 0, result.stdout + result.stderr
+        # The report was not rebuilt: the manuscript reads what the report's steps wrote.
+        assert re.search(r"05_report.ipynb +up to date", result.stdout), result.stdout
+        assert re.search(r"\] manuscript +\d+\.\d s  \(asked for\)", result.stdout), result.stdout
     return out / "reports"
 
 
@@ -222,23 +225,27 @@ def test_numbers_json_holds_the_values_the_report_text_prints(built):
 
 
 @pytest.mark.e2e
-def test_a_failed_build_leaves_the_previous_manuscript_and_other_settings_are_refused(built, monkeypatch):
-    folder = built / "cohort1" / "manuscript"
-    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+def test_a_failed_manuscript_step_leaves_the_published_report_and_manuscript(built, tmp_path, monkeypatch):
+    from conftest import tree_hash
 
-    def broken(*_args, **_kwargs):
-        raise OSError("disk full")
+    from helpers.runner import pipeline
 
-    monkeypatch.setattr(manuscript, "coreq_docx", broken)
-    with pytest.raises(OSError, match="disk full"):
-        manuscript.build("cohort1", built)
-    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    assert after == before
-    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".manuscript")]
-    # Readable as every other folder of the report is (a temporary folder is owner-only by default).
-    assert folder.stat().st_mode & 0o777 == (folder.parent / "tables").stat().st_mode & 0o777
-    with pytest.raises(manuscript.ManuscriptError, match="MIN_COUNT=7 ROUND_TO=5"):
-        manuscript.build("cohort1", built, manuscript.Disclosure(7, 5))
+    out = tmp_path / "out"
+    shutil.copytree(built.parent, out, symlinks=True)
+    report = out / "reports" / "cohort1"
+    (report / "manuscript" / "numbers.json").write_text("{}\n")  # changed by hand: the step must run again
+    before = tree_hash(report)
+
+    def broken(*_args):
+        raise pipeline._TaskFailed("OSError", "disk full")
+
+    monkeypatch.setattr(pipeline, "_execute_function", broken)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH["SOURCE_DATE_EPOCH"])
+    with pytest.raises(pipeline.PipelineError, match=r"(?s)Step 6/6 manuscript failed .*OSError: disk full.*unchanged"):
+        pipeline.run("cohort1", None, out / "processed", out / "reports")
+    assert tree_hash(report) == before
+    # Readable as every other folder of the report is.
+    assert (report / "manuscript").stat().st_mode & 0o777 == (report / "tables").stat().st_mode & 0o777
 
 
 # --- in process, no kernels ----------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):
     out = tmp_path / "out"
     result = run("cohort1", paths.RAW_DIR, out, "--min-count", "7", "--round-to", "5")
     assert result.returncode == 0, result.stderr
-    tables = out / "reports" / "cohort1" / "tables"
+    tables = out / "reports" / "cohort1-min7-round5" / "tables"
     roles = pd.read_csv(tables / "participants_by_role.csv", dtype=str)
     assert roles["n"].tolist() == ["15", "[REDACTED]", "[REDACTED]", "[REDACTED]"]
     codes = pd.read_csv(tables / "theme_tallies.csv", dtype=str)
@@ -88,10 +88,10 @@ def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):
     characteristics = pd.read_csv(tables / "participant_characteristics.csv", dtype=str, keep_default_na=False)
     other = characteristics[characteristics["characteristic"] == "other"].iloc[0]
     assert (other["n"], other["pct"], other["ci_low"]) == ("[REDACTED]", "[REDACTED]", "[REDACTED]")
-    html = (out / "reports" / "cohort1" / "report.html").read_text()
+    html = (out / "reports" / "cohort1-min7-round5" / "report.html").read_text()
     assert "counts of 7 or fewer" in html and "rounded to the nearest 5" in html
     assert ">redacted</td>" in html and "Disclosure control is on" in html
-    svg = (out / "reports" / "cohort1" / "figures" / "role_groups.svg").read_text()
+    svg = (out / "reports" / "cohort1-min7-round5" / "figures" / "role_groups.svg").read_text()
     assert "[REDACTED]" in svg
     quotes = pd.read_csv(tables / "quotes.csv")
     assert "participant" not in quotes.columns and "role_group" not in quotes.columns

@@ -1,6 +1,6 @@
 """Counts behind every table: participants, sources and thematic references.
 
-Definitions (README, "Definitions"): a *reference* is one distinct (segment_id, code)
+Definitions (docs/methods.md): a *reference* is one distinct (segment_id, code)
 pair, so double coding never inflates a count; for a code, `sources` is the number of
 distinct source_id and `participants` the number of distinct non-blank participant_id
 among its references. Percentages are rounded half-up to one decimal.

@@ -8,7 +8,7 @@ into the three contract tables.
 
 A segment is one stretch of one source. Exports that record two coders' codings of the
 same stretch separately are merged onto one segment id, so that the pipeline counts the
-(segment, code) pair once, as README's definition of a reference asks.
+(segment, code) pair once, as the definition of a reference (docs/methods.md) asks.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ and `CaseVar_<name>` columns. `Id` is `ctid:<n>` for coded text, `imid:` / `avid
 image and audio/video codings (left out, counted; `Coded` then reads "image" or "a/v").
 
 The report gives no character positions: codings of the same text in the same file are
-taken as one segment (two coders coding one stretch count once, as README's reference
+taken as one segment (two coders coding one stretch count once, as docs/methods.md's reference
 definition asks). Identical words coded at two places of one file by the same coder with
 the same code are then counted once too; the importer says when it sees that.
 """

@@ -263,7 +263,7 @@ def verdict(value: float | None, target: float) -> str:
 
 
 def table(results: dict) -> str:
-    """The results as a Markdown table (printed, and pasted into the README)."""
+    """The results as a Markdown table (printed, and pasted into docs/speed.md)."""
     t = TARGETS
     floor, cold = results["floor"]["seconds"], results["cold_cohort1"]["seconds"]
     rows = [

@@ -503,8 +503,9 @@ class Build:
                 for relative in old["outputs"]:
                     # Outputs kept but not published (executed notebooks under disclosure control)
                     # are checked in the build folder only.
-                    files = [self.kept(name) / relative] + ([self.published(relative)] if relative in published else [])
-                    if not all(self._unchanged(path, relative, published) for path in files):
+                    shown = relative in published
+                    if not (self._unchanged(self.kept(name) / relative, relative, published, refresh=False)
+                            and (not shown or self._unchanged(self.published(relative), relative, published))):
                         reasons[name] = f"output missing or changed: {self.published(relative)}"
                         break
         for name in list(reasons):
@@ -512,7 +513,8 @@ class Build:
                 reasons.setdefault(child.name, f"reads the new output of {name}")
         return {name: reasons[name] for name in self.names if name in reasons}
 
-    def _unchanged(self, path: Path, relative: str, published: dict) -> bool:
+    def _unchanged(self, path: Path, relative: str, published: dict, refresh: bool = True) -> bool:
+        """Whether `path` holds the bytes recorded for `relative` (a published file, or its kept copy)."""
         now = _stat(path)
         record = published.get(relative)
         if now is None:
@@ -520,8 +522,9 @@ class Build:
         if record is None or now == record[:2]:
             return True  # (an unpublished file is checked for presence; its digest is its step's)
         if len(record) > 2 and sha256_file(path) == record[2]:
-            published[relative] = now + record[2:]  # same bytes: remembered as unchanged
-            self.refreshed = True
+            if refresh:  # same bytes: the new size and mtime are remembered as unchanged
+                published[relative] = now + record[2:]
+                self.refreshed = True
             return True
         return False
 
@@ -943,7 +946,7 @@ def shown_raw_dir(raw_dir: Path) -> str:
 
 def recorded_parameters(reports_dir: Path, name: str) -> dict:
     """The parameters the report published as reports/<name>/ was built with ({} if none)."""
-    recorded = dict(read_state(Path(reports_dir) / BUILD_DIR / name).get("parameters", {}))
+    recorded = dict(read_state(Path(reports_dir) / BUILD_DIR / name).get("parameters") or {})
     if recorded.get("raw_dir"):
         recorded["raw_dir"] = str(paths.PROJECT_ROOT / recorded["raw_dir"])  # an absolute path stays as it is
     return recorded
