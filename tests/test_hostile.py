@@ -707,12 +707,17 @@ def test_a_wide_questionnaire_makes_a_small_report_and_a_short_note(hostile_runs
 
 
 @pytest.mark.e2e
-def test_state_holds_no_raw_path_and_the_report_names_the_raw_folder_not_its_snapshot(hostile_runs):
+def test_state_holds_the_raw_folder_once_and_the_report_names_it_not_its_snapshot(hostile_runs):
     raw, runs = hostile_runs
     out = runs["open"]
     state = (out / "reports" / ".build" / "study" / "state.json").read_text()
     old_tag = hmac.new(KEY.encode(), b"nhsda-build-fingerprint", "sha256").hexdigest()[:16]
-    assert str(raw) not in state and old_tag not in state and KEY not in state
+    assert old_tag not in state and KEY not in state
+    # The build folder (never published) keeps the raw folder once, as the parameter the report was
+    # built with (make pdf and make manuscript reuse it); the fingerprints know it by a tag only.
+    assert state.count(str(raw)) == 1 and json.loads(state)["parameters"]["raw_dir"] == str(raw)
+    assert not any(str(raw) in p.read_text(errors="replace") for p in (out / "reports" / "study").rglob("*")
+                   if p.is_file() and p.suffix in (".html", ".csv", ".json", ".ipynb"))
     html = (out / "reports" / "study" / "report.html").read_text()
     # The raw folder by its name only: a page meant to be e-mailed carries no machine path.
     assert f"<code>{raw.name} (outside the project)</code>" in html and str(raw) not in html and ".build" not in html

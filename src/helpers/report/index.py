@@ -61,8 +61,38 @@ def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path
     return cohort, code, "\n".join(lines), time.perf_counter() - start
 
 
+def published_reports(reports_dir: Path, cohorts: list[str] = ()) -> list[str]:
+    """Every report folder published in reports/ (cohort1, cohort1-min7-round5, ...): those of
+    `cohorts` first, in that order, then any others; each cohort's full report before its
+    controlled ones."""
+    from helpers.data import plan
+
+    reports_dir = Path(reports_dir)
+    found = [p.name for p in reports_dir.iterdir()
+             if not p.name.startswith(("_", ".")) and (p / "report.html").is_file()] if reports_dir.is_dir() else []
+
+    def order(name: str) -> tuple:
+        cohort, min_count, round_to = plan.settings_of(name)
+        return (list(cohorts).index(cohort) if cohort in cohorts else len(cohorts), cohort, min_count, round_to)
+
+    return sorted(found, key=order)
+
+
+def sharing(name: str) -> tuple[bool, str]:
+    """(shareable, what the index says of it) for a report folder, from the settings in its name."""
+    from helpers.data import plan
+
+    _, min_count, round_to = plan.settings_of(name)
+    if not (min_count > 0 or round_to > 1):
+        return False, "off: every count as computed; for the study team, not for sharing"
+    parts = ([f"counts of {min_count} or fewer redacted"] if min_count > 0 else []) + \
+        ([f"others rounded to the nearest {round_to}"] if round_to > 1 else [])
+    return True, "on: " + ", ".join(parts) + "; shareable"
+
+
 def summary(reports_dir: Path, cohort: str) -> dict:
-    """One cohort's line of the index: n, sources, check verdict, build date, links."""
+    """One report's line of the index (`cohort`: its folder): n, sources, check verdict, build
+    date, disclosure control, links."""
     import pandas as pd
 
     from helpers.data.store import read_table
@@ -79,7 +109,8 @@ def summary(reports_dir: Path, cohort: str) -> dict:
                 f"{verdict[repro.DIFFERS]} differ" + (f", {verdict[repro.REDACTED_STATUS]} redacted"
                                                     if verdict[repro.REDACTED_STATUS] else ""))
     built = pd.Timestamp((out / "report.html").stat().st_mtime, unit="s", tz="UTC")
-    return {"name": cohort, "ok": True, "href": f"{cohort}/report.html",
+    shareable, control = sharing(cohort)
+    return {"name": cohort, "ok": True, "href": f"{cohort}/report.html", "shareable": shareable, "control": control,
             "pdf": f"{cohort}/report.pdf" if (out / "report.pdf").is_file() else "",
             "participants": totals.get("participants", ""), "sources": totals.get("sources", ""),
             "verdict": text, "differs": bool(verdict[repro.DIFFERS]), "built": built.strftime("%Y-%m-%d %H:%M UTC")}
@@ -132,12 +163,20 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
     import jinja2
     import pandas as pd
 
+    from helpers.data import plan
+
     from . import figures
     from . import tables as pub
     from .page import embed_png, is_synthetic, run_time
 
+    # This run's reports, compared side by side, by the folder their settings publish to.
+    folder = {c: plan.published_name(c, rules.min_count, rules.round_to) for c in cohorts}
     ok = [c for c in cohorts if built.get(c)]
-    role_table, theme_table = comparison_tables(reports_dir, ok) if ok else (pd.DataFrame(), pd.DataFrame())
+    role_table, theme_table = (comparison_tables(reports_dir, [folder[c] for c in ok]) if ok
+                               else (pd.DataFrame(), pd.DataFrame()))
+    if ok:  # columns named by cohort, as the caption says
+        names = {folder[c]: c for c in ok}
+        role_table, theme_table = role_table.rename(columns=names), theme_table.rename(columns=names)
     figure_src = ""
     if ok:
         figures.style()
@@ -152,7 +191,11 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
                                                   for i, c in enumerate(frame.columns)], rows).html()
 
     html = env.get_template("index.html.j2").render(
-        cohorts=[summary(reports_dir, c) if built.get(c) else {"name": c, "ok": False} for c in cohorts],
+        # Every published report, this run's and those of other settings, so that the full and
+        # the shareable report of a cohort are listed side by side; a failed run's row says so.
+        cohorts=[summary(reports_dir, name) for name in published_reports(reports_dir, cohorts)
+                 if name not in [folder[c] for c in cohorts if not built.get(c)]]
+        + [{"name": folder[c], "ok": False} for c in cohorts if not built.get(c)],
         roles=table("1", "Role-group mix", "Participants analysed per role group in each cohort: n (% of the cohort).",
                     role_table) if ok else "",
         themes=table("2", "Theme shares", "Each theme's share of the cohort's coded references, %.",
