@@ -16,12 +16,15 @@ def test_index_links_every_cohort_and_compares_them(published, tmp_path):
     # index; building each cohort is what the other end-to-end tests check.
     published.copy_to(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.report.index", "--raw-dir", str(paths.RAW_DIR),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--all", "--raw-dir", str(paths.RAW_DIR),
          "--processed-dir", str(tmp_path / "processed"), "--reports-dir", str(tmp_path / "reports")],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})  # as the shared build
     assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Building 3 reports (cohort1, cohort2, all), 2 at a time; each line shows its cohort"
     for cohort in ("cohort1", "cohort2", "all"):
         assert f"== {cohort}: ok" in result.stdout
+        assert f"[{cohort}] Up to date: {tmp_path / 'reports' / cohort / 'report.html'}" in lines  # each run's lines
         assert (tmp_path / "reports" / cohort / "report.html").is_file()
     html = (tmp_path / "reports" / "index.html").read_text()
     # Each report and its PDF (printed by the index when Chromium is installed, as make test ensures).
