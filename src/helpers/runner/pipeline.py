@@ -907,7 +907,8 @@ def run(cohort: str, raw_dir: Path, processed_dir: Path = paths.PROCESSED_DIR,
             for name in paths.NOTEBOOKS:
                 if name not in stale:
                     say(f"  {_label(name):<32}  up to date")
-            # The report names the raw folder as given (the other steps have no use for it).
+            # Every step is also told the raw folder as the analyst gave it, for the report to show
+            # (the fingerprints hold raw_dir's own tag instead).
             run_parameters = {**parameters, "raw_dir": str(snapshot_dir), "raw_source": str(raw_dir)}
             with _signals_as_exceptions(stops) as signals:
                 fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
