@@ -252,6 +252,7 @@ def test_report_all_shows_each_line_of_a_run_as_it_comes(tmp_path, monkeypatch):
     lines = terminal.getvalue().splitlines()
     assert lines[0] == "Building 3 reports (cohort1, cohort2, all), 2 at a time; each line shows its cohort"
     for cohort in ("cohort1", "cohort2", "all"):
+        assert cohort in shown_when_started, lines
         assert f"[{cohort}]   {'[1/5] 01_clean.ipynb':<32}  starting kernels..." in shown_when_started[cohort]
         assert f"[{cohort}] ERROR: Step 1/5 01_clean.ipynb failed for cohort {cohort!r}." in lines
         assert f"[{cohort}] RuntimeError: no kernel in this test" in lines
