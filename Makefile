@@ -97,9 +97,9 @@ lock: ## Regenerate requirements.lock and requirements-uv.lock from pyproject.to
 report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html (with MIN_COUNT/ROUND_TO: reports/$(COHORT)-min<N>-round<N>/), rerunning only what changed (COHORT=, RAW_DIR=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
 	$(RUN)
 
-report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html
-	$(PY) -m helpers.report.index \
-	  --raw-dir $(call v,RAW_DIR) --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO)
+report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html (RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
+	$(PY) -m helpers.runner.pipeline --all \
+	  --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
 

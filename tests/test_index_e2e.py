@@ -16,12 +16,15 @@ def test_index_links_every_cohort_and_compares_them(published, tmp_path):
     # index; building each cohort is what the other end-to-end tests check.
     published.copy_to(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.report.index", "--raw-dir", str(paths.RAW_DIR),
+        [sys.executable, "-m", "helpers.runner.pipeline", "--all", "--raw-dir", str(paths.RAW_DIR),
          "--processed-dir", str(tmp_path / "processed"), "--reports-dir", str(tmp_path / "reports")],
         capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})  # as the shared build
     assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Building 3 reports (cohort1, cohort2, all), 2 at a time; each line shows its cohort"
     for cohort in ("cohort1", "cohort2", "all"):
         assert f"== {cohort}: ok" in result.stdout
+        assert f"[{cohort}] Up to date: {tmp_path / 'reports' / cohort / 'report.html'}" in lines  # each run's lines
         assert (tmp_path / "reports" / cohort / "report.html").is_file()
     html = (tmp_path / "reports" / "index.html").read_text()
     # Each report and its PDF (printed by the index when Chromium is installed, as make test ensures).
@@ -38,3 +41,41 @@ def test_index_links_every_cohort_and_compares_them(published, tmp_path):
         assert cell in html
     assert "Synthetic data." in html and "<script" not in html
     assert html.count("data:image/png;base64,") == 1
+
+
+def test_a_stop_request_ends_every_cohort_s_run_and_changes_no_report(published, tmp_path):
+    """SIGTERM while two cohorts build side by side: both runs stop, the pooled one never starts,
+    and every report is the one before (nothing half published)."""
+    import hashlib
+    import signal
+    import time
+
+    published.copy_to(tmp_path)
+    reports = tmp_path / "reports"
+
+    def report_hashes() -> dict[str, str]:
+        return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+                for cohort in ("cohort1", "cohort2", "all") for p in sorted((reports / cohort).rglob("*"))
+                if p.is_file()}
+
+    before = report_hashes()
+    started = reports / ".build" / "cohort1" / "run" / "03_thematic_tallies" / "reports" / "cohort1" / "notebooks"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.runner.pipeline", "--all", "--force", "--raw-dir", str(paths.RAW_DIR),
+         "--processed-dir", str(tmp_path / "processed"), "--reports-dir", str(reports)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    deadline = time.monotonic() + 120
+    while not (started / "03_thematic_tallies.ipynb").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before cohort1 reached notebook 03"
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout + stderr
+    assert "Interrupted" in stderr
+    assert any(line.startswith("[cohort1] ERROR: Step 3/5 03_thematic_tallies.ipynb was interrupted (SIGTERM)")
+               for line in stdout.splitlines()), stdout
+    assert "[all] Interrupted (SIGTERM)" in stdout and "[all] Building" not in stdout  # queued, never started
+    assert "Index:" not in stdout
+    assert report_hashes() == before
+    assert not any((reports / ".build" / cohort / "run").exists() for cohort in ("cohort1", "cohort2", "all"))

@@ -28,3 +28,13 @@ def test_figures_import_neither_pandera_nor_the_build_engine():
     assert "helpers.report.figures" in imported
     assert not {name for name in imported if name.split(".")[0] == "pandera"}
     assert not {name for name in imported if name.startswith(("helpers.runner", "helpers.tools", "helpers.data.load"))}
+
+
+def test_the_data_layer_knows_nothing_of_the_runner_s_snapshots():
+    """The data layer prints paths as given; naming the runner's copy of raw_dir as the analyst's
+    own folder is the runner's business (helpers.runner.pipeline.named_as_raw)."""
+    data = Path(paths.__file__).parent
+    mentions = [f"{source.name}:{number}" for source in sorted(data.rglob("*.py"))
+                for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1)
+                if "snapshot" in line.lower()]
+    assert not mentions

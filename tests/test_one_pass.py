@@ -3,14 +3,15 @@
 A new analyst's cohort with five mistakes in three files is named whole by one check, the
 misspelt values with the known value they were meant as; the role map is checked even when
 other rows fail; what could not be checked yet is said. `make report` prints its first lines
-before any kernel starts, and `make report-all` shows each run's lines as they come.
+before any kernel starts, and `make report-all` shows each run's lines as they come. A step reads
+a snapshot of the raw files, but its errors name the analyst's own files.
 """
 from __future__ import annotations
 
+import io
 import shutil
+import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,6 @@ import pytest
 
 from helpers.data import load, paths, plan, suggest
 from helpers.data.errors import InputError
-from helpers.report import index
 from helpers.runner import pipeline
 
 COHORT = "spring2023"  # a cohort name the project has never seen
@@ -167,7 +167,7 @@ def test_a_missing_raw_dir_is_named_as_a_missing_folder(tmp_path):
 
 
 def test_report_all_names_a_missing_raw_dir_too(tmp_path, capsys):
-    assert index.main(["--raw-dir", str(tmp_path / "nothing-here")]) == 1
+    assert pipeline.main(["--all", "--raw-dir", str(tmp_path / "nothing-here")]) == 1
     assert f"ERROR: RAW_DIR folder not found: {tmp_path / 'nothing-here'} does not exist." in capsys.readouterr().err
 
 
@@ -235,35 +235,71 @@ def test_the_runner_says_what_it_starts_before_any_kernel_starts(tmp_path, monke
 
 
 def test_report_all_shows_each_line_of_a_run_as_it_comes(tmp_path, monkeypatch):
-    """A run that prints a line and then waits: its line is shown, with its cohort, while it waits."""
-    release = tmp_path / "release"
-    child = (f"import pathlib, time\nprint('  [1/5] 01_clean.ipynb  starting kernels...', flush=True)\n"
-             f"while not pathlib.Path({str(release)!r}).exists(): time.sleep(0.05)\nprint('Done', flush=True)\n")
-    real_popen = index.subprocess.Popen
-    monkeypatch.setattr(index.subprocess, "Popen", lambda command, **kw: real_popen([sys.executable, "-c", child],
-                                                                                      **kw))
-    shown: list[str] = []
-    monkeypatch.setattr(index, "say", lambda line, file=None: shown.append(line))
-    result = {}
-    worker = threading.Thread(target=lambda: result.update(
-        out=index.build_one("cohort2", paths.RAW_DIR, tmp_path, tmp_path, 0, 0)))
-    worker.start()
-    deadline = time.monotonic() + 60
-    while not shown and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert shown == ["[cohort2]   [1/5] 01_clean.ipynb  starting kernels..."]  # while the run still waits
-    assert worker.is_alive()
-    release.touch()
-    worker.join(60)
-    assert shown[-1] == "[cohort2] Done" and result["out"][1] == 0
+    """Every cohort in this one process, each run's lines shown with its cohort while the run goes
+    on: kernels are replaced by a step that notes what the terminal shows when it starts, then fails."""
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    shown_when_started: dict[str, str] = {}
+
+    def execute(build, name, *args, **kwargs):
+        shown_when_started[build.cohort] = terminal.getvalue()
+        raise RuntimeError("no kernel in this test")
+
+    monkeypatch.setattr(pipeline._Kernels, "warm", lambda self, notebook, log: None)
+    monkeypatch.setattr(pipeline, "_execute", execute)
+    with pytest.raises(pipeline.PipelineError, match=r"^3 cohort\(s\) failed: cohort1, cohort2, all \(their previous"):
+        pipeline.run_all(paths.RAW_DIR, tmp_path / "reports", tmp_path / "processed", jobs=1)
+    lines = terminal.getvalue().splitlines()
+    assert lines[0] == "Building 3 reports (cohort1, cohort2, all), 2 at a time; each line shows its cohort"
+    for cohort in ("cohort1", "cohort2", "all"):
+        assert cohort in shown_when_started, lines
+        assert f"[{cohort}]   {'[1/5] 01_clean.ipynb':<32}  starting kernels..." in shown_when_started[cohort]
+        assert f"[{cohort}] ERROR: Step 1/5 01_clean.ipynb failed for cohort {cohort!r}." in lines
+        assert f"[{cohort}] RuntimeError: no kernel in this test" in lines
+    assert [line.split(" in ")[0] for line in lines if line.startswith("== ")] == [
+        "== cohort1: FAILED", "== cohort2: FAILED", "== all: FAILED"]  # one line each, at the end
+    assert lines[-1] == f"Index: {tmp_path / 'reports' / 'index.html'}"
+    assert "cohort1</" in (tmp_path / "reports" / "index.html").read_text()  # listed, as failed
 
 
-def test_report_all_prefixes_a_failing_run_s_error_with_its_cohort(tmp_path, monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(index, "say", lambda line, file=None: shown.append(line))
-    cohort, code, _, _ = index.build_one("cohort9", paths.RAW_DIR, tmp_path, tmp_path, 0, 0)
-    assert code == 1
-    assert any(line.startswith("[cohort9] ERROR: Unknown cohort 'cohort9'") for line in shown), shown
+def test_report_all_prefixes_a_failing_run_s_error_with_its_cohort(capsys):
+    ok, _ = pipeline._build_cohort("cohort9", paths.RAW_DIR, paths.PROCESSED_DIR, paths.REPORTS_DIR, 0, 0, None,
+                                   False, paths.NOTEBOOKS_DIR, [])
+    assert not ok
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("[cohort9] ERROR: Unknown cohort 'cohort9'") for line in lines), lines
+
+
+def test_report_all_prints_its_first_line_before_importing_pandas(tmp_path):
+    """The first line comes at once: nothing before it imports pandas (seconds on a busy machine)."""
+    code = ("import sys\nfrom helpers.runner import pipeline\n"
+            "pipeline._build_cohort = lambda *args: print('pandas' in sys.modules, flush=True) or (False, 0.0)\n"
+            f"pipeline.run_all({str(paths.RAW_DIR)!r}, {str(tmp_path)!r}, {str(tmp_path)!r}, cohorts_at_once=1)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Building 3 reports") and lines[1:4] == ["False"] * 3, result.stdout + result.stderr
+
+
+def test_a_step_s_error_names_the_raw_folder_never_the_run_s_snapshot(unseen_raw, tmp_path, monkeypatch, capsys):
+    """The steps read a copy of the raw files taken by the runner; what it prints names the file to fix.
+    The step here runs, in this process, what notebook 01 runs first on the folder it is given."""
+    add_five_mistakes(unseen_raw)
+    read_from: list[str] = []
+
+    def execute(build, name, parameters, *args, **kwargs):
+        read_from.append(parameters["raw_dir"])
+        load.load_inputs(Path(parameters["raw_dir"]), parameters["cohort"])
+
+    monkeypatch.setattr(pipeline._Kernels, "warm", lambda self, notebook, log: None)
+    monkeypatch.setattr(pipeline, "_execute", execute)
+    with pytest.raises(pipeline.PipelineError) as failed:
+        pipeline.run(COHORT, unseen_raw, tmp_path / "processed", tmp_path / "reports", jobs=1)
+    snapshot = tmp_path / "reports" / ".build" / COHORT / "raw"
+    assert read_from == [str(snapshot)]  # the step did read the snapshot
+    message = str(failed.value) + capsys.readouterr().out
+    assert f"The input in {unseen_raw} for cohort {COHORT!r} cannot be analysed." in message
+    assert f"{unseen_raw / COHORT / paths.CODED_SEGMENTS}, row " in message
+    assert str(snapshot) not in message and ".build" not in message
 
 
 @pytest.mark.e2e

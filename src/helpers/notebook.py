@@ -52,10 +52,6 @@ class Run:
         self.cohort, self.raw, self.pooled = dirs.cohort, dirs.raw, dirs.pooled
         self.processed, self.out, self.tables, self.figures = dirs.processed, dirs.out, dirs.tables, dirs.figures
 
-    @property
-    def raw_source(self) -> Path:
-        return self.dirs.raw_source
-
     def __repr__(self) -> str:
         return f"Run(step={self.step.name!r}, {self.dirs!r}{', lab' if self.lab else ''})"
 

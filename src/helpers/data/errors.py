@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import shown_path
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -24,7 +22,7 @@ class Problem:
     hint: str = ""
 
     def __str__(self) -> str:
-        where = str(shown_path(self.file))
+        where = str(self.file)
         if self.row is not None:
             where += f", row {self.row}"
         if self.column is not None:

@@ -599,7 +599,7 @@ def unmapped_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: 
     """A problem for each response of `q` whose role role_map.csv lacks, with the nearest mapped role."""
     groups = normalise_role(q["role"]).map(role_lookup(role_map))
     typed = strip(role_map["role_as_typed"])
-    expected = f"a role listed in {paths.shown_path(role_map_path)} (add a row role_as_typed,role_group for it)"
+    expected = f"a role listed in {role_map_path} (add a row role_as_typed,role_group for it)"
     hints: dict[str, str] = {}  # each distinct role looked up once
     problems = []
     for row, value in q.loc[groups.isna(), ["_row", "role"]].itertuples(index=False):
@@ -621,7 +621,7 @@ def role_map_lines(problems: list[Problem], role_map_path: Path) -> list[str]:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([role, "<group>"] for role in sorted(roles.values(),
                                                                                           key=str.casefold))
-    return ([f"To map the role(s) as typed, add to {paths.shown_path(role_map_path)} these rows, replacing <group> "
+    return ([f"To map the role(s) as typed, add to {role_map_path} these rows, replacing <group> "
              f"with {', '.join(ROLE_GROUPS[:-1])} or {ROLE_GROUPS[-1]} (or fix the questionnaire where a "
              f"suggestion above is right):"]
             + [f"    {line}" for line in buffer.getvalue().splitlines()])
@@ -631,9 +631,8 @@ def check_roles(q: pd.DataFrame, stamps: pd.Series, role_map: pd.DataFrame | Non
                 role_map_path: Path, problems: list[Problem], unchecked: list[str]) -> None:
     """The role of every response cleaning keeps must be in role_map.csv: checked on the rows whose
     fate can be told, even when other rows or files have problems."""
-    shown = paths.shown_path(questionnaire_path)
     if role_map is None:
-        unchecked.append(f"{shown}: the roles, against {paths.shown_path(role_map_path)}, which could not be read")
+        unchecked.append(f"{questionnaire_path}: the roles, against {role_map_path}, which could not be read")
         return
     kept, unknown = responses_kept(q, stamps)
     problems += unmapped_roles(q[kept], role_map, questionnaire_path, role_map_path)
@@ -642,8 +641,9 @@ def check_roles(q: pd.DataFrame, stamps: pd.Series, role_map: pd.DataFrame | Non
     if maybe:
         listed = ", ".join(f"{p.row} ({p.value!r})" for p in maybe[:10]) + (
             f" and {len(maybe) - 10:,} more" if len(maybe) > 10 else "")
-        unchecked.append(f"{shown}: the role on row(s) {listed}, which {paths.ROLE_MAP} lacks; it is needed if the "
-                         f"response is analysed, as its consent, finished or submitted_at above will decide")
+        unchecked.append(f"{questionnaire_path}: the role on row(s) {listed}, which {paths.ROLE_MAP} lacks; it is "
+                         f"needed if the response is analysed, as its consent, finished or submitted_at above will "
+                         f"decide")
 
 
 def codebook_clashes(codebooks: list[pd.DataFrame]) -> list[Problem]:
@@ -721,7 +721,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             if q is not None:
                 check_source_participants(src, folder / paths.SOURCES, participants, found)
             else:
-                unchecked.append(f"{paths.shown_path(folder / paths.SOURCES)}: column 'participant_ids', against "
+                unchecked.append(f"{folder / paths.SOURCES}: column 'participant_ids', against "
                                  f"{paths.QUESTIONNAIRE}, which could not be read")
         if seg is not None:
             references = {"source_id": (src, paths.SOURCES), "code": (cb, paths.CODEBOOK),
@@ -733,7 +733,7 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
             check_segment_consistency(seg, folder / paths.CODED_SEGMENTS, found)
             for column, (table, filename) in references.items():
                 if table is None:
-                    unchecked.append(f"{paths.shown_path(folder / paths.CODED_SEGMENTS)}: column {column!r}, "
+                    unchecked.append(f"{folder / paths.CODED_SEGMENTS}: column {column!r}, "
                                      f"against {filename}, which could not be read")
         problems += excel_zero_hint(found, participants)
         if all(t is not None for t in (q, src, seg, cb)):
@@ -742,11 +742,8 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
         problems += codebook_clashes(codebooks)
     if problems:
         problems = in_reading_order(problems)
-        raise InputError(f"The input in {paths.shown_path(raw_dir)} for cohort {cohort!r} cannot be analysed.",
+        raise InputError(f"The input in {raw_dir} for cohort {cohort!r} cannot be analysed.",
                          problems, unchecked, role_map_lines(problems, role_map_path))
-    # Notes name files as the analyst knows them, not by the run's snapshot of raw_dir.
-    source, shown = str(raw_dir), str(paths.shown_path(raw_dir))
-    notes = [note.replace(source, shown) for note in notes] if source != shown else notes
     return RawInputs(cohorts, role_map, role_map_path, files, notes)
 
 

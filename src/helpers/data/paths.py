@@ -6,7 +6,6 @@ same notebook run by papermill (cwd = anywhere) read and write the same places.
 """
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
@@ -32,30 +31,10 @@ REDACT_NAMES = "redact_names.txt"  # optional, in raw_dir: names to scrub from q
 # A file of this name in raw_dir marks generated (synthetic) data: the report shows a banner.
 SYNTHETIC_MARKER = "SYNTHETIC"
 COHORT_FILES = (QUESTIONNAIRE, SOURCES, CODED_SEGMENTS, CODEBOOK)
-# In the snapshot of the raw files that a pipeline run reads (helpers.runner.pipeline): the
-# folder it was copied from, shown in the report instead of the snapshot's own path.
-SNAPSHOT_OF = ".snapshot_of"
 
 # Folder of reports/ and data/processed/ where a notebook run by hand in JupyterLab writes
 # (helpers.notebook): never the published report.
 LAB_DIR = "_lab"
-
-
-@functools.lru_cache(maxsize=256)
-def _snapshot_source(folder: Path) -> Path | None:
-    marker = folder / SNAPSHOT_OF
-    return Path(marker.read_text(encoding="utf-8").strip()) if marker.is_file() else None
-
-
-def shown_path(path: str | os.PathLike) -> Path:
-    """A path as the analyst knows it: a file of a run's snapshot of raw_dir (see SNAPSHOT_OF)
-    is named by its place in raw_dir itself, so messages point at the file to fix."""
-    path = Path(path)
-    for folder in (path, *path.parents):
-        source = _snapshot_source(folder)
-        if source is not None:
-            return source / path.relative_to(folder)
-    return path
 
 
 def resolve_dir(value: str | os.PathLike | None, default: Path) -> Path:
@@ -154,11 +133,6 @@ class RunDirs:
         self.out = resolve_dir(out_dir, REPORTS_DIR) / (folder or self.cohort)
         self.tables = tables_dir(self.out)
         self.figures = figures_dir(self.out)
-
-    @property
-    def raw_source(self) -> Path:
-        """The raw folder as the analyst named it: raw_dir, or the folder raw_dir is a snapshot of."""
-        return shown_path(self.raw)
 
     @property
     def pooled(self) -> bool:

@@ -49,7 +49,7 @@ def resolve_key(raw_dir: Path) -> str:
     if (Path(raw_dir) / paths.SYNTHETIC_MARKER).is_file():
         return SYNTHETIC_KEY
     raise InputError(
-        f"{paths.shown_path(raw_dir)} holds real (not synthetic) data, so participant ids must be pseudonymised "
+        f"{raw_dir} holds real (not synthetic) data, so participant ids must be pseudonymised "
         f"with a key of your own: run with PSEUDONYM_KEY=<a long random secret> (make report PSEUDONYM_KEY=...), "
         f"or set {PSEUDONYM_KEY_ENV}. Keep the key out of git; the same key gives the same pseudonyms."
     )
@@ -77,7 +77,7 @@ def read_redact_names(raw_dir: Path) -> list[str]:
     text = path.read_text(encoding="utf-8-sig")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError(f"{paths.shown_path(path)}, line {line}: holds a NUL byte (character code 0), which no "
+        raise InputError(f"{path}, line {line}: holds a NUL byte (character code 0), which no "
                          f"text file has; the file is damaged or not UTF-8 text. Save it again as UTF-8 text, one "
                          f"name per line.")
     for line in text.splitlines():

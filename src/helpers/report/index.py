@@ -1,64 +1,23 @@
-"""Every cohort side by side (`make report-all`): build each report, then reports/index.html.
+"""reports/index.html: every cohort's report side by side (`make report-all`).
 
-    python -m helpers.report.index [--raw-dir data/raw] [--jobs 2] [--min-count 0 --round-to 0]
-
-Each cohort folder of raw_dir and the pooled `all` is built by its own
-`python -m helpers.runner.pipeline` process, two at a time on a 2-core machine; each line a
-run prints is shown as it comes, prefixed with its cohort (`[cohort2]   [1/5] ...`), so
-two runs at once stay readable, in a terminal and in a CI log alike. The
-index lists each report with its participants, sources, reproduction-check verdict and
-build date, links the report and its PDF (printed here when Chromium is installed), and
-compares role-group mix and theme shares, all read from the files each run wrote.
+helpers.runner.pipeline.run_all builds each cohort's report and then calls write_index. The
+index lists each report with its participants, sources, reproduction-check verdict and build
+date, links the report and its PDF (when one was printed), and compares role-group mix and
+theme shares, all read from the files each run wrote.
 """
 from __future__ import annotations
 
-import argparse
-import subprocess
-import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# Only light imports here: `make report-all` prints its first line before pandas, matplotlib
-# and the report's modules are imported (seconds on a busy machine); each function that
-# needs them imports them.
+# Only light imports here: the runner imports this module after its runs, and each function
+# imports pandas, matplotlib and the report's modules when it needs them.
 from helpers.data import paths
-from helpers.data.params import check_folder, whole_number_setting
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from helpers.analysis.disclosure import Disclosure
-
-# One line at a time on the terminal: two cohorts' runs print from two threads.
-_PRINT = threading.Lock()
-
-
-def say(line: str, file=None) -> None:
-    with _PRINT:
-        print(line, file=file or sys.stdout, flush=True)
-
-
-def build_one(cohort: str, raw_dir: Path, reports_dir: Path, processed_dir: Path,
-              min_count: int, round_to: int) -> tuple[str, int, str, float]:
-    """Run one cohort's pipeline in its own process, showing each line it prints as it comes,
-    prefixed with the cohort; (cohort, exit code, output, seconds)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "helpers.runner.pipeline", "--cohort", cohort, "--raw-dir", str(raw_dir),
-         "--processed-dir", str(processed_dir), "--reports-dir", str(reports_dir),
-         "--min-count", str(min_count), "--round-to", str(round_to)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-    lines = []
-    for line in process.stdout:
-        line = line.rstrip("\n")
-        lines.append(line)
-        if line.strip():
-            say(f"[{cohort}] {line}")
-    code = process.wait()
-    return cohort, code, "\n".join(lines), time.perf_counter() - start
 
 
 def published_reports(reports_dir: Path, cohorts: list[str] = ()) -> list[str]:
@@ -206,60 +165,3 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
     target = reports_dir / "index.html"
     target.write_text(html, encoding="utf-8")
     return target
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.report.index", description=__doc__.split("\n")[0])
-    parser.add_argument("--raw-dir", default=str(paths.RAW_DIR))
-    parser.add_argument("--jobs", type=int, default=2, help="cohorts built at once (default 2)")
-    parser.add_argument("--min-count", type=whole_number_setting("min_count"), default=0)
-    parser.add_argument("--round-to", type=whole_number_setting("round_to"), default=0)
-    parser.add_argument("--processed-dir", default=str(paths.PROCESSED_DIR), help=argparse.SUPPRESS)
-    parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    raw_dir = check_folder(args.raw_dir, "RAW_DIR")
-    reports_dir = check_folder(args.reports_dir, "reports folder")
-    processed_dir = check_folder(args.processed_dir, "processed folder")
-    missing = paths.missing_folder(raw_dir, "RAW_DIR")
-    if missing:
-        print(f"ERROR: {missing}", file=sys.stderr)
-        return 1
-    cohorts = paths.list_cohorts(raw_dir)
-    if not cohorts:
-        print(f"ERROR: no cohort folders (with {paths.QUESTIONNAIRE}) in {raw_dir}", file=sys.stderr)
-        return 1
-    cohorts = cohorts + [paths.POOLED_COHORT]
-    say(f"Building {len(cohorts)} reports ({', '.join(cohorts)}), {args.jobs} at a time; each line shows "
-        f"its cohort")
-    built: dict[str, bool] = {}
-    seconds: dict[str, float] = {}
-    with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-        futures = [pool.submit(build_one, c, raw_dir, reports_dir, processed_dir, args.min_count, args.round_to)
-                   for c in cohorts]
-        for future in futures:
-            cohort, code, _, seconds[cohort] = future.result()
-            built[cohort] = code == 0
-    for cohort in cohorts:  # the outcome of each, together, once all have finished
-        say(f"== {cohort}: {'ok' if built[cohort] else 'FAILED'} in {seconds[cohort]:.1f} s")
-    from helpers.analysis.disclosure import Disclosure
-
-    from . import pdf
-
-    rules = Disclosure(args.min_count, args.round_to)  # checks both settings, as each run did
-
-    if pdf.chromium_path():  # each report's PDF, linked from the index; without Chromium, only the pages
-        for cohort in [c for c in cohorts if built.get(c)]:
-            say(f"[{cohort}] printing report.pdf with Chromium...")  # seconds each: said, not silent
-            pdf.print_pdf(reports_dir / cohort / "report.html")
-    index = write_index(reports_dir, raw_dir, cohorts, built, rules)
-    print(f"\nIndex: {index}")
-    failed = [c for c, ok in built.items() if not ok]
-    if failed:
-        print(f"ERROR: {len(failed)} cohort(s) failed: {', '.join(failed)} (their previous reports are unchanged)",
-              file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -70,13 +70,17 @@ def is_synthetic(raw_dir: Path) -> bool:
 reproduces_the_papers = repro.reproduces_the_papers
 
 
-def public_notes(notes: list[str], raw_dir: Path) -> list[str]:
+def public_notes(notes: list[str], raw_dir: Path, raw_source: Path | None = None) -> list[str]:
     """The notes on the input files, naming files by their place in the raw folder as the page
-    shows it (public_path), not by the machine path the loader reported."""
-    real = Path(paths.shown_path(raw_dir))  # the analyst's raw folder, not the run's snapshot
+    shows it (public_path), not by the machine path the loader reported.
+
+    raw_dir is the folder the notes were read from; raw_source, the folder the analyst named,
+    when raw_dir is a copy of it (a pipeline run reads a snapshot); None: raw_dir itself.
+    """
+    real = Path(raw_source if raw_source is not None else raw_dir)
     shown = public_path(real)
     shown = real.name if shown.endswith("(outside the project)") else shown  # a file path reads "raw/study/..."
-    return [note.replace(str(real), shown) for note in notes]
+    return [note.replace(str(raw_dir), shown) for note in notes]
 
 
 def public_path(folder: Path) -> str:
@@ -238,7 +242,8 @@ def notebook_links() -> list[dict]:
     return [{"name": Path(name).stem, "href": f"notebooks/{Path(name).stem}.html"} for name in plan.NOTEBOOKS]
 
 
-def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure) -> dict:
+def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure,
+                  raw_source: Path | None = None) -> dict:
     tables, figures = paths.tables_dir(out), paths.figures_dir(out)
     provenance = json.loads((out / "provenance.json").read_text())
     return {
@@ -251,7 +256,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "disclosure": rules.describe(),
         "disclosure_active": rules.active,
         "small_n": pub.SMALL_N,
-        "notes": public_notes(read_table(tables, "input_notes.csv")["note"].tolist(), raw_dir),
+        "notes": public_notes(read_table(tables, "input_notes.csv")["note"].tolist(), raw_dir, raw_source),
         "quotes": {theme: rows.to_dict("records")
                    for theme, rows in read_table(tables, "quotes.csv").fillna("").groupby("theme", sort=False)},
         "cleaning_log": Markup(pub.Table("", "Cleaning log", "Rows dropped by each cleaning rule.",
@@ -268,18 +273,22 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
     }
 
 
-def html(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> str:
-    """The report page, from the tables, figures and provenance in `out` (the report's folder)."""
+def html(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure(),
+         raw_source: Path | None = None) -> str:
+    """The report page, from the tables, figures and provenance in `out` (the report's folder).
+    raw_source: the raw folder as the analyst named it, when raw_dir is a copy of it (None: raw_dir
+    itself)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("helpers.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
-    context = build_context(cohort, Path(raw_dir), Path(out), parameters, rules)
+    context = build_context(cohort, Path(raw_dir), Path(out), parameters, rules, raw_source)
     return env.get_template("report.html.j2").render(**context)
 
 
-def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure()) -> Path:
+def render(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure = Disclosure(),
+           raw_source: Path | None = None) -> Path:
     """Write out/report.html; return its path."""
     target = Path(out) / plan.PAGE.files[0]
-    target.write_text(html(cohort, raw_dir, out, parameters, rules), encoding="utf-8")
+    target.write_text(html(cohort, raw_dir, out, parameters, rules, raw_source), encoding="utf-8")
     return target

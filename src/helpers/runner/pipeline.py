@@ -1,7 +1,9 @@
-"""Run the plan's steps for one cohort, rebuilding only what changed (`make report`).
+"""Run the plan's steps for one cohort, rebuilding only what changed (`make report`), or for
+every cohort and the pooled `all`, then reports/index.html (`make report-all`).
 
     python -m helpers.runner.pipeline --cohort cohort1 [--raw-dir data/raw] [--min-count 7 --round-to 5]
                                [--with pdf] [--with manuscript] [--jobs 2] [--force]
+    python -m helpers.runner.pipeline --all [--raw-dir data/raw] [--min-count 7 --round-to 5]
 
 The steps, what each reads and writes, and their order are those of helpers.data.plan: every
 notebook step, and the steps asked for with --with (`make pdf`, `make manuscript`), which are
@@ -20,7 +22,13 @@ its own under reports/.build/<name>/run/, holding copies of the outputs it decla
 reads, so what it writes is known exactly and checked against the plan; its outputs are
 then kept under reports/.build/<name>/steps/ for the next run. The steps read a
 snapshot of the raw files (reports/.build/<cohort>/raw/), hashed as it is copied, so the
-fingerprints describe exactly the bytes the run read.
+fingerprints describe exactly the bytes the run read. Every message the runner prints names the
+raw folder the analyst gave, never the snapshot (the report notebook is told it as `raw_source`).
+
+`--all` (run_all) builds each cohort folder of raw_dir and the pooled `all` in this one
+process, two cohorts at a time; each line a run prints is shown as it comes, prefixed with its
+cohort (`[cohort2]   [1/5] ...`). Then it prints each report's PDF when Chromium is installed,
+and helpers.report.index writes reports/index.html.
 
 Publishing: when every step has passed, the outputs are assembled (hard links to the kept
 outputs) in a new version folder, reports/.build/<name>/versions/<n>/{reports,processed}/,
@@ -51,6 +59,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,7 +69,6 @@ from helpers.data.environment import PSEUDONYM_KEY_ENV
 from helpers.data.errors import InputError
 from helpers.data.hashing import sha256_file
 from helpers.data.params import check_cohort_name, check_folder, check_key, whole_number_setting
-from helpers.data.paths import SNAPSHOT_OF
 
 from . import steps
 
@@ -71,6 +79,8 @@ STATE_VERSION = 3
 VERSIONS = "versions"   # published versions, in the build folder
 CURRENT = "current"     # symlink to the published version: the one switch of publishing
 SNAPSHOT = "raw"        # the copy of the raw files that the steps of a run read
+# Cohorts built side by side by `make report-all` (each with its steps in parallel too).
+COHORTS_AT_ONCE = 2
 # The only symbolic link the build folder may hold: the pipeline's own.
 OWN_LINKS = (CURRENT,)
 # The two output trees of a step, named as the notebook parameters that point at them.
@@ -303,17 +313,38 @@ def _cohort_lock(build_root: Path, cohort: str):
 
 
 @contextmanager
-def _signals_as_exceptions():
+def _signals_as_exceptions(shared: list[str] | None = None):
     """Turn SIGTERM/SIGINT into Interrupted so the run can keep what it must and clean up.
 
     The signal is also remembered: the runner checks the record before publishing and
-    never publishes a run that was asked to stop.
+    never publishes a run that was asked to stop. A run among several (run_all) is given the
+    record (`shared`) kept by the main thread, the only one Python lets handle signals; it
+    stops at its next check of it.
     """
+    if shared is not None:
+        yield shared
+        return
     received: list[str] = []
 
     def handler(signum, _frame):
         received.append(signal.Signals(signum).name)
         raise Interrupted(received[-1])
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def _stop_requests():
+    """SIGTERM/SIGINT recorded (not raised) in the main thread, for the runs of run_all to see."""
+    received: list[str] = []
+
+    def handler(signum, _frame):
+        received.append(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -802,6 +833,12 @@ def _report_failure(build: Build, failure: BaseException, running: list[str], co
             from None
 
 
+def named_as_raw(text: str, snapshot_dir: Path, raw_dir: Path) -> str:
+    """`text` with each path into the run's snapshot of the raw files named by its place in
+    raw_dir, the folder the analyst gave, so that a message points at the file to fix."""
+    return text.replace(str(snapshot_dir), str(raw_dir))
+
+
 def _unchanged(reports_dir: Path, cohort: str) -> str:
     return f"The previous report (if any) in {reports_dir / cohort} is unchanged."
 
@@ -955,14 +992,18 @@ def recorded_parameters(reports_dir: Path, name: str) -> dict:
 def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PROCESSED_DIR,
         reports_dir: Path = paths.REPORTS_DIR, min_count: int = 0, round_to: int = 0, jobs: int | None = None,
         force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
-        with_steps: tuple[str, ...] = ()) -> dict:
+        with_steps: tuple[str, ...] = (), printer: Callable[[str], None] | None = None,
+        stops: list[str] | None = None) -> dict:
     """Bring the report of `cohort` at these disclosure settings up to date, with the on-request
     steps asked for now or before (`with_steps`: names of plan.ON_REQUEST); a summary: report
     path, steps run, seconds, step timings.
 
     raw_dir None: the raw folder the published report was built from (data/raw if none).
+    `printer` prints each message of the run (default: print, or tqdm's while bars show), for
+    instance with a prefix. `stops`: for a run in a thread other than the main one, the record
+    of stop requests that the main thread keeps (see run_all); by default the run handles
+    SIGTERM and SIGINT itself.
     """
-    say = _say(progress)
     started = time.perf_counter()
     name = plan.published_name(check_cohort_name(cohort), min_count, round_to)
     recorded = recorded_parameters(check_folder(reports_dir, "reports folder"), name)
@@ -973,6 +1014,11 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
     if plan.SETTINGS_SUFFIX.search(cohort):
         raise InputError(f"Cohort {cohort!r}: a name ending in -min<N> or -round<N> is kept for the reports of "
                          f"disclosure-controlled runs (reports/{cohort}-min7-round5, say); rename the folder.")
+    snapshot_dir = reports_dir / BUILD_DIR / name / SNAPSHOT
+    show = printer or _say(progress)
+
+    def say(text: str) -> None:
+        show(named_as_raw(text, snapshot_dir, raw_dir))
     # Every folder written, checked before any step runs: a read-only reports folder found only
     # when publishing would leave the two trees disagreeing.
     _check_writable(reports_dir, "reports folder")
@@ -1019,7 +1065,6 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
         first = next(iter(stale))
         say(f"  {build.label(first):<32}  " + ("starting kernels..." if plan.step(first).notebook else "starting..."))
         timings: dict[str, tuple[float, float]] = {}
-        snapshot_dir = build.root / SNAPSHOT
         try:
             # The steps read a copy of the raw files, and the fingerprints are made again from the
             # bytes copied: a raw file edited during the run cannot be recorded as what was read.
@@ -1027,14 +1072,15 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
             snapshot = steps.Snapshot(raw_dir, snapshot_dir)
             fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, snapshot, build.salt,
                                                       order, key)
-            (snapshot_dir / SNAPSHOT_OF).write_text(str(raw_dir) + "\n", encoding="utf-8")
             if not force:
                 stale = build.stale(fingerprints, inputs)
             for step_name in build.names:
                 if step_name not in stale:
                     say(f"  {build.label(step_name):<32}  up to date")
-            run_parameters = {**parameters, "raw_dir": str(snapshot_dir)}
-            with _signals_as_exceptions() as signals:
+            # Every step is also told the raw folder as the analyst gave it, for the report to show
+            # (the fingerprints hold raw_dir's own tag instead).
+            run_parameters = {**parameters, "raw_dir": str(snapshot_dir), "raw_source": str(raw_dir)}
+            with _signals_as_exceptions(stops) as signals:
                 fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
                                    timings)
                 if signals:
@@ -1046,6 +1092,8 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
                     raise PipelineError(f"Publishing failed ({exc}); the previous report in {reports_dir / name} "
                                         f"is unchanged.") from None
             _remove(reports_dir / FAILED_DIR / name)
+        except PipelineError as exc:  # a step's error names the files it read: those of the snapshot
+            raise PipelineError(named_as_raw(str(exc), snapshot_dir, raw_dir)) from None
         finally:
             for leftover in ("run", "publish", SNAPSHOT):
                 shutil.rmtree(build.root / leftover, ignore_errors=True)
@@ -1079,9 +1127,119 @@ def _refuse_without_key(build: Build, stale: dict[str, str], parameters: dict, w
         f"Nothing was run and nothing was changed.")
 
 
+# --- every cohort (make report-all) ---------------------------------------------------------
+
+# One whole line at a time on the terminal: the runs of several cohorts print from their threads.
+_PRINT = threading.Lock()
+
+
+def _print_line(text: str) -> None:
+    with _PRINT:
+        print(text, flush=True)
+
+
+def cohort_printer(cohort: str) -> Callable[[str], None]:
+    """A printer for run(printer=...): each non-blank line of a message, prefixed with its cohort
+    (`[cohort2]   [1/5] 01_clean.ipynb ...`), so that runs side by side stay readable."""
+    def show(text: str) -> None:
+        with _PRINT:
+            for line in text.splitlines():
+                if line.strip():
+                    print(f"[{cohort}] {line}", flush=True)
+
+    return show
+
+
+def _build_cohort(cohort: str, raw_dir: Path, processed_dir: Path, reports_dir: Path, min_count: int,
+                  round_to: int, jobs: int | None, force: bool, notebooks_dir: Path,
+                  stops: list[str], with_steps: tuple[str, ...] = ()) -> tuple[bool, float]:
+    """One cohort's run, in a thread of run_all: (published, seconds). Its errors are printed with
+    its cohort, as its other lines, and do not stop the other cohorts."""
+    show = cohort_printer(cohort)
+    started = time.perf_counter()
+    try:
+        if stops:  # asked to stop before this cohort's turn came
+            raise Interrupted(stops[0])
+        run(cohort, raw_dir, processed_dir, reports_dir, min_count, round_to, jobs=jobs, force=force,
+            notebooks_dir=notebooks_dir, printer=show, stops=stops, with_steps=with_steps)
+        return True, time.perf_counter() - started
+    except (InputError, PipelineError) as exc:
+        show(f"ERROR: {exc}")
+    except Interrupted as exc:
+        show(f"Interrupted ({exc}): the previous report is unchanged.")
+    except Exception:  # a fault of the runner itself: shown in full, and the other cohorts go on
+        import traceback
+
+        show(traceback.format_exc())
+    return False, time.perf_counter() - started
+
+
+def run_all(raw_dir: Path, reports_dir: Path = paths.REPORTS_DIR, processed_dir: Path = paths.PROCESSED_DIR,
+            min_count: int = 0, round_to: int = 0, jobs: int | None = None, force: bool = False,
+            notebooks_dir: Path = paths.NOTEBOOKS_DIR, cohorts_at_once: int = COHORTS_AT_ONCE,
+            with_steps: tuple[str, ...] = ()) -> Path:
+    """Bring every cohort of raw_dir and the pooled `all` up to date, each with its PDF (the
+    report.pdf step, when Chromium is installed) and the steps of `with_steps`, then write
+    reports/index.html; the index's path.
+
+    The cohorts run in threads of this process, `cohorts_at_once` at a time, each with up to
+    `jobs` steps at once. SIGTERM and SIGINT are recorded by the main thread, and every run
+    stops at its next check (a report being published is finished first, never left half
+    done); then Interrupted is raised. Cohorts that failed are listed in the index, and a
+    PipelineError naming them is raised once it is written.
+    """
+    # Absolute from here on: papermill changes the process's working folder while a step starts,
+    # and the runs resolve their folders while other cohorts' steps start.
+    raw_dir = check_folder(raw_dir, "RAW_DIR")
+    reports_dir = check_folder(reports_dir, "reports folder")
+    processed_dir = check_folder(processed_dir, "processed folder")
+    notebooks_dir = check_folder(notebooks_dir, "notebooks folder")
+    missing = paths.missing_folder(raw_dir, "RAW_DIR")
+    if missing:
+        raise InputError(missing)
+    cohorts = paths.list_cohorts(raw_dir)
+    if not cohorts:
+        raise InputError(f"no cohort folders (with {paths.QUESTIONNAIRE}) in {raw_dir}")
+    cohorts.append(paths.POOLED_COHORT)
+    at_once = max(1, cohorts_at_once)
+    from helpers.report.pdf import chromium_path  # (no heavy imports)
+
+    # Each report's PDF, linked from the index, printed and published with it; without Chromium,
+    # only the pages.
+    with_steps = tuple(dict.fromkeys(with_steps + (("pdf",) if chromium_path() else ())))
+    _print_line(f"Building {len(cohorts)} reports ({', '.join(cohorts)}), {at_once} at a time; each line shows "
+                f"its cohort")
+    with _stop_requests() as stops, ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="cohort") as pool:
+        futures = {cohort: pool.submit(_build_cohort, cohort, raw_dir, processed_dir, reports_dir, min_count,
+                                       round_to, jobs, force, notebooks_dir, stops, with_steps) for cohort in cohorts}
+        pending = set(futures.values())
+        while pending:  # short waits: the main thread stays free to record a stop request at once
+            _, pending = wait(pending, timeout=0.2)
+    outcome = {cohort: future.result() for cohort, future in futures.items()}
+    for cohort, (ok, seconds) in outcome.items():  # the outcome of each, together, once all have finished
+        _print_line(f"== {cohort}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s")
+    if stops:
+        raise Interrupted(stops[0])
+    from helpers.analysis.disclosure import Disclosure
+    from helpers.report import index
+
+    rules = Disclosure(min_count, round_to)  # checks both settings, as each run did
+    built = {cohort: ok for cohort, (ok, _) in outcome.items()}
+    target = index.write_index(reports_dir, raw_dir, cohorts, built, rules)
+    _print_line(f"\nIndex: {target}")
+    failed = [cohort for cohort in cohorts if not built[cohort]]
+    if failed:
+        raise PipelineError(f"{len(failed)} cohort(s) failed: {', '.join(failed)} (their previous reports are "
+                            f"unchanged)")
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.runner.pipeline", description=__doc__.split("\n")[0])
-    parser.add_argument("--cohort", default="cohort1", help="cohort folder in RAW_DIR, or 'all' (default cohort1)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--cohort", default="cohort1", help="cohort folder in RAW_DIR, or 'all' (default cohort1)")
+    which.add_argument("--all", action="store_true",
+                       help="every cohort folder in RAW_DIR and the pooled 'all', then reports/index.html")
     parser.add_argument("--raw-dir", default=None,
                         help="folder of cohort folders (default: the one the published report was built from, "
                              "else data/raw)")
@@ -1100,14 +1258,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the notebooks of this folder (default notebooks/)")
     args = parser.parse_args(argv)
     try:
-        run(args.cohort, args.raw_dir, args.processed_dir, args.reports_dir, args.min_count, args.round_to,
-            jobs=args.jobs, force=args.force, progress=sys.stderr.isatty(), notebooks_dir=args.notebooks_dir,
-            with_steps=tuple(args.with_steps))
+        if args.all:
+            run_all(args.raw_dir or paths.RAW_DIR, args.reports_dir, args.processed_dir, args.min_count,
+                    args.round_to, jobs=args.jobs, force=args.force, notebooks_dir=args.notebooks_dir,
+                    with_steps=tuple(args.with_steps))
+        else:
+            run(args.cohort, args.raw_dir, args.processed_dir, args.reports_dir, args.min_count, args.round_to,
+                jobs=args.jobs, force=args.force, progress=sys.stderr.isatty(), notebooks_dir=args.notebooks_dir,
+                with_steps=tuple(args.with_steps))
     except (InputError, PipelineError) as exc:
         print(f"\nERROR: {exc}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, Interrupted):
-        print("\nInterrupted: the previous report is unchanged.", file=sys.stderr)
+        print("\nInterrupted: " + ("each report not yet published is unchanged." if args.all
+                                   else "the previous report is unchanged."), file=sys.stderr)
         return 130
     return 0
 

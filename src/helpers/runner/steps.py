@@ -24,6 +24,7 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,10 +74,17 @@ def _statements(nodes: list) -> Iterator[ast.AST]:
                 yield from _statements(inner)
 
 
+# One parse at a time: `make report-all` fingerprints cohorts in threads, and CPython 3.11 keeps
+# the AST constructor's recursion depth in state shared by the threads, so two parses at once can
+# fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905).
+_PARSING = threading.Lock()
+
+
 def _helper_imports(code: str, package: str) -> set[str]:
     """Helper modules named by the import statements of `code` (a module of `package`)."""
     try:
-        tree = ast.parse(code)
+        with _PARSING:
+            tree = ast.parse(code)
     except SyntaxError:
         return {"*"}  # cannot tell: depend on every helper
     names: set[str] = set()
