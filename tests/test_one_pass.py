@@ -247,6 +247,7 @@ def test_report_all_shows_each_line_of_a_run_as_it_comes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline._Kernels, "warm", lambda self, notebook, log: None)
     monkeypatch.setattr(pipeline, "_execute", execute)
+    monkeypatch.setattr("helpers.report.pdf.chromium_path", lambda: None)  # the five notebook steps only
     with pytest.raises(pipeline.PipelineError, match=r"^3 cohort\(s\) failed: cohort1, cohort2, all \(their previous"):
         pipeline.run_all(paths.RAW_DIR, tmp_path / "reports", tmp_path / "processed", jobs=1)
     lines = terminal.getvalue().splitlines()
