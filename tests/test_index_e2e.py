@@ -13,8 +13,13 @@ pytestmark = pytest.mark.e2e
 
 def test_index_links_every_cohort_and_compares_them(published, tmp_path):
     # From the shared build (conftest.published): each cohort is up to date, so this checks the
-    # index; building each cohort is what the other end-to-end tests check.
+    # index and the PDFs; building each cohort is what the other end-to-end tests check.
+    import shutil
+
     published.copy_to(tmp_path)
+    # A disclosure-controlled report of cohort1 published earlier beside the full one (a copy
+    # stands for it here: the index reads its folder name and tables).
+    shutil.copytree(tmp_path / "reports" / "cohort1", tmp_path / "reports" / "cohort1-min7-round5")
     result = subprocess.run(
         [sys.executable, "-m", "helpers.runner.pipeline", "--all", "--raw-dir", str(paths.RAW_DIR),
          "--processed-dir", str(tmp_path / "processed"), "--reports-dir", str(tmp_path / "reports")],
@@ -24,19 +29,29 @@ def test_index_links_every_cohort_and_compares_them(published, tmp_path):
     assert lines[0] == "Building 3 reports (cohort1, cohort2, all), 2 at a time; each line shows its cohort"
     for cohort in ("cohort1", "cohort2", "all"):
         assert f"== {cohort}: ok" in result.stdout
-        assert f"[{cohort}] Up to date: {tmp_path / 'reports' / cohort / 'report.html'}" in lines  # each run's lines
+        # The analysis was up to date; each report's PDF is a step of its run, published with it.
+        assert any(re.fullmatch(rf"\[{cohort}\]   \[5/6\] 05_report.ipynb +up to date", line) for line in lines)
+        assert any(re.fullmatch(rf"\[{cohort}\]   \[6/6\] report.pdf +\d+\.\d s  \(asked for\)", line)
+                   for line in lines), lines
         assert (tmp_path / "reports" / cohort / "report.html").is_file()
     html = (tmp_path / "reports" / "index.html").read_text()
-    # Each report and its PDF (printed by the index when Chromium is installed, as make test ensures).
-    assert re.findall(r'href="([^"]+)"', html) == [f"{c}/{f}" for c in ("cohort1", "cohort2", "all")
-                                                   for f in ("report.html", "report.pdf")]
+    # Each report and its PDF, the controlled one after its cohort's full report (it has no PDF).
+    assert re.findall(r'href="([^"]+)"', html) == [
+        "cohort1/report.html", "cohort1/report.pdf", "cohort1-min7-round5/report.html",
+        "cohort2/report.html", "cohort2/report.pdf", "all/report.html", "all/report.pdf"]
     assert all((tmp_path / "reports" / c / "report.pdf").is_file() for c in ("cohort1", "cohort2", "all"))
-    # n, sources and the check's verdict per cohort, read from each run's tables.
-    rows = re.findall(r'<tr><th scope="row"><a href="[^"]+">(\w+)</a></th>\s*<td>(\d+)</td><td>(\d+)</td>'
-                      r'<td class="text">([^<]+)</td>', html)
-    assert [row[:3] for row in rows] == [("cohort1", "26", "54"), ("cohort2", "15", "34"), ("all", "41", "88")]
-    assert [row[3] for row in rows] == ["8 exact, 6 under an assumption, 0 differ",
-                                        "no published figures to compare", "12 exact, 1 under an assumption, 0 differ"]
+    # Which may be shared, then n, sources and the check's verdict per report, read from each run's tables.
+    rows = re.findall(r'<tr><th scope="row"><a href="[^"]+">([\w-]+)</a></th>\s*<td class="text">(.+?)</td>\s*'
+                      r'<td>(\d+)</td><td>(\d+)</td><td class="text">([^<]+)</td>', html)
+    assert [(row[0],) + row[2:4] for row in rows] == [
+        ("cohort1", "26", "54"), ("cohort1-min7-round5", "26", "54"), ("cohort2", "15", "34"), ("all", "41", "88")]
+    assert [row[1] for row in rows] == ["off: every count as computed; for the study team, not for sharing",
+                                        "<strong>on: counts of 7 or fewer redacted, others rounded to the nearest 5; "
+                                        "shareable</strong>"] + ["off: every count as computed; for the study "
+                                                                 "team, not for sharing"] * 2
+    assert [row[4] for row in rows if row[0] != "cohort1-min7-round5"] == [
+        "8 exact, 6 under an assumption, 0 differ", "no published figures to compare",
+        "12 exact, 1 under an assumption, 0 differ"]
     for cell in ("13\u00a0(50.0)", "4\u00a0(26.7)", "17\u00a0(41.5)"):  # role mix per cohort
         assert cell in html
     assert "Synthetic data." in html and "<script" not in html

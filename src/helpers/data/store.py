@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.data import plan
+
 
 @dataclass
 class Cleaned:
@@ -23,7 +25,8 @@ class Cleaned:
     role_groups: list[str]      # role groups of role_map.csv, in canonical order
 
 
-PROCESSED_TABLES = ("participants", "sources", "segments", "codebook", "cleaning_log")
+# The cleaned data's files are those the plan declares (helpers.data.plan.CLEANED).
+PROCESSED_TABLES = tuple(name.removesuffix(".parquet") for name in plan.CLEANED.files if name.endswith(".parquet"))
 
 
 def write_cleaned(cleaned: Cleaned, folder: Path) -> list[Path]:
@@ -44,7 +47,7 @@ def read_cleaned(folder: Path) -> Cleaned:
     """The cleaned tables written by notebook 01; a clear error if it has not run."""
     folder = Path(folder)
     if not (folder / "run.json").is_file():
-        raise FileNotFoundError(f"{folder} holds no cleaned data: run notebook 01_clean for this cohort first "
+        raise FileNotFoundError(f"{folder} holds no cleaned data: run the cleaning notebook for this cohort first "
                                 f"(make report does it).")
     frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in PROCESSED_TABLES}
     meta = json.loads((folder / "run.json").read_text())

@@ -44,7 +44,7 @@ from . import steps
 
 SIZES = (1_000, 10_000, 100_000)
 REFERENCES_PER_PARTICIPANT = 10
-FIGURES_NOTEBOOK = "04_figures.ipynb"
+FIGURES_NOTEBOOK = plan.FIGURES.name
 # Targets from the speed issue: benchmark figures for a 2-core machine, not timed tests.
 TARGETS = {
     "cold_over_floor": 1.25,
