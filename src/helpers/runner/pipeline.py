@@ -668,9 +668,11 @@ def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, ker
     output.parent.mkdir(parents=True, exist_ok=True)
     manager = warm.result() if warm is not None else None
     try:
+        given = {**parameters, "processed_dir": str(stage / "processed"), "out_dir": str(stage / "reports")}
         papermill.execute_notebook(
             str(notebooks_dir / name), str(output),
-            parameters={**parameters, "processed_dir": str(stage / "processed"), "out_dir": str(stage / "reports")},
+            # Only the parameters the notebook declares (raw_source is the report notebook's alone).
+            parameters={k: v for k, v in given.items() if k in steps.parameter_names(notebooks_dir / name)},
             kernel_name="python3",  # the kernel of this interpreter, which has helpers installed
             cwd=str(notebooks_dir), log_output=False,
             # A live bar per running step in a terminal, replaced by the step's summary line.

@@ -54,6 +54,21 @@ def notebook_cells(path: Path) -> list[tuple[str, str]]:
                          f"restore it from git or save it again from JupyterLab.") from None
 
 
+def parameter_names(notebook: Path) -> set[str]:
+    """The names a notebook's parameters cell assigns (what papermill may set)."""
+    book = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    cell = next((c for c in book["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return set()
+    try:
+        with _PARSING:  # (see _PARSING: steps start in threads)
+            tree = ast.parse("".join(cell["source"]))
+    except SyntaxError:
+        return set()
+    return {target.id for node in tree.body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
 def import_lines(notebook: Path) -> list[str]:
     """The import statements (and autoreload magics) of a notebook's code cells, in order."""
     return [line.strip() for kind, source in notebook_cells(notebook) if kind == "code"
