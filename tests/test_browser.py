@@ -203,7 +203,7 @@ def test_every_figure_says_its_finding_and_is_shown_large_enough_on_a_phone(audi
         assert smallest * image["shown"] / width_pt >= 9, (entry.name, smallest * image["shown"] / width_pt)
 
 
-def test_pdf_prints_every_column_of_every_table_on_a4(bundled_report):
+def test_pdf_prints_every_column_of_every_table_on_a4(bundled_report, tmp_path):
     """make pdf's printer: A4 pages whose right margin is blank (nothing runs off the page),
     and the last column header of every table in the text."""
     import re
@@ -212,7 +212,7 @@ def test_pdf_prints_every_column_of_every_table_on_a4(bundled_report):
 
     from helpers.report import pdf
 
-    printed = pdf.print_pdf(bundled_report)
+    printed = pdf.print_pdf(bundled_report, tmp_path / "report.pdf")  # not into the shared build
     info = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True).stdout
     assert "pts (A4)" in info
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))

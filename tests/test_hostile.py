@@ -780,3 +780,25 @@ def test_the_manuscript_of_a_controlled_report_keeps_every_redaction(hostile_run
     numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))["numbers"]
     page = html.unescape(re.sub(r"<[^>]+>", " ", (folder.parent / "report.html").read_text(encoding="utf-8")))
     assert numbers and all(value in page for value in numbers.values())
+
+
+@pytest.mark.e2e
+def test_without_the_key_a_report_whose_raw_data_changed_is_refused_with_what_to_run(hostile_runs, tmp_path,
+                                                                                      monkeypatch):
+    """make pdf with no key on a report built with one: its raw data changed since, so the analysis
+    must be redone, which needs the key. Nothing runs; the message says what changed and what to run."""
+    raw, runs = hostile_runs
+    out = tmp_path / "out"
+    shutil.copytree(runs["open"], out, symlinks=True)
+    changed = shutil.copytree(raw, tmp_path / "raw")
+    with open(changed / "study" / "coded_segments.csv", "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    before = tree_hash(out / "reports" / "study")
+    monkeypatch.delenv("NHSDA_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(pipeline.PipelineError) as refused:
+        pipeline.run("study", changed, out / "processed", out / "reports", with_steps=("pdf",))
+    message = str(refused.value)
+    assert "was built with a pseudonym key" in message and "raw (study/coded_segments.csv" in message
+    assert f"make pdf COHORT=study RAW_DIR={changed} PSEUDONYM_KEY=..." in message
+    assert "Nothing was run" in message and KEY not in message
+    assert tree_hash(out / "reports" / "study") == before and not (out / "reports" / "study" / "report.pdf").exists()
