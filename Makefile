@@ -48,7 +48,7 @@ PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,-
 RUN = $(PY) -m helpers.runner.pipeline --cohort $(call v,COHORT) \
   --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
 
-.PHONY: lock help report report-all pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
+.PHONY: validate lock help report report-all pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -154,6 +154,9 @@ clean: ## Remove built outputs (reports/, data/processed/); keeps data/raw and .
 	@# Published cohorts are symbolic links into reports/.build: remove the links, not through them.
 	rm -rf reports/.build reports/index.html
 	find reports data/processed -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -exec rm -rf {} +
+
+validate: $(VENV)/.installed ## Check a raw folder against the raw-data contract (data/datapackage.json) with the pipeline's own checks (RAW_DIR=, COHORT=)
+	$(PY) -m helpers.data.raw_package --check $(call v,RAW_DIR) --cohort $(call v,COHORT)
 
 import: $(VENV)/.installed ## Import a survey or coding export into RAW_DIR/COHORT (SRC=, COHORT=, RAW_DIR=, KIND=, FORCE=1, DICTIONARY=, CODEBOOK=, MAPPING=, SOURCES_DIR=)
 	@if [ -z $(call v,SRC) ] || [ "$(origin COHORT)" = file ]; then \

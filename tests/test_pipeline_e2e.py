@@ -118,8 +118,10 @@ def test_report_is_self_contained_and_says_data_are_synthetic(built, cohort):
     assert "(Figures <a href=\"#figure-4\">4</a>, <a href=\"#figure-5\">5</a>)" in html
     # Provenance: no machine path, every analysis package, the executed notebooks for reading.
     assert str(paths.PROJECT_ROOT) not in html and "<code>data/raw</code>" in html
-    for package in ("statsmodels", "krippendorff", "pandera", "great-tables", "nbconvert"):
+    # The packages are those the steps' kernels imported: the analysis libraries, never an unused one.
+    for package in ("pandas", "statsmodels", "krippendorff", "pandera", "matplotlib", "seaborn"):
         assert f"<dt>{package}</dt>" in html
+    assert "<dt>great-tables</dt>" not in html and "<dt>nhsda-eval</dt>" not in html
     for step in plan.NOTEBOOKS:
         page = report / "notebooks" / (Path(step).stem + ".html")
         assert f'href="notebooks/{page.name}"' in html and page.is_file()
@@ -187,3 +189,37 @@ def test_own_cohort1_without_likert_items_runs_with_no_check_and_says_why(bundle
     assert pd.read_csv(report / "tables" / "likert_summary.csv").empty
     assert not (report / "figures" / "likert.png").exists() and not (report / "figures" / "likert_by_role.png").exists()
     assert html.count("data:image/png;base64,") == len(outputs.figures()) - 2
+
+
+@pytest.mark.parametrize("cohort", ["cohort1", "all"])
+def test_provenance_records_versions_commit_parameters_and_the_lock(built, cohort):
+    import json
+
+    report = built[0] / "reports" / cohort
+    provenance = json.loads((report / "provenance.json").read_text())
+    lock = hashlib.sha256((paths.PROJECT_ROOT / "requirements.lock").read_bytes()).hexdigest()
+    assert provenance["lock_sha256"] == lock and provenance["parameters"]["cohort"] == cohort
+    assert provenance["packages"]["pandera"] and "dirty" in provenance and "commit" in provenance
+    for step in plan.NOTEBOOKS:
+        record = json.loads((report / "provenance" / f"{Path(step).stem}.json").read_text())
+        assert record["step"] == step and record["packages"]["pandas"]
+    crate = json.loads((report / "ro-crate-metadata.json").read_text())
+    graph = {entity["@id"]: entity for entity in crate["@graph"]}
+    assert graph["ro-crate-metadata.json"]["conformsTo"]["@id"] == "https://w3id.org/ro/crate/1.1"
+    parts = {p["@id"] for p in graph["./"]["hasPart"]}
+    assert {"report.html", "datapackage.json", "provenance.json", "tables/theme_tallies.csv"} <= parts
+    assert all((report / part).is_file() for part in parts)
+    text = "\n".join(p.read_text() for p in [report / "provenance.json", report / "ro-crate-metadata.json",
+                                              report / "datapackage.json", *(report / "provenance").iterdir()])
+    assert str(paths.PROJECT_ROOT) not in text and str(built[0]) not in text
+
+
+@pytest.mark.parametrize("cohort", ["cohort1", "all"])
+def test_the_data_dictionary_describes_every_column_of_every_published_table(built, cohort):
+    import json
+
+    report = built[0] / "reports" / cohort
+    package = json.loads((report / "datapackage.json").read_text())
+    described = {r["path"]: [f["name"] for f in r["schema"]["fields"]] for r in package["resources"]}
+    published = {f"tables/{p.name}": list(pd.read_csv(p, nrows=0).columns) for p in (report / "tables").glob("*.csv")}
+    assert described == published

@@ -87,7 +87,7 @@ def test_published_folder_names_carry_the_disclosure_settings():
 
 def test_a_notebook_cannot_write_what_its_step_does_not_declare(tmp_path):
     run, _ = start(plan.DESCRIBE, "c", str(tmp_path / "raw"), str(tmp_path / "p"), str(tmp_path / "r"))
-    frame = pd.DataFrame({"a": [1]})
+    frame = pd.DataFrame({"item": ["q_confident"], "n": [1]})
     with pytest.raises(PlanError, match=r"02_describe.ipynb does not declare that it writes table 'theme_tallies' "
                                         r"\(written by 03_thematic_tallies.ipynb\)"):
         run.write(plan.THEME_TALLIES, frame)

@@ -47,8 +47,10 @@ def _autoreload() -> None:
 class Run:
     """One step's run: its folders, and the only way its notebook reads and writes outputs."""
 
-    def __init__(self, step: plan.Step, dirs: RunDirs, lab: LabFolders | None = None):
+    def __init__(self, step: plan.Step, dirs: RunDirs, lab: LabFolders | None = None, parameters: dict | None = None):
         self.step, self.dirs, self.lab = step, dirs, lab
+        # The run's parameters as provenance records them: no folder, so no machine path.
+        self.parameters = parameters or {"cohort": dirs.cohort}
         self.cohort, self.raw, self.pooled = dirs.cohort, dirs.raw, dirs.pooled
         self.processed, self.out, self.tables, self.figures = dirs.processed, dirs.out, dirs.tables, dirs.figures
 
@@ -103,21 +105,35 @@ class Run:
 
     def write(self, entry: plan.Output, value) -> Path:
         """Write an output of this step: a table (DataFrame), the cleaned data, the provenance
-        manifest (DataFrame) or the page (HTML text); the path written."""
-        from helpers.data import store
+        manifest (DataFrame), a record (a dict, as JSON) or the page (HTML text); the path written."""
+        from helpers.data import dictionary, provenance, store
 
         target = self.target(entry)
         if entry.kind == plan.TABLE:
+            dictionary.check_columns(entry.name, value.columns)  # the data dictionary describes every column
             return store.write_table(value, target.parent, target.name)
+        if entry.kind == plan.RECORD:
+            target.write_text(json.dumps(value, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            return target
         if entry is plan.CLEANED:
             store.write_cleaned(value, target.parent)
             return target.parent
         if entry is plan.PROVENANCE:
-            return store.write_provenance(value, target.parent)
+            about = provenance.step_record(self.step.name)
+            del about["step"]
+            return store.write_provenance(value, target.parent, {"parameters": self.parameters, **about})
         if entry is plan.PAGE:
             target.write_text(value, encoding="utf-8")
             return target
         raise TypeError(f"run.write cannot write {entry.kind} {entry.name!r}: draw a figure with figures.draw")
+
+    def imports(self) -> dict:
+        """The record of what this step's kernel ran on, for its `plan.imports(...)` output: the
+        packages it imported and their versions, Python, the commit and the lock's hash. Call it
+        after the step's last import."""
+        from helpers.data import provenance
+
+        return provenance.step_record(self.step.name)
 
     def read_by_name(self, name: str):
         """A table this step reads, by its name in the plan (what figure functions ask for)."""
@@ -174,8 +190,9 @@ def start(step: plan.Step, cohort: str, raw_dir: str = "", processed_dir: str = 
     """(this step's run, its folders made; its disclosure rules), from the notebook's parameters."""
     _autoreload()
     rules = Disclosure(int(min_count), int(round_to))
+    parameters = {"cohort": str(cohort), "min_count": rules.min_count, "round_to": rules.round_to}
     if str(out_dir).strip():
-        return Run(step, RunDirs(cohort, raw_dir, processed_dir, out_dir).make()), rules
+        return Run(step, RunDirs(cohort, raw_dir, processed_dir, out_dir).make(), parameters=parameters), rules
     published = plan.published_name(str(cohort), rules.min_count, rules.round_to)
     dirs = RunDirs(cohort, raw_dir, processed_dir or str(paths.PROCESSED_DIR / paths.LAB_DIR),
                    str(paths.REPORTS_DIR / paths.LAB_DIR), folder=published).make()
@@ -184,4 +201,4 @@ def start(step: plan.Step, cohort: str, raw_dir: str = "", processed_dir: str = 
     print(f"Run by hand: writing to {dirs.out} (the published report in {paths.REPORTS_DIR / published} is "
           f"never touched here); reading the published report's files"
           + ("" if not own else ", except:\n  " + "\n  ".join(own)))
-    return Run(step, dirs, lab), rules
+    return Run(step, dirs, lab, parameters), rules

@@ -21,6 +21,7 @@ REPORTS, PROCESSED = "reports", "processed"
 
 # Kinds of output.
 TABLE, FIGURE, DATA, PAGE_KIND, DOCUMENT, NOTEBOOK = "table", "figure", "data", "page", "document", "notebook"
+RECORD = "record"  # a JSON record about the run: packages imported, the data dictionary, the RO-Crate
 
 # How disclosure control (MIN_COUNT, ROUND_TO) treats an output.
 CONTROLLED = "controlled"          # small counts redacted, others rounded
@@ -29,7 +30,8 @@ PUBLISHED_FIGURES = "published figures and the values computed from controlled t
 TEXT = "text: quotes and notes, scrubbed; role group and participant dropped when control is on"
 BUILT_FROM = "built from the controlled tables and figures above"
 EXECUTED = "executed notebook: published only when disclosure control is off (cells may print exact counts)"
-INPUTS = "file names and SHA-256 of the raw files"
+INPUTS = "file names and SHA-256 of the raw files; parameters, commit, lock hash and packages of the run"
+ABOUT_THE_RUN = "names and versions of software, the commit; column names and meanings: nothing from the data"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class Output:
 
 def table(name: str, **more) -> Output:
     return Output(name, TABLE, (f"tables/{name}.csv",), **more)
+
+
+def imports(stem: str) -> Output:
+    """The record of the packages a notebook step's kernel imported (helpers.data.provenance)."""
+    return Output(f"imports of {stem}", RECORD, (f"provenance/{stem}.json",), disclosure=ABOUT_THE_RUN)
 
 
 def figure(name: str, reads: tuple[Output, ...], **more) -> Output:
@@ -109,6 +116,7 @@ PROVENANCE = Output("provenance", DATA, ("provenance.json",), disclosure=INPUTS)
 INPUT_NOTES = table("input_notes", disclosure=TEXT)
 CLEANING_LOG = table("cleaning_log", disclosure=ROW_LEVEL, when="disclosure control is off")
 CLEANING_LOG_COUNTS = table("cleaning_log_counts")
+CLEAN_IMPORTS = imports("01_clean")
 # 02 describe
 PARTICIPANT_CHARACTERISTICS = table("participant_characteristics")
 PARTICIPANTS_BY_ROLE = table("participants_by_role")
@@ -116,6 +124,7 @@ SOURCES_BY_TYPE = table("sources_by_type")
 CODING_BY_SOURCE_TYPE = table("coding_by_source_type")
 LIKERT_SUMMARY = table("likert_summary")
 LIKERT_BY_ROLE = table("likert_by_role")
+DESCRIBE_IMPORTS = imports("02_describe")
 # 03 thematic tallies
 TOTALS = table("totals")
 THEME_TALLIES = table("theme_tallies")
@@ -129,6 +138,7 @@ THEME_PARTICIPANTS = table("theme_participants")
 AGREEMENT = table("agreement")
 COOCCURRENCE = table("cooccurrence")
 SATURATION = table("saturation")
+TALLIES_IMPORTS = imports("03_thematic_tallies")
 # 04 figures: each drawn from the tables it names (the first is its source)
 ROLE_GROUPS_FIGURE = figure("role_groups", (PARTICIPANTS_BY_ROLE,))
 LIKERT_FIGURE = figure("likert", (LIKERT_SUMMARY,), when="the questionnaire has Likert items")
@@ -139,9 +149,14 @@ THEME_BY_ROLE_GROUP_FIGURE = figure("theme_by_role_group", (THEME_BY_ROLE_GROUP,
 THEME_PARTICIPANTS_FIGURE = figure("theme_participants", (THEME_PARTICIPANTS,))
 COOCCURRENCE_FIGURE = figure("cooccurrence", (COOCCURRENCE, THEME_TALLIES), when="two or more codes co-occur")
 SATURATION_FIGURE = figure("saturation", (SATURATION, THEME_TALLIES), when="the run has interviews")
+FIGURES_IMPORTS = imports("04_figures")
 # 05 report
 REPRODUCTION_CHECK = table("reproduction_check", disclosure=PUBLISHED_FIGURES)
 PAGE = Output("report", PAGE_KIND, ("report.html",), disclosure=BUILT_FROM)
+REPORT_IMPORTS = imports("05_report")
+# The data dictionary of the tables (Frictionless Data Package) and the folder's RO-Crate metadata.
+DATA_PACKAGE = Output("datapackage", RECORD, ("datapackage.json",), disclosure=ABOUT_THE_RUN)
+RO_CRATE = Output("ro-crate", RECORD, ("ro-crate-metadata.json",), disclosure=PROVENANCE.disclosure)
 # Asked for by make pdf and make manuscript
 PDF = Output("report.pdf", DOCUMENT, ("report.pdf",), disclosure=BUILT_FROM)
 MANUSCRIPT = Output("manuscript", DOCUMENT, ("manuscript/",), disclosure=BUILT_FROM)
@@ -149,30 +164,32 @@ MANUSCRIPT = Output("manuscript", DOCUMENT, ("manuscript/",), disclosure=BUILT_F
 # --- steps, in run order -------------------------------------------------------------------
 
 CLEAN = Step("01_clean.ipynb", reads=(),
-             writes=(INPUT_NOTES, CLEANING_LOG, CLEANING_LOG_COUNTS, CLEANED, PROVENANCE),
+             writes=(INPUT_NOTES, CLEANING_LOG, CLEANING_LOG_COUNTS, CLEANED, PROVENANCE, CLEAN_IMPORTS),
              about="raw exports to analysis-ready tables")
 DESCRIBE = Step("02_describe.ipynb", reads=(CLEANED,),
                 writes=(PARTICIPANT_CHARACTERISTICS, PARTICIPANTS_BY_ROLE, SOURCES_BY_TYPE, CODING_BY_SOURCE_TYPE,
-                        LIKERT_SUMMARY, LIKERT_BY_ROLE),
+                        LIKERT_SUMMARY, LIKERT_BY_ROLE, DESCRIBE_IMPORTS),
                 about="participants, sources and questionnaire items")
 TALLIES = Step("03_thematic_tallies.ipynb", reads=(CLEANED,),
                writes=(TOTALS, THEME_TALLIES, SUBTHEME_TALLIES, THEME_SUMMARY, THEME_BY_ROLE_GROUP,
                        THEME_BY_SOURCE_TYPE, CODE_BY_SOURCE_TYPE, QUOTES, THEME_PARTICIPANTS, AGREEMENT, COOCCURRENCE,
-                       SATURATION),
+                       SATURATION, TALLIES_IMPORTS),
                about="references, sources and participants per code, subtheme and theme")
 FIGURE_OUTPUTS = (ROLE_GROUPS_FIGURE, LIKERT_FIGURE, LIKERT_BY_ROLE_FIGURE, THEME_TALLIES_FIGURE, CODE_TALLIES_FIGURE,
                   THEME_BY_ROLE_GROUP_FIGURE, THEME_PARTICIPANTS_FIGURE, COOCCURRENCE_FIGURE, SATURATION_FIGURE)
 FIGURES = Step("04_figures.ipynb",
                reads=tuple(dict.fromkeys(t for f in FIGURE_OUTPUTS for t in f.reads)),
-               writes=FIGURE_OUTPUTS, about="paper-ready PNG and SVG")
+               writes=FIGURE_OUTPUTS + (FIGURES_IMPORTS,), about="paper-ready PNG and SVG")
 # The page shows every table and figure, the provenance and the input notes.
 REPORT = Step("05_report.ipynb",
               reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes if o is not CLEANED),
-              writes=(REPRODUCTION_CHECK, PAGE), about="one self-contained HTML page")
+              writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE),
+              about="one self-contained HTML page")
 PRINT_PDF = Step("report.pdf", reads=(PAGE,), writes=(PDF,), notebook=False, on_request=True,
                  function="helpers.report.pdf:step", about="the page printed to A4 by headless Chromium")
 WRITE_MANUSCRIPT = Step("manuscript", notebook=False, on_request=True, function="helpers.report.manuscript:step",
-                        reads=tuple(o for o in REPORT.reads + REPORT.writes if o.kind in (TABLE, FIGURE)),
+                        reads=tuple(o for o in REPORT.reads + REPORT.writes if o.kind in (TABLE, FIGURE)
+                                    or o.files[0].startswith("provenance/")),  # the versions COREQ item 32 names
                         writes=(MANUSCRIPT,),
                         about="Word tables, journal figures, COREQ draft and numbers.json")
 
@@ -183,6 +200,11 @@ ON_REQUEST: dict[str, Step] = {"pdf": PRINT_PDF, "manuscript": WRITE_MANUSCRIPT}
 NOTEBOOKS: tuple[str, ...] = tuple(s.name for s in STEPS if s.notebook)
 OUTPUTS: tuple[Output, ...] = tuple(o for s in STEPS for o in s.writes)
 BY_NAME: dict[str, Step] = {s.name: s for s in STEPS}
+
+
+def imports_of(of: Step) -> Output:
+    """The record of the packages `of`'s kernel imported: one of its outputs."""
+    return next(o for o in of.writes if o.kind == RECORD and o.files[0].startswith("provenance/"))
 
 
 def step(name: str) -> Step:

@@ -128,12 +128,13 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     return frame.rename(columns=restore_cell)
 
 
-def write_provenance(manifest: pd.DataFrame, out: Path) -> Path:
-    """provenance.json: the SHA-256 of every input file, read by the report."""
+def write_provenance(manifest: pd.DataFrame, out: Path, about: dict | None = None) -> Path:
+    """provenance.json: the SHA-256 of every input file, read by the report, and what the run ran
+    with (`about`: parameters, Python, commit, the lock's hash, packages imported)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "provenance.json"
-    target.write_text(json.dumps({"inputs": manifest.to_dict("records")}, indent=2) + "\n")
+    target.write_text(json.dumps({"inputs": manifest.to_dict("records"), **(about or {})}, indent=2) + "\n")
     return target
 
 

@@ -221,10 +221,11 @@ def minor_themes(t: Tables) -> Answer:
 
 
 def software(t: Tables) -> Answer:
-    from .page import package_versions  # the versions the report's Provenance lists
+    from .page import software as used  # the versions the report's Provenance lists, from the steps' records
 
-    versions = package_versions()
-    listed = ", ".join(f"{name} {versions[name]}" for name in ("pandas", "statsmodels", "krippendorff", "papermill"))
+    versions = used(t.folder.parent)[0]
+    listed = ", ".join(f"{name} {versions[name].partition(' (')[0]}"
+                       for name in ("pandas", "statsmodels", "krippendorff") if name in versions)
     return Answer(f"The coded data were tallied and analysed in Python {versions['python']} ({listed}), by this "
                   f"project's pipeline; every version is listed under Provenance in the report.", ["report.html"])
 

@@ -12,9 +12,7 @@ import io
 import json
 import os
 import platform
-import subprocess
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import jinja2
@@ -22,17 +20,14 @@ import pandas as pd
 from markupsafe import Markup
 
 from helpers.analysis.disclosure import REDACTED, Disclosure
-from helpers.data import paths, plan
+from helpers.data import paths, plan, provenance
 from helpers.data.contract import ALL_CODERS, POOLED
 from helpers.data.environment import DATE_ENV
 from helpers.data.store import read_table
 
-from . import outputs, readings, repro
+from . import crate, outputs, readings, repro
 from . import tables as pub
 
-# Every package the analysis and the report run on (requirements.lock pins each).
-PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "krippendorff", "pandera", "matplotlib", "seaborn", "pillow",
-            "great-tables", "pyarrow", "jinja2", "papermill", "nbconvert", "nbformat", "ipykernel")
 
 def run_time() -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now, in UTC."""
@@ -42,25 +37,18 @@ def run_time() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def git_commit() -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.PROJECT_ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.PROJECT_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return commit + (" (with uncommitted changes)" if dirty else "")
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+def software(out: Path) -> tuple[dict[str, str], str]:
+    """({package: version (steps that imported it)}, the commit), from the records each notebook
+    step wrote of what its kernel imported: the page lists what the run used, not a hand list."""
+    records = crate.step_records(out)
+    packages = {"python": ", ".join(sorted({r["python"] for r in records.values()})) or platform.python_version()}
+    for name, about in crate.packages_used(records).items():
+        packages[name] = f"{about['version']} (steps {', '.join(about['steps'])})"
+    commits = {provenance.describe_commit(r) for r in records.values()}
+    commit = provenance.describe_commit(records.get(plan.REPORT.name) or provenance.git_state())
+    if len(commits) > 1:  # a step kept from an earlier build ran at another commit: say so
+        commit += " (steps kept from earlier builds ran at: " + ", ".join(sorted(commits - {commit})) + ")"
+    return packages, commit
 
 
 def is_synthetic(raw_dir: Path) -> bool:
@@ -245,7 +233,8 @@ def notebook_links() -> list[dict]:
 def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules: Disclosure,
                   raw_source: Path | None = None) -> dict:
     tables, figures = paths.tables_dir(out), paths.figures_dir(out)
-    provenance = json.loads((out / "provenance.json").read_text())
+    inputs = json.loads((out / plan.PROVENANCE.files[0]).read_text())["inputs"]
+    packages, commit = software(out)
     return {
         "cohort": cohort,
         "synthetic": is_synthetic(raw_dir),
@@ -266,9 +255,9 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "tables": table_blocks(tables),
         "figures": figure_blocks(figures, tables),
         "parameters": parameters,
-        "inputs": provenance["inputs"],
-        "packages": package_versions(),
-        "commit": git_commit(),
+        "inputs": inputs,
+        "packages": packages,
+        "commit": commit,
         "notebooks": notebook_links(),
     }
 

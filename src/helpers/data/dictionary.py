@@ -1,0 +1,158 @@
+"""The data dictionary: every column of every published table and of the raw-data contract,
+as Frictionless Table Schemas in a Data Package (datapackage.json).
+
+The published tables' columns are declared here once, by table name (the names of
+helpers.data.plan); `run.write` refuses a table with a column not declared here, and the
+report step writes `datapackage.json` beside the tables from these declarations, so the
+dictionary cannot drift from what is published. The raw-data contract's dictionary is
+generated from the contract's own code by helpers.data.raw_package (kept apart: it imports the
+validation library, which the report's kernel does not load).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .contract import ROLE_GROUPS, SOURCE_TYPES
+
+DATA_LICENCE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
+                "title": "Creative Commons Attribution 4.0"}
+PROFILE = "tabular-data-package"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: its name, Table Schema type, meaning, and whether every run writes it."""
+
+    name: str
+    type: str
+    description: str
+    optional: bool = False  # absent from some runs (e.g. dropped by disclosure control)
+    enum: tuple[str, ...] = ()
+
+    def schema(self, controlled: bool = False) -> dict:
+        entry = {"name": self.name, "type": self.type, "description": self.description}
+        if controlled and self.type in ("integer", "number"):
+            # Disclosure control redacts small counts with a mark: the column is then text.
+            entry["type"] = "string"
+            entry["description"] += " (a number, or the redaction mark where disclosure control hides a small count)"
+        if self.enum:
+            entry["constraints"] = {"enum": list(self.enum)}
+        return entry
+
+
+def _f(name: str, kind: str, text: str, **more) -> Field:
+    return Field(name, kind, text, **more)
+
+
+S, INT, N, B = "string", "integer", "number", "boolean"
+THEME = _f("theme", S, "theme of the codebook")
+SUBTHEME = _f("subtheme", S, "subtheme of the codebook")
+CODE = _f("code", S, "code of the codebook")
+SOURCE_TYPE = _f("source_type", S, "kind of source", enum=SOURCE_TYPES)
+ROLE_GROUP = _f("role_group", S, "participant's role group (role_map.csv)", enum=ROLE_GROUPS)
+REFERENCES = _f("references", INT, "coded references: segments coded with it")
+PCT_REFERENCES = _f("pct_references", N, "share of all coded references, %")
+SOURCES = _f("sources", INT, "sources with at least one reference to it")
+PARTICIPANTS = _f("participants", INT, "distinct participants with at least one reference to it")
+CI = (_f("ci_low", N, "lower bound of the 95% Wilson interval of the percentage"),
+      _f("ci_high", N, "upper bound of the 95% Wilson interval of the percentage"))
+LIKERT = (_f("n", INT, "answers given"), _f("missing", INT, "blank answers (counted, not dropped)"),
+          _f("median", N, "median level (1-5)"), _f("q1", N, "first quartile"), _f("q3", N, "third quartile"),
+          *(_f(f"n_{level}", INT, f"answers at level {level}") for level in range(1, 6)),
+          _f("pct_agree", N, "share answering 4 or 5, %"), *CI)
+TALLY = (REFERENCES, PCT_REFERENCES, SOURCES, PARTICIPANTS, *CI)
+BY_SOURCE_TYPE = (REFERENCES, SOURCES, PARTICIPANTS,
+                  _f("pct_of_source_type", N, "share of the references in sources of this type, %"), *CI)
+
+# Every published table's columns, in the order they are written (by plan name).
+TABLES: dict[str, tuple[Field, ...]] = {
+    "input_notes": (_f("note", S, "an oddity in the input that was accepted (encoding, extra columns...)"),),
+    "cleaning_log": (_f("cohort", S, "cohort folder of the dropped row"), _f("file", S, "raw file of the row"),
+                     _f("row", INT, "row as a spreadsheet numbers it (the header is row 1)"),
+                     _f("participant_id", S, "the row's participant, as a keyed pseudonym"),
+                     _f("reason", S, "the cleaning rule that dropped it")),
+    "cleaning_log_counts": (_f("reason", S, "the cleaning rule"), _f("rows_dropped", INT, "rows it dropped")),
+    "participant_characteristics": (
+        _f("section", S, "part of Table 1 (responses, role groups...)"), _f("characteristic", S, "row of Table 1"),
+        _f("cohort", S, "cohort the row counts"), _f("n", INT, "count"), _f("pct", N, "share of participants, %"),
+        *CI),
+    "participants_by_role": (ROLE_GROUP, _f("n", INT, "participants"), _f("pct", N, "share of participants, %"),
+                             *CI),
+    "sources_by_type": (SOURCE_TYPE, _f("n", INT, "sources")),
+    "coding_by_source_type": (SOURCE_TYPE, _f("n", INT, "sources"), _f("coded", INT, "sources with a coded segment"),
+                              _f("double_coded", INT, "sources coded by two or more coders")),
+    "likert_summary": (_f("item", S, "questionnaire item (a q_ column)"), *LIKERT),
+    "likert_by_role": (_f("item", S, "questionnaire item (a q_ column)"), ROLE_GROUP, *LIKERT),
+    "totals": (_f("measure", S, "what is counted (participants, sources, references...)"), _f("n", INT, "count")),
+    "theme_tallies": (THEME, SUBTHEME, CODE, *TALLY),
+    "subtheme_tallies": (THEME, SUBTHEME, *TALLY),
+    "theme_summary": (THEME, *TALLY),
+    "theme_by_role_group": (THEME, ROLE_GROUP, REFERENCES, SOURCES, PARTICIPANTS,
+                            _f("pct_of_role_group", N, "share of the role group's references, %"), *CI),
+    "theme_by_source_type": (THEME, SOURCE_TYPE, *BY_SOURCE_TYPE),
+    "code_by_source_type": (THEME, SUBTHEME, CODE, SOURCE_TYPE, *BY_SOURCE_TYPE),
+    "quotes": (THEME, CODE, SOURCE_TYPE, _f("role_group", S, "speaker's role group", optional=True),
+               _f("participant", S, "speaker, as a keyed pseudonym", optional=True),
+               _f("quote", S, "the coded text, scrubbed of identifiers")),
+    "theme_participants": (THEME, ROLE_GROUP, _f("participants", INT, "participants of the role group raising it"),
+                           _f("role_group_n", INT, "participants in the role group"),
+                           _f("pct_of_role_group", N, "share of the role group raising it, %"), *CI),
+    "agreement": (_f("code", S, "code, or the pooled row"), _f("coders", S, "the coders compared"),
+                  _f("sources", INT, "sources coded by all of them"),
+                  _f("units", INT, "units: one segment's yes/no decision for one code"),
+                  _f("agreement_pct", N, "raw agreement, %"), _f("cohen_kappa", N, "Cohen's kappa"),
+                  _f("krippendorff_alpha", N, "Krippendorff's alpha, nominal")),
+    "cooccurrence": (_f("code_a", S, "first code of the pair"), _f("code_b", S, "second code of the pair"),
+                     _f("segments", INT, "segments coded with both"),
+                     _f("participants", INT, "participants who raised both")),
+    "saturation": (_f("order", INT, "interview's place in date order"), _f("source_id", S, "the interview"),
+                   _f("date", S, "when it was collected (ISO 8601)"), _f("codes", INT, "codes found in it"),
+                   _f("new_codes", INT, "codes first found in it"),
+                   _f("cumulative_codes", INT, "codes found so far"),
+                   _f("pct_of_codes_found", N, "share of all codes found so far, %")),
+    "reproduction_check": (_f("paper", S, "the published paper"), _f("figure", S, "the published figure"),
+                           _f("published", S, "the value as published"), _f("computed", S, "the value computed"),
+                           _f("computed_at_paper_precision", S, "the computed value rounded as the paper rounds"),
+                           _f("agrees", B, "whether the two agree"), _f("status", S, "how they agree"),
+                           _f("assumption", S, "assumption behind the comparison, if any"),
+                           _f("note", S, "note on the comparison")),
+}
+
+
+class DictionaryError(Exception):
+    """A table has a column the data dictionary does not describe."""
+
+
+def fields(table: str) -> tuple[Field, ...]:
+    try:
+        return TABLES[table]
+    except KeyError:
+        raise DictionaryError(f"table {table!r} has no entry in helpers/data/dictionary.py TABLES: declare its "
+                              f"columns there (name, type, meaning)") from None
+
+
+def check_columns(table: str, columns) -> None:
+    """Refuse a table with a column the dictionary does not describe, naming what to add where."""
+    known = {f.name for f in fields(table)}
+    unknown = [str(c) for c in columns if c not in known]
+    if unknown:
+        raise DictionaryError(f"table {table!r} has column(s) {', '.join(unknown)} that the data dictionary does "
+                              f"not describe: add each to TABLES[{table!r}] in helpers/data/dictionary.py")
+
+
+def dumps(package: dict) -> str:
+    return json.dumps(package, indent=1, ensure_ascii=False) + "\n"
+
+
+def published_package(name: str, tables: dict[str, list[str]], controlled: bool = False) -> dict:
+    """datapackage.json of a report folder: a resource per table written (its columns, in order)."""
+    resources = []
+    for table, columns in tables.items():
+        check_columns(table, columns)
+        by_name = {f.name: f for f in fields(table)}
+        resources.append({"name": table.replace("_", "-"), "path": f"tables/{table}.csv",
+                          "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
+                          "encoding": "utf-8", "schema": {"fields": [by_name[c].schema(controlled) for c in columns]}})
+    return {"profile": PROFILE, "name": f"nhsda-eval-{name}".lower(), "licenses": [DATA_LICENCE],
+            "title": f"NHS Digital Academy evaluation: tables of {name}", "resources": resources}
