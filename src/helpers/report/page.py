@@ -37,18 +37,42 @@ def run_time() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def software(out: Path) -> tuple[dict[str, str], str]:
-    """({package: version (steps that imported it)}, the commit), from the records each notebook
-    step wrote of what its kernel imported: the page lists what the run used, not a hand list."""
+def declared_dependencies() -> set[str]:
+    """The packages the project declares it needs (pyproject.toml's dependencies, as installed),
+    by their canonical names; empty if the project is not installed as a distribution."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        required = metadata.requires("nhsda-eval") or []
+    except metadata.PackageNotFoundError:
+        return set()
+    return {canonicalize_name(Requirement(r).name) for r in required if "extra ==" not in r}
+
+
+def software(out: Path) -> tuple[dict[str, str], list[str], str]:
+    """({package: version (steps that imported it)} of the packages the project declares, the
+    other packages the kernels loaded as 'name version', the commit), from the records each
+    notebook step wrote of what its kernel imported: the page lists what the run used, not a
+    hand list, with the analysis libraries first and the rest (their dependencies, Jupyter's
+    kernel) in one line."""
+    from packaging.utils import canonicalize_name
+
     records = crate.step_records(out)
     packages = {"python": ", ".join(sorted({r["python"] for r in records.values()})) or platform.python_version()}
+    declared, also = declared_dependencies(), []
     for name, about in crate.packages_used(records).items():
-        packages[name] = f"{about['version']} (steps {', '.join(about['steps'])})"
+        if not declared or canonicalize_name(name) in declared:
+            packages[name] = f"{about['version']} (steps {', '.join(about['steps'])})"
+        else:
+            also.append(f"{name} {about['version']}")
     commits = {provenance.describe_commit(r) for r in records.values()}
     commit = provenance.describe_commit(records.get(plan.REPORT.name) or provenance.git_state())
     if len(commits) > 1:  # a step kept from an earlier build ran at another commit: say so
         commit += " (steps kept from earlier builds ran at: " + ", ".join(sorted(commits - {commit})) + ")"
-    return packages, commit
+    return packages, also, commit
 
 
 def is_synthetic(raw_dir: Path) -> bool:
@@ -234,7 +258,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
                   raw_source: Path | None = None) -> dict:
     tables, figures = paths.tables_dir(out), paths.figures_dir(out)
     inputs = json.loads((out / plan.PROVENANCE.files[0]).read_text())["inputs"]
-    packages, commit = software(out)
+    packages, also_loaded, commit = software(out)
     return {
         "cohort": cohort,
         "synthetic": is_synthetic(raw_dir),
@@ -257,6 +281,7 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
         "parameters": parameters,
         "inputs": inputs,
         "packages": packages,
+        "also_loaded": also_loaded,
         "commit": commit,
         "notebooks": notebook_links(),
     }
