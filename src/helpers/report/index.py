@@ -69,10 +69,13 @@ def summary(reports_dir: Path, cohort: str) -> dict:
                                                     if verdict[repro.REDACTED_STATUS] else ""))
     built = pd.Timestamp((out / "report.html").stat().st_mtime, unit="s", tz="UTC")
     shareable, control = sharing(cohort)
+    if shareable and verdict[repro.DIFFERS]:  # rounded and redacted counts cannot match the papers' exact ones
+        text += " (expected: disclosure control rounds and redacts the counts)"
     return {"name": cohort, "ok": True, "href": f"{cohort}/report.html", "shareable": shareable, "control": control,
             "pdf": f"{cohort}/report.pdf" if (out / "report.pdf").is_file() else "",
             "participants": totals.get("participants", ""), "sources": totals.get("sources", ""),
-            "verdict": text, "differs": bool(verdict[repro.DIFFERS]), "built": built.strftime("%Y-%m-%d %H:%M UTC")}
+            "verdict": text, "differs": bool(verdict[repro.DIFFERS]) and not shareable,
+            "built": built.strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def comparison_tables(reports_dir: Path, cohorts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
