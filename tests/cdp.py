@@ -8,8 +8,10 @@ and every table's scroll region.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -40,12 +42,13 @@ class Browser:
 
     def __init__(self):
         assert CHROMIUM, "Chromium is needed: run make browser (apt-get install chromium)"
-        self.profile = tempfile.TemporaryDirectory(prefix="nhsda-cdp-")
+        self.profile = Path(tempfile.mkdtemp(prefix="nhsda-cdp-"))  # removed in close()
         self.process = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={self.profile.name}",
-             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={self.profile}",
+             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)  # its helper processes in one group, ended together in close()
         port = None
         deadline = time.monotonic() + 60
         while port is None and time.monotonic() < deadline:
@@ -116,7 +119,23 @@ class Browser:
         finally:
             self.process.terminate()
             self.process.wait(timeout=30)
-            self.profile.cleanup()
+            # Chromium's helper processes can outlive the browser for a moment and still write
+            # to the profile: end the whole group, then remove the profile (retrying while the
+            # last writes land).
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            for _attempt in range(20):
+                try:
+                    shutil.rmtree(self.profile)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self):
         return self
