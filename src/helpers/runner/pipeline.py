@@ -313,6 +313,25 @@ def _cohort_lock(build_root: Path, cohort: str):
 
 
 @contextmanager
+def _stop_requests(raising: bool = False):
+    """SIGTERM/SIGINT recorded in a list (yielded) while the block runs; with `raising`, also
+    turned into Interrupted at once. Only the main thread may handle signals."""
+    received: list[str] = []
+
+    def handler(signum, _frame):
+        received.append(signal.Signals(signum).name)
+        if raising:
+            raise Interrupted(received[-1])
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
 def _signals_as_exceptions(shared: list[str] | None = None):
     """Turn SIGTERM/SIGINT into Interrupted so the run can keep what it must and clean up.
 
@@ -324,34 +343,8 @@ def _signals_as_exceptions(shared: list[str] | None = None):
     if shared is not None:
         yield shared
         return
-    received: list[str] = []
-
-    def handler(signum, _frame):
-        received.append(signal.Signals(signum).name)
-        raise Interrupted(received[-1])
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
+    with _stop_requests(raising=True) as received:
         yield received
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-@contextmanager
-def _stop_requests():
-    """SIGTERM/SIGINT recorded (not raised) in the main thread, for the runs of run_all to see."""
-    received: list[str] = []
-
-    def handler(signum, _frame):
-        received.append(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield received
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 class _Kernels:
