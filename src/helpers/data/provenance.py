@@ -10,6 +10,8 @@ import subprocess
 import sys
 from importlib import metadata
 
+from packaging.utils import canonicalize_name
+
 from . import paths
 from .hashing import sha256_file
 
@@ -27,7 +29,7 @@ def imported_packages() -> dict[str, str]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue
-        canonical = dist.metadata["Name"].lower().replace("_", "-")
+        canonical = canonicalize_name(dist.metadata["Name"])  # the name pip and the page use
         if canonical != PROJECT:
             found[canonical] = dist.version
     return dict(sorted(found.items()))

@@ -469,11 +469,11 @@ class Build:
     """
 
     def __init__(self, root: Path, cohort: str, processed_dir: Path, reports_dir: Path,
-                 order: tuple[plan.Step, ...] = plan.ALWAYS):
+                 order: tuple[plan.Step, ...] = plan.ALWAYS, state: dict | None = None):
         self.root, self.cohort, self.name = root, cohort, root.name
         self.published_roots = {"processed": processed_dir, "reports": reports_dir}
         self.state_path = root / STATE_FILE
-        self.state = read_state(root)
+        self.state = read_state(root) if state is None else state  # (the caller's reading, if it has one)
         self.order = order
         # Random per build folder: salts the key's hash in the fingerprints (steps.key_fingerprint).
         self.salt = self.state.get("salt") or os.urandom(16).hex()
@@ -1035,7 +1035,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
         wanted = {short for short, step in plan.ON_REQUEST.items()
                   if short in with_steps or step.name in state.get("wanted", [])}
         order = plan.active(frozenset(plan.ON_REQUEST[w].name for w in wanted))
-        build = Build(build_root / name, cohort, processed_dir, reports_dir, order)
+        build = Build(build_root / name, cohort, processed_dir, reports_dir, order, state)
         digests = steps.Digests(raw_dir, build.state.get("digests"))
         key = _reused_key(build)
         fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests, build.salt, order, key)
