@@ -124,19 +124,41 @@ def saturation_shown(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return table[keep], note
 
 
-# Figures show at most 40rem (640 px) wide, 366 px on a phone: 800 px keeps them sharp on a
-# phone's 2x screen and the page light to e-mail; the 200 dpi files stay in figures/.
-EMBED_WIDTH_PX = 800
+# A figure is shown at its natural size, its width in inches at 96 CSS px an inch (the size at
+# which its text has the point size it was drawn with), or the column's width when that is
+# narrower (a phone). The embedded image keeps up to 2.25 image pixels per CSS pixel (216 dpi):
+# sharp on a 2x screen. The 200 dpi files of figures/ are embedded as they are (unscaled, they
+# also compress better than a resized copy: 0.58 MB for cohort1's nine against 0.95 MB scaled
+# to 2x); only a file of a higher resolution is scaled down.
+CSS_PX_PER_INCH = 96
+EMBED_DENSITY = 2.25
 
 
-def embed_png(path: Path) -> str:
-    """A figure as a data: URI, scaled down to screen size to keep the page light to e-mail."""
+def natural_size(path: Path) -> tuple[int, int]:
+    """(width, height) in CSS px at which a saved PNG shows its text at the size it was drawn
+    with: its pixels over its resolution (the pHYs dpi matplotlib writes), times 96."""
     from PIL import Image
 
     with Image.open(path) as image:
-        if image.width > EMBED_WIDTH_PX:
-            height = round(image.height * EMBED_WIDTH_PX / image.width)
-            image = image.resize((EMBED_WIDTH_PX, height), Image.Resampling.LANCZOS)
+        dpi = image.info.get("dpi")
+        if not dpi or not dpi[0]:
+            raise ValueError(f"{path}: the PNG records no resolution (dpi), so its size on the page is unknown; "
+                             f"expected a figure saved by helpers.report.figures.save (which writes it).")
+        inches = image.width / float(dpi[0])
+        return round(inches * CSS_PX_PER_INCH), round(image.height / float(dpi[1] or dpi[0]) * CSS_PX_PER_INCH)
+
+
+def embed_png(path: Path, max_width: int | None = None) -> str:
+    """A figure as a data: URI, scaled down to `max_width` image pixels when it is wider (None:
+    to EMBED_DENSITY pixels per CSS pixel of its natural width), to keep the page light to e-mail."""
+    from PIL import Image
+
+    if max_width is None:
+        max_width = round(natural_size(path)[0] * EMBED_DENSITY)
+    with Image.open(path) as image:
+        if image.width > max_width:
+            height = round(image.height * max_width / image.width)
+            image = image.resize((max_width, height), Image.Resampling.LANCZOS)
         # Charts use few colours: a 256-colour palette keeps them sharp at a third of the size.
         image = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         buffer = io.BytesIO()
@@ -145,15 +167,17 @@ def embed_png(path: Path) -> str:
 
 
 def figure_blocks(figures: Path, tables: Path) -> dict[str, list[dict]]:
-    """Each figure drawn by step 04, numbered, embedded, captioned and described (its alt
-    text states the finding: the reading of the table it is drawn from), by the table it
-    sits beside."""
+    """Each figure drawn by step 04, numbered, embedded at its natural size, captioned and
+    described (its alt text states the finding: the reading of the table it is drawn from), with
+    links to its files (relative to the page, which is published beside figures/), by the table
+    it sits beside."""
     from concurrent.futures import ThreadPoolExecutor
 
     numbers = outputs.figure_numbering()
     shown = [entry for entry in outputs.figures() if (figures / entry.file).is_file()]
     with ThreadPoolExecutor() as pool:  # Pillow releases the GIL while it scales and encodes
         sources = list(pool.map(embed_png, [figures / entry.file for entry in shown]))
+    folder = figures.name  # figures/ beside report.html (paths.figures_dir)
     blocks: dict[str, list[dict]] = {}
     for entry, src in zip(shown, sources):
         # The alt text states the finding: the reading of the table drawn, else of the table beside.
@@ -161,9 +185,12 @@ def figure_blocks(figures: Path, tables: Path) -> dict[str, list[dict]]:
                          e.name == entry.beside)
         finding = getattr(readings, described.reading)(read_table(tables, described.file)) if described.reading \
             else ""
+        width, height = natural_size(figures / entry.file)
+        svg = Path(entry.file).with_suffix(".svg").name
         blocks.setdefault(entry.beside, []).append({
             "number": numbers[entry.name], "src": src, "caption": Markup(entry.caption), "stem": entry.name,
-            "title": entry.title, "alt": f"{entry.title}. {finding}".strip()})
+            "title": entry.title, "alt": f"{entry.title}. {finding}".strip(), "width": width, "height": height,
+            "png": f"{folder}/{entry.file}", "svg": f"{folder}/{svg}" if (figures / svg).is_file() else ""})
     return blocks
 
 
@@ -171,10 +198,10 @@ def _block(entry: outputs.Output, number: str, columns_rows, reading: str = "", 
            footnote: str = "") -> dict:
     columns, rows = columns_rows[:2]
     table = pub.Table(number, entry.title, entry.caption, columns, rows, footnote=footnote)
-    # A table of a few columns has its figures beside it on a wide screen; a wider one has
-    # them below, so that neither is squeezed into scrolling.
+    # Whether its figures sit beside it or under it is the page's to decide, from the widths
+    # both really take (the template's .pair), not from a count of columns.
     return {"html": Markup(table.html()), "table": table, "reading": reading, "note": note, "number": number,
-            "title": entry.title, "anchor": f"table-{number}", "layout": "side" if len(columns) <= 6 else "stack"}
+            "title": entry.title, "anchor": f"table-{number}"}
 
 
 # Tables with a layout of their own above (shown, or left out on purpose, e.g. Likert tables
@@ -248,6 +275,13 @@ def check_block(tables: Path, cohort: str, raw_dir: Path) -> dict:
             "total": len(check), "verdict": repro.verdict(check), "why_none": repro.why_no_check(cohort, raw_dir)}
 
 
+def css_string(text: str) -> Markup:
+    """`text` as a quoted CSS string, safe inside the page's <style> (where HTML escapes are not
+    decoded): every character but letters, digits, spaces and a few marks as a CSS escape."""
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()")
+    return Markup('"' + "".join(c if c in safe else f"\\{ord(c):x} " for c in text) + '"')
+
+
 def notebook_links() -> list[dict]:
     """The executed notebooks rendered for reading, notebooks/<step>.html beside the page (the
     runner writes each as its step finishes; this step's own is written after the page)."""
@@ -261,6 +295,8 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
     packages, also_loaded, commit = software(out)
     return {
         "cohort": cohort,
+        # The printed page's running footer (the template's @page rule): which report this is.
+        "print_footer": css_string(f"NHS Digital Academy evaluation, cohort {cohort}"),
         "synthetic": is_synthetic(raw_dir),
         "reproduces_the_papers": reproduces_the_papers(raw_dir),
         "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),
