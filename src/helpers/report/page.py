@@ -296,7 +296,8 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
     return {
         "cohort": cohort,
         # The printed page's running footer (the template's @page rule): which report this is.
-        "print_footer": css_string(f"NHS Digital Academy evaluation, cohort {cohort}"),
+        "print_footer": css_string(f"NHS Digital Academy evaluation \u00b7 {cohort}"
+                                   + (" \u00b7 disclosure control on" if rules.active else "")),
         "synthetic": is_synthetic(raw_dir),
         "reproduces_the_papers": reproduces_the_papers(raw_dir),
         "generated": run_time().strftime("%Y-%m-%d %H:%M UTC"),

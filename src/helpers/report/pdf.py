@@ -6,6 +6,7 @@ Debian's `chromium` package, as the browser tests use.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,19 @@ def chromium() -> str:
     return found
 
 
+# A link to another file: an <a> whose href is not a fragment of the page itself. The page's
+# text from the data is escaped (a '<' in it is '&lt;'), so this matches only the template's tags.
+FILE_LINK = re.compile(r'<a\b([^>]*?) href="(?!#)[^"]*"')
+
+
+def for_print(page: str) -> str:
+    """The page as it is printed: links to files beside it (figures/, notebooks/) become plain
+    text, since a PDF link would hold the absolute path of the folder it was printed from (a
+    machine path, and a staging folder that is gone once the report is published). Links within
+    the page (#figure-2) stay: they become the PDF's own links."""
+    return FILE_LINK.sub(r"<a\1", page)
+
+
 def print_pdf(html: Path, pdf: Path | None = None) -> Path:
     """Write `pdf` (default: beside the page, as report.pdf); return its path."""
     html = Path(html).resolve()
@@ -36,14 +50,18 @@ def print_pdf(html: Path, pdf: Path | None = None) -> Path:
         raise PrintError(f"{html} does not exist: run 'make report' for this cohort first.")
     pdf = Path(pdf) if pdf else html.with_suffix(".pdf")
     partial = pdf.with_name(pdf.name + ".partial")
-    with tempfile.TemporaryDirectory(prefix="nhsda-pdf-") as profile:
-        # A fresh profile: no extensions or saved settings change the print; no header or
-        # footer with the file's path (a machine path has no place in a shared PDF).
+    with tempfile.TemporaryDirectory(prefix="nhsda-pdf-") as work:
+        # The page is self-contained (figures embedded), so its printable copy reads the same
+        # from a folder of its own; and a fresh profile there: no extensions or saved settings
+        # change the print; no header or footer with the file's path (the page's own @page
+        # footer numbers the pages).
+        printable = Path(work) / html.name
+        printable.write_text(for_print(html.read_text(encoding="utf-8")), encoding="utf-8")
         result = subprocess.run(
             [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
-             f"--print-to-pdf={partial}", html.as_uri()],
+             f"--user-data-dir={Path(work) / 'profile'}", "--no-pdf-header-footer",
+             "--run-all-compositor-stages-before-draw", f"--print-to-pdf={partial}", printable.as_uri()],
             capture_output=True, text=True, timeout=300)
     if result.returncode != 0 or not partial.is_file():
         raise PrintError(f"Chromium could not print {html}: {result.stderr[-2000:]}")
