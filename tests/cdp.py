@@ -31,7 +31,10 @@ MEASURE = """(() => {
     id: (w.querySelector('table') || {}).id, scroll: w.scrollWidth, visible: w.clientWidth,
     focusable: w.tabIndex >= 0, named: !!w.getAttribute('aria-labelledby')}));
   const images = [...document.querySelectorAll('figure img')].map(i => ({
-    alt: i.alt, shown: i.getBoundingClientRect().width, natural: i.naturalWidth}));
+    alt: i.alt, shown: i.getBoundingClientRect().width, natural: i.naturalWidth,
+    width: Number(i.getAttribute('width')), column: i.closest('.pair, main, body').clientWidth,
+    opens: (i.closest('a') || {}).href || null,
+    files: [...i.closest('figure').querySelectorAll('figcaption a')].map(a => a.href)}));
   return JSON.stringify({height: doc.scrollHeight, width: doc.scrollWidth, viewport: window.innerWidth,
                          wraps, images});
 })()"""

@@ -1,4 +1,5 @@
 """make report-all: every cohort and the pooled run, side by side in reports/index.html."""
+import json
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ from helpers.data import paths
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.browser
 def test_index_links_every_cohort_and_compares_them(published, tmp_path):
     # From the shared build (conftest.published): each cohort is up to date, so this checks the
     # index and the PDFs; building each cohort is what the other end-to-end tests check.
@@ -57,6 +59,16 @@ def test_index_links_every_cohort_and_compares_them(published, tmp_path):
         assert cell in html
     assert "Synthetic data." in html and "<script" not in html
     assert html.count("data:image/png;base64,") == 1
+    # As laid out in the browser: words and dates left-aligned, numbers right-aligned, headers
+    # as their columns (before: every column but the first was right-aligned, text included).
+    from cdp import Browser
+
+    with Browser() as browser:
+        browser.open(tmp_path / "reports" / "index.html", 1366)
+        aligned = json.loads(browser.evaluate(
+            "JSON.stringify([...document.querySelector('table.pub').rows].slice(0, 2)"
+            ".map(r => [...r.cells].map(c => getComputedStyle(c).textAlign)))"))
+    assert aligned == [["left", "left", "right", "right", "left", "left", "left"]] * 2, aligned
 
 
 def test_a_stop_request_ends_every_cohort_s_run_and_changes_no_report(published, tmp_path):
