@@ -279,3 +279,21 @@ def test_make_manuscript_or_pdf_while_another_run_builds_the_report_is_refused_w
     # The lock is free again once the other run ends.
     with open(build_root / f"{folder}.lock") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+# --- the manuscript's settings ------------------------------------------------------------------
+
+@pytest.mark.parametrize("min_count,round_to,shown", [("-3", "0", "min_count"), ("7.5", "5", "min_count"),
+                                                      ("7", "-5", "round_to")])
+def test_the_manuscript_step_parses_its_settings_as_the_runner_does(tmp_path, capsys, min_count, round_to, shown):
+    """The manuscript (and PDF) steps run through helpers.runner.tasks: the settings are read by the
+    shared parser, and a bad one is refused by name, before any file is read or written."""
+    from helpers.data.params import whole_number_setting
+    from helpers.runner import tasks
+
+    value = min_count if shown == "min_count" else round_to
+    assert tasks.main(["helpers.report.manuscript:step", str(tmp_path), "cohort1", min_count, round_to]) == 1
+    with pytest.raises(Exception) as runner_says:  # the runner's command line, for the same value
+        whole_number_setting(shown)(value)
+    assert capsys.readouterr().err.strip() == f"ArgumentTypeError: {runner_says.value}"
+    assert list(tmp_path.iterdir()) == []
