@@ -206,6 +206,20 @@ def test_a_pdf_is_never_printed_through_a_link(tmp_path, victim):
     assert untouched(victim) and sorted(p.name for p in folder.iterdir()) == ["report.html", "report.pdf"]
 
 
+@pytest.mark.browser
+def test_a_link_at_the_old_fixed_temporary_name_is_not_printed_through(tmp_path, victim):
+    """The PDF was printed to report.pdf.partial, a fixed name: a link planted there had Chromium
+    write the PDF over whatever it pointed to. Now the temporary file is new each time (O_EXCL)."""
+    folder = tmp_path / "page"
+    folder.mkdir()
+    (folder / "report.html").write_text("<p>hello</p>")
+    (folder / "report.pdf.partial").symlink_to(victim / "index.html")
+    printed = pdf.print_pdf(folder / "report.html")
+    assert printed.read_bytes().startswith(b"%PDF") and not printed.is_symlink()
+    assert untouched(victim) and sorted(p.name for p in folder.iterdir()) == ["report.html", "report.pdf",
+                                                                              "report.pdf.partial"]
+
+
 def test_printing_a_published_report_by_hand_is_refused_for_make_pdf(tmp_path):
     """A published page is printed by `make pdf`, under its cohort's lock; by hand it would change
     a published version outside any run."""
