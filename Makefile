@@ -20,7 +20,7 @@ KERNEL  := nhsda-eval
 # it keeps every `$`. They are not exported either: make would expand them to put them in the
 # environment. The programs then refuse values they cannot use (newlines, shell characters).
 PARAMETERS := COHORT RAW_DIR MIN_COUNT ROUND_TO PSEUDONYM_KEY FORCE JOBS NOTEBOOKS_DIR REPORTS_DIR PROCESSED_DIR \
-  SRC KIND DICTIONARY CODEBOOK MAPPING BENCH_SIZES BENCH_REPEAT UPGRADE
+  SRC KIND DICTIONARY CODEBOOK MAPPING SOURCES_DIR BENCH_SIZES BENCH_REPEAT UPGRADE
 unexport $(PARAMETERS)
 # A parameter, unexpanded and quoted for the shell: v = value, o = option with its value if set.
 v = '$(subst ','\'',$(value $(1)))'

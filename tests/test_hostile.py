@@ -782,6 +782,77 @@ def test_the_manuscript_of_a_controlled_report_keeps_every_redaction(hostile_run
     assert numbers and all(value in page for value in numbers.values())
 
 
+# Count phrases a sentence can hold ("30 participants", "20 of 25 participants", "10 interviews"):
+# under disclosure control each number must be one the tables could show.
+COUNT_PHRASE = re.compile(r"(?<![\w.,\[-])(\d[\d,]*)(?: of (\d[\d,]*))? (interviews?|focus groups?|questionnaire "
+                          r"responses|responses|participants?|sources?|answers|decisions|segments|references|codes|"
+                          r"people)\b")
+# Numbers in sentences that are not counts of the data: the report's small-group threshold ("at
+# least 5 answers", "fewer than 5 people"), the paper's figures, the size of the codebook.
+NOT_A_COUNT = re.compile(r"(?:at least|fewer than|paper's|subthemes and) $")
+
+
+def _readable_text(path: Path) -> str | None:
+    """What a reader of a published file reads (None for images): page text and alt texts, figure
+    text, Word paragraphs and cells, the PDF's text; whitespace and no-break spaces as one space."""
+    from docx import Document
+
+    if path.suffix == ".html":
+        raw = re.sub(r"data:image/[^\"')]+", " ", path.read_text(encoding="utf-8"))
+        shown = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", raw, flags=re.S))
+        text = html.unescape(shown + " " + " ".join(re.findall(r'(?:alt|title|aria-label)="([^"]*)"', raw)))
+    elif path.suffix == ".svg":
+        text = html.unescape(re.sub(r"<[^>]+>", " ", " ".join(
+            re.findall(r"<text[^>]*>(.*?)</text>", path.read_text(encoding="utf-8"), re.S))))
+    elif path.suffix in (".md", ".json", ".csv"):
+        text = path.read_text(encoding="utf-8")
+    elif path.suffix == ".docx":
+        document = Document(path)
+        text = "\n".join([p.text for p in document.paragraphs]
+                         + [c.text for t in document.tables for r in t.rows for c in r.cells])
+    elif path.suffix == ".pdf":
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    else:
+        assert path.suffix in (".png", ".tif"), path  # every other published file is read above
+        return None
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+@pytest.mark.e2e
+def test_every_published_sentence_under_control_quotes_counts_as_the_tables_show_them(hostile_runs, tmp_path,
+                                                                                       monkeypatch):
+    """MIN_COUNT=7 ROUND_TO=5, with the PDF and the manuscript: every count a sentence quotes, in
+    every published file (the page and its alt texts, the PDF, the figures, the Word files, the
+    COREQ draft, numbers.json), is [REDACTED] or above 7 and a multiple of 5. A redacted count is
+    never read as zero: the COREQ draft said "0 of 30 questionnaire responses were excluded" when
+    one was (30 - 30, rounded counts subtracted)."""
+    _, runs = hostile_runs
+    out = shutil.copytree(runs["controlled"], tmp_path / "controlled", symlinks=True)
+    monkeypatch.delenv("NHSDA_PSEUDONYM_KEY", raising=False)  # the report is up to date: no key needed
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # as it was built
+    pipeline.run("study", None, out / "processed", out / "reports", 7, 5, with_steps=("manuscript", "pdf"))
+    folder = (out / "reports" / "study-min7-round5").resolve()
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert {"report.html", "report.pdf", "manuscript/coreq.md", "manuscript/coreq.docx", "manuscript/tables.docx",
+            "manuscript/numbers.json"} <= {str(p.relative_to(folder)) for p in files}
+    quoted = []
+    for path in files:
+        text = _readable_text(path)
+        for match in COUNT_PHRASE.finditer(text or ""):
+            if NOT_A_COUNT.search(text[max(0, match.start() - 20):match.start()]):
+                continue
+            for number in filter(None, match.group(1, 2)):
+                quoted.append(number)
+                assert _protected(pd.Series([int(number.replace(",", ""))]), RULES), \
+                    (path.relative_to(folder), text[max(0, match.start() - 80):match.end() + 40])
+    assert len(quoted) > 20
+    numbers = json.loads((folder / "manuscript" / "numbers.json").read_text(encoding="utf-8"))["numbers"]
+    whole = {name: value for name, value in numbers.items() if re.fullmatch(r"\d+", value)
+             and not name.startswith("check.") and not name.endswith(".small_n")}
+    assert len(whole) > 5 and _protected(pd.Series(whole.values(), dtype=int), RULES), whole
+    assert not re.search(r"(?<![\d.,])0 of ", (folder / "manuscript" / "coreq.md").read_text(encoding="utf-8"))
+
+
 @pytest.mark.e2e
 def test_without_the_key_a_report_whose_raw_data_changed_is_refused_with_what_to_run(hostile_runs, tmp_path,
                                                                                       monkeypatch):

@@ -1,4 +1,5 @@
 """The reproduction check's rules, on small tables written by hand."""
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -60,3 +61,18 @@ def test_figures_are_matched_by_the_bundled_data_not_by_the_cohort_name(tmp_path
     assert "not that bundle" in repro.why_no_check("cohort1", own)
     assert repro.reproduction_check(tmp_path, "cohort1", own).empty  # never reads a table
     assert "no published figures" in repro.why_no_check("mystudy", own)
+
+
+def test_the_marker_names_today_s_generator_and_a_copy_marked_before_it_moved_is_still_the_bundle(tmp_path):
+    from helpers.data.contract import SYNTHETIC_NOTE
+    from helpers.tools import synthetic
+
+    # The module the note names is the generator `make synthetic` runs.
+    named = re.search(r"\((helpers/[\w/]+\.py)\)", SYNTHETIC_NOTE).group(1)
+    assert (paths.PROJECT_ROOT / "src" / named).resolve() == Path(synthetic.__file__).resolve()
+    assert (paths.RAW_DIR / paths.SYNTHETIC_MARKER).read_text(encoding="utf-8") == SYNTHETIC_NOTE
+    earlier = tmp_path / "raw"
+    earlier.mkdir()
+    (earlier / paths.SYNTHETIC_MARKER).write_text(SYNTHETIC_NOTE.replace("helpers/tools/synthetic.py",
+                                                                         "helpers/synthetic.py"), encoding="utf-8")
+    assert repro.reproduces_the_papers(earlier) and repro.reproduces_the_papers(paths.RAW_DIR)

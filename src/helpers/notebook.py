@@ -25,7 +25,7 @@ import shutil
 from pathlib import Path
 
 from helpers.analysis.disclosure import Disclosure
-from helpers.data import paths, plan
+from helpers.data import paths, plan, safe_write
 from helpers.data.paths import RunDirs
 
 
@@ -195,7 +195,12 @@ def start(step: plan.Step, cohort: str, raw_dir: str = "", processed_dir: str = 
         return Run(step, RunDirs(cohort, raw_dir, processed_dir, out_dir).make(), parameters=parameters), rules
     published = plan.published_name(str(cohort), rules.min_count, rules.round_to)
     dirs = RunDirs(cohort, raw_dir, processed_dir or str(paths.PROCESSED_DIR / paths.LAB_DIR),
-                   str(paths.REPORTS_DIR / paths.LAB_DIR), folder=published).make()
+                   str(paths.REPORTS_DIR / paths.LAB_DIR), folder=published)
+    # The scratch folders are written by this notebook's cells: a link planted in them is refused first.
+    safe_write.check_tree(dirs.out, paths.REPORTS_DIR)
+    if not str(processed_dir).strip():
+        safe_write.check_tree(dirs.processed, paths.PROCESSED_DIR)
+    dirs.make()
     lab = LabFolders(dirs, published)
     own = lab.fill(step)
     print(f"Run by hand: writing to {dirs.out} (the published report in {paths.REPORTS_DIR / published} is "

@@ -24,7 +24,10 @@ LIKERT_LABELS = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree"
 # The text of the SYNTHETIC marker file that `make synthetic` writes next to the bundled
 # cohorts: only data carrying exactly this note are said to reproduce the papers.
 SYNTHETIC_NOTE = (
-    "The cohorts in this folder are synthetic, written by `make synthetic` (helpers/synthetic.py).\n"
+    "The cohorts in this folder are synthetic, written by `make synthetic` (helpers/tools/synthetic.py).\n"
     "No real participant is described. They are built to reproduce the published figures of\n"
     "Acharya et al., BMJ Open 2022 and JMIR Med Educ 2024. Remove this file only for real data.\n"
 )
+# The notes that mark the bundle: today's, and the one written before the generator moved to
+# helpers/tools/ (a copy of the bundle made then is still the bundle).
+SYNTHETIC_NOTES = (SYNTHETIC_NOTE, SYNTHETIC_NOTE.replace("helpers/tools/synthetic.py", "helpers/synthetic.py"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.analysis.disclosure import REDACTED
+from helpers.analysis.disclosure import OFF, REDACTED, Disclosure
 from helpers.data.contract import ALL_CODERS, POOLED
 from helpers.data.store import read_table
 
@@ -75,8 +75,10 @@ class Drafted:
 
 @dataclass
 class Tables:
-    """The run's published tables, each read once; `cite` names a table as the checklist does."""
+    """The run's published tables, each read once; `cite` names a table as the checklist does.
+    `rules`: the disclosure control they were written with."""
     folder: Path
+    rules: Disclosure = OFF
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __call__(self, name: str) -> pd.DataFrame:
@@ -123,10 +125,16 @@ def non_participation(t: Tables) -> Answer:
     excluded = table[table.index.str.startswith("Excluded: ")]
     reasons = "; ".join(f"{reason.removeprefix('Excluded: ')}: {row['n']}" for reason, row in excluded.iterrows())
     counts = [table.at["Responses received", "n"], table.at["Participants analysed", "n"]]
-    # A redacted count is not a number to subtract from.
-    total = ("" if any(_redacted(c) for c in counts) else f"{int(float(counts[0])) - int(float(counts[1]))} of ")
-    return Answer(f"{total}{counts[0]} questionnaire responses were excluded by the cleaning rules, by reason: "
-                  f"{reasons}.", [t.cite("participant_characteristics"), t.cite("cleaning_log_counts")])
+    cited = [t.cite("participant_characteristics"), t.cite("cleaning_log_counts")]
+    # A redacted count is not a number to subtract from, nor is a difference of rounded counts a count
+    # the tables show (30 - 30 = 0 when 1 was excluded): under disclosure control none is worked out.
+    if t.rules.active or any(_redacted(c) for c in counts):
+        return Answer(f"Of {counts[0]} questionnaire responses received, {counts[1]} were analysed (counts as the "
+                      f"tables show them; the number excluded is not worked out from them under disclosure "
+                      f"control). Responses excluded by the cleaning rules, by reason: {reasons}.", cited)
+    total = int(float(counts[0])) - int(float(counts[1]))
+    return Answer(f"{total} of {counts[0]} questionnaire responses were excluded by the cleaning rules, by reason: "
+                  f"{reasons}.", cited)
 
 
 def sample_description(t: Tables) -> Answer:
@@ -150,7 +158,7 @@ def saturation(t: Tables) -> Answer | None:
     table = t("saturation")
     if table.empty:
         return None
-    return Answer(f"Yes, by the codes found in each interview in date order: {readings.saturation(table)}",
+    return Answer(f"Yes, by the codes found in each interview in date order: {readings.saturation(table, t.rules)}",
                   [t.cite("saturation")])
 
 
@@ -326,9 +334,10 @@ ITEMS: tuple[Item, ...] = (
 )
 
 
-def draft(tables_folder: Path) -> list[Drafted]:
-    """Every item of the checklist, answered from the tables in `tables_folder` where they can."""
-    tables = Tables(Path(tables_folder))
+def draft(tables_folder: Path, rules: Disclosure = OFF) -> list[Drafted]:
+    """Every item of the checklist, answered from the tables in `tables_folder` (written under the
+    disclosure control `rules`) where they can."""
+    tables = Tables(Path(tables_folder), rules)
     return [item.draft(tables) for item in ITEMS]
 
 

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING
 # imports pandas, matplotlib and the report's modules when it needs them.
 from helpers.data import paths
 
+PAGE = "index.html"
+FIGURES = "index_figures"   # the index's figure files, beside it
+FIGURE = "theme_shares"
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -122,10 +126,12 @@ def theme_share_figure(theme_table: pd.DataFrame):
 def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dict[str, bool],
                 rules: Disclosure) -> Path:
     """reports/index.html: links to every cohort's report and the comparison, self-contained."""
+    import tempfile
+
     import jinja2
     import pandas as pd
 
-    from helpers.data import plan
+    from helpers.data import plan, safe_write
 
     from . import figures
     from . import tables as pub
@@ -140,10 +146,14 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
         names = {folder[c]: c for c in ok}
         role_table, theme_table = role_table.rename(columns=names), theme_table.rename(columns=names)
     figure_src = ""
+    check_targets(reports_dir)
     if ok:
         figures.style()
-        saved = figures.save(theme_share_figure(theme_table), reports_dir / "index_figures", "theme_shares")
-        figure_src = embed_png(saved[0])
+        # Drawn in a folder of its own, then each file put in place without following a link.
+        with tempfile.TemporaryDirectory(prefix="nhsda-index-") as scratch:
+            for drawn in figures.save(theme_share_figure(theme_table), Path(scratch), FIGURE):
+                safe_write.copy_file(drawn, reports_dir / FIGURES / drawn.name, reports_dir)
+        figure_src = embed_png(reports_dir / FIGURES / f"{FIGURE}.png")
     env = jinja2.Environment(loader=jinja2.PackageLoader("helpers.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     def table(number: str, title: str, caption: str, frame: pd.DataFrame) -> str:
@@ -165,6 +175,20 @@ def write_index(reports_dir: Path, raw_dir: Path, cohorts: list[str], built: dic
         figure=figure_src, generated=run_time().strftime("%Y-%m-%d %H:%M UTC"), disclosure=rules.describe(),
         synthetic=is_synthetic(raw_dir),
     )
-    target = reports_dir / "index.html"
-    target.write_text(html, encoding="utf-8")
-    return target
+    return safe_write.write_text(reports_dir / PAGE, html, reports_dir)
+
+
+def targets(reports_dir: Path) -> list[Path]:
+    """Every path write_index writes in reports_dir."""
+    return [reports_dir / PAGE, reports_dir / FIGURES] + [reports_dir / FIGURES / f"{FIGURE}.{ext}"
+                                                          for ext in ("png", "svg")]
+
+
+def check_targets(reports_dir: Path) -> None:
+    """Refuse (safe_write.LinkRefused, naming each link) if the index would be written through a
+    symbolic link: `make report-all` checks this before it builds any cohort."""
+    from helpers.data import safe_write
+
+    links = sorted({link for path in targets(Path(reports_dir)) for link in safe_write.links_on(path, reports_dir)})
+    if links:
+        raise safe_write.LinkRefused(safe_write.refusal(links, f"write the index {Path(reports_dir) / PAGE}"))

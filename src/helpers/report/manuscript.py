@@ -388,23 +388,23 @@ def _mark_for_authors(paragraph) -> None:
         new.bold, new.font.size = bold or None, run.font.size
 
 
-def report_numbers(tables: Path) -> dict[str, str]:
+def report_numbers(tables: Path, rules: Disclosure = Disclosure()) -> dict[str, str]:
     """Every value the report's text quotes, by name, as printed: the header's totals, the
     reproduction check's counts and each reading's values, collected while the same functions
-    the page calls write the same sentences."""
+    the page calls write the same sentences (under the same disclosure `rules`)."""
     numbers = {f"totals.{k}": v for k, v in page.totals(tables).items()}
     check = read_table(tables, "reproduction_check.csv")
     if len(check):
         numbers["check.total"] = str(len(check))
         numbers.update({f"check.{readings.slug(k)}": str(v) for k, v in repro.verdict(check).items()})
     with readings.collect() as said:
-        page.table_blocks(tables)
+        page.table_blocks(tables, rules)
     numbers.update(said)
     return numbers
 
 
-def numbers_json(tables: Path, cohort: str, disclosure: str) -> dict:
-    numbers = report_numbers(tables)
+def numbers_json(tables: Path, cohort: str, disclosure: str, rules: Disclosure = Disclosure()) -> dict:
+    numbers = report_numbers(tables, rules)
     sources = {}
     for name in numbers:
         prefix = name.split(".")[0]
@@ -432,10 +432,10 @@ def write(folder: Path, cohort: str, rules: Disclosure = Disclosure()) -> Path:
     drawn = [d for d in (journal_figure(e.name, tables, target / "figures") for e in outputs.figures()
                          if (paths.figures_dir(folder) / e.file).is_file()) if d]
     legends_docx(drawn, target / "figure_legends.docx", disclosure)
-    drafted = coreq.draft(tables)
+    drafted = coreq.draft(tables, rules)
     (target / "coreq.md").write_text(coreq.markdown(drafted, cohort, disclosure), encoding="utf-8")
     coreq_docx(drafted, target / "coreq.docx", cohort, disclosure)
-    (target / "numbers.json").write_text(json.dumps(numbers_json(tables, cohort, disclosure), indent=1,
+    (target / "numbers.json").write_text(json.dumps(numbers_json(tables, cohort, disclosure, rules), indent=1,
                                                     ensure_ascii=False) + "\n", encoding="utf-8")
     return target
 

@@ -166,7 +166,7 @@ def embed_png(path: Path, max_width: int | None = None) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def figure_blocks(figures: Path, tables: Path) -> dict[str, list[dict]]:
+def figure_blocks(figures: Path, tables: Path, rules: Disclosure = Disclosure()) -> dict[str, list[dict]]:
     """Each figure drawn by step 04, numbered, embedded at its natural size, captioned and
     described (its alt text states the finding: the reading of the table it is drawn from), with
     links to its files (relative to the page, which is published beside figures/), by the table
@@ -183,7 +183,7 @@ def figure_blocks(figures: Path, tables: Path) -> dict[str, list[dict]]:
         # The alt text states the finding: the reading of the table drawn, else of the table beside.
         described = next(e for e in (outputs.get(entry.source), outputs.get(entry.beside)) if e.reading or
                          e.name == entry.beside)
-        finding = getattr(readings, described.reading)(read_table(tables, described.file)) if described.reading \
+        finding = readings.read(described.reading, read_table(tables, described.file), rules) if described.reading \
             else ""
         width, height = natural_size(figures / entry.file)
         svg = Path(entry.file).with_suffix(".svg").name
@@ -210,8 +210,9 @@ LAID_OUT = {"participant_characteristics", "likert_summary", "likert_by_role", "
             "theme_by_source_type", "theme_participants", "agreement", "cooccurrence", "saturation"}
 
 
-def table_blocks(tables: Path) -> dict:
-    """Each numbered table of the list in the publication style, with its reading, by name."""
+def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
+    """Each numbered table of the list in the publication style, with its reading, by name
+    (`rules`: the disclosure control the tables were written with)."""
     number = outputs.numbering()
     read = lambda name: read_table(tables, f"{name}.csv")  # noqa: E731
     blocks: dict[str, dict] = {}
@@ -219,7 +220,7 @@ def table_blocks(tables: Path) -> dict:
     def add(name: str, columns_rows, reading_table: pd.DataFrame | None = None, **more):
         entry = outputs.get(name)
         source = read(name) if reading_table is None else reading_table
-        reading = getattr(readings, entry.reading)(source) if entry.reading else ""
+        reading = readings.read(entry.reading, source, rules) if entry.reading else ""
         blocks[name] = _block(entry, number[name], columns_rows, reading, **more)
 
     characteristics = read("participant_characteristics")
@@ -313,8 +314,8 @@ def build_context(cohort: str, raw_dir: Path, out: Path, parameters: dict, rules
                                          *pub.counts(read_table(tables, "cleaning_log_counts.csv"), "Reason",
                                                      "reason", {"rows_dropped": "Rows dropped"}),
                                          anchor="cleaning-log").html()),
-        "tables": table_blocks(tables),
-        "figures": figure_blocks(figures, tables),
+        "tables": table_blocks(tables, rules),
+        "figures": figure_blocks(figures, tables, rules),
         "parameters": parameters,
         "inputs": inputs,
         "packages": packages,

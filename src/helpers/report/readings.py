@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 import pandas as pd
 
-from helpers.analysis.disclosure import REDACTED
+from helpers.analysis.disclosure import OFF, REDACTED, Disclosure, shown_count
 from helpers.data.contract import ALL_CODERS, POOLED
 
 from .outputs import SMALL_N
@@ -222,13 +222,23 @@ def cooccurrence(table: pd.DataFrame) -> str:
                 top_code_b=top["code_b"], top_segments=top["segments"], top_participants=top["participants"])
 
 
-def saturation(table: pd.DataFrame) -> str:
+def saturation(table: pd.DataFrame, rules: Disclosure = OFF) -> str:
+    """Where the last new code appeared. Under disclosure control (`rules`, as the table was
+    written with) the codes each interview added are redacted or rounded: a redacted 3 and a
+    rounded 2 (shown as 0) both read as "none", so no interview is named as the last to add one,
+    and the number of interviews is the one the tables show (rounded, or redacted), never the
+    count of the table's rows."""
     if table.empty:
         return "There are no interviews, so saturation cannot be assessed."
     new = table[_shown(table, "new_codes") > 0]
     if str(table["cumulative_codes"].iloc[-1]) == REDACTED:
         return "The counts of codes per interview are redacted (disclosure control)."
     total = int(table["cumulative_codes"].iloc[-1])
+    if rules.active:
+        return _say("saturation", "Under disclosure control the codes each interview added are redacted or rounded, "
+                    "so the interview where the last new code appeared is not stated ({interviews} interviews; "
+                    "{codes_found} codes found in interviews, as the tables show them).",
+                    interviews=shown_count(len(table), rules), codes_found=total)
     if new.empty:
         return "No interview was coded."
     last = int(new["order"].iloc[-1])
@@ -241,6 +251,19 @@ def saturation(table: pd.DataFrame) -> str:
                 "the {interviews_after} interview{_s} after it added none ({codes_found} codes found in interviews).",
                 last_new_code_interview=last, interviews=len(table), interviews_after=tail,
                 _s="s" if tail != 1 else "", codes_found=total)
+
+
+# Readings whose sentence quotes a count the table holds only as its number of rows (interviews):
+# they are told the disclosure rules, to quote it as the tables show it.
+TOLD_RULES = ("saturation",)
+
+
+def read(name: str, table: pd.DataFrame, rules: Disclosure = OFF) -> str:
+    """The reading `name` of `table` (a table written under `rules`)."""
+    function = globals()[name]
+    return function(table, rules) if name in TOLD_RULES else function(table)
+
+
 def strength(value: float) -> str:
     """Landis & Koch's (1977) words for a kappa, as reviewers expect them."""
     if value != value:  # NaN

@@ -24,7 +24,7 @@ import pandas as pd
 from helpers.analysis.disclosure import REDACTED
 from helpers.analysis.rounding import half_up
 from helpers.data import paths
-from helpers.data.contract import SYNTHETIC_NOTE
+from helpers.data.contract import SYNTHETIC_NOTES
 
 PUBLISHED_FIGURES = Path(__file__).with_name("published_figures.csv")
 COLUMNS = ["paper", "figure", "published", "computed", "computed_at_paper_precision", "agrees", "status",
@@ -39,7 +39,7 @@ def reproduces_the_papers(raw_dir: Path) -> bool:
     """Whether raw_dir holds the bundled cohorts (built to agree with the published figures),
     told by their marker's text, rather than other generated or real data."""
     marker = Path(raw_dir) / paths.SYNTHETIC_MARKER
-    return marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == SYNTHETIC_NOTE
+    return marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") in SYNTHETIC_NOTES
 
 
 def published_figures(cohort: str) -> pd.DataFrame:

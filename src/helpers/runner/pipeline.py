@@ -64,7 +64,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from helpers.data import paths, plan
+from helpers.data import paths, plan, safe_write
 from helpers.data.environment import PSEUDONYM_KEY_ENV
 from helpers.data.errors import InputError
 from helpers.data.hashing import sha256_file
@@ -249,6 +249,10 @@ def _refuse_symlinks(build_root: Path, cohort: str) -> None:
         raise PipelineError(f"The build folder holds symbolic links the pipeline did not make; it never writes "
                             f"through a link, so it stops here. Remove them (or the whole {build_root}) and run "
                             f"again:\n{listed}")
+    # The failed notebooks' folder, cleared by every run and written by a failed one: outside the
+    # build folder, so checked on its own (safe_write.LinkRefused names the link).
+    failed = build_root.parent / FAILED_DIR / cohort
+    safe_write.check(failed, build_root.parent, f"clear or keep failed notebooks in {failed}")
 
 
 # --- failures --------------------------------------------------------------------------
@@ -273,16 +277,14 @@ def _error_of(exc: BaseException) -> str:
 
 
 def _keep_failed(output: Path, kernel_log: Path, failed: Path) -> Path | None:
-    """Copy the executed notebook (and the kernel's own log) where the user can open them."""
-    for folder in (failed.parent, failed):
-        if folder.is_symlink():
-            folder.unlink()  # never copy through a link planted in reports/
-    failed.mkdir(parents=True, exist_ok=True)
+    """Copy the executed notebook (and the kernel's own log) where the user can open them,
+    in reports/_failed/<name>/, never through a link planted there (safe_write.LinkRefused)."""
+    root = failed.parents[1]  # the reports folder
+    safe_write.make_dir(failed, root)
     if kernel_log.exists():
-        shutil.copy2(kernel_log, failed / kernel_log.name)
+        safe_write.copy_file(kernel_log, failed / kernel_log.name, root)
     if output.exists():
-        shutil.copy2(output, failed / output.name)
-        return failed / output.name
+        return safe_write.copy_file(output, failed / output.name, root)
     return None
 
 
@@ -810,22 +812,34 @@ def _report_failure(build: Build, failure: BaseException, running: list[str], co
     """
     reports_dir = build.published_roots["reports"]
     failed = reports_dir / FAILED_DIR / build.name
-    shutil.rmtree(failed, ignore_errors=True)
+    refused: list[str] = []  # a link planted at reports/_failed during the run: nothing is kept through it
+
+    def keep(name: str) -> Path | None:
+        if not plan.step(name).notebook or refused:
+            return None
+        try:
+            return _keep_failed(build.executed(name), build.kernel_log(name), failed)
+        except safe_write.LinkRefused as exc:
+            refused.append(f"\nThe executed notebook was not kept. {exc}")
+            return None
+
+    try:
+        safe_write.remove(failed, reports_dir)
+    except safe_write.LinkRefused as exc:
+        refused.append(f"\nThe executed notebook was not kept. {exc}")
     unchanged = _unchanged(reports_dir, build.name)
     if isinstance(failure, _StepFailed):
         name, error = failure.name, failure.error
-        kept = _keep_failed(build.executed(name), build.kernel_log(name), failed) if plan.step(name).notebook \
-            else None
-        raise PipelineError(step_failure(name, error, cohort, reports_dir, kept, build)) from None
+        kept = keep(name)
+        raise PipelineError(step_failure(name, error, cohort, reports_dir, kept, build) + "".join(refused)) from None
     if isinstance(failure, (Interrupted, KeyboardInterrupt)):
         lines = []
         for name in [n for n in build.names if n in running]:
-            kept = _keep_failed(build.executed(name), build.kernel_log(name), failed) if plan.step(name).notebook \
-                else None
+            kept = keep(name)
             lines.append(f"Step {build.position(name)} {name} was interrupted ({failure}) for cohort {cohort!r}."
                          + (f" The part that ran is kept at {kept}" if kept else ""))
-        raise PipelineError("\n".join(lines or [f"The run was interrupted ({failure})."]) + "\n" + unchanged) \
-            from None
+        raise PipelineError("\n".join(lines or [f"The run was interrupted ({failure})."]) + "\n" + unchanged
+                            + "".join(refused)) from None
 
 
 def named_as_raw(text: str, snapshot_dir: Path, raw_dir: Path) -> str:
@@ -1086,7 +1100,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
                 except OSError as exc:
                     raise PipelineError(f"Publishing failed ({exc}); the previous report in {reports_dir / name} "
                                         f"is unchanged.") from None
-            _remove(reports_dir / FAILED_DIR / name)
+            _clear_failed(reports_dir, name, say)
         except PipelineError as exc:  # a step's error names the files it read: those of the snapshot
             raise PipelineError(named_as_raw(str(exc), snapshot_dir, raw_dir)) from None
         finally:
@@ -1096,6 +1110,15 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
     say(f"Done in {seconds:.1f} s: {report}"
         + "".join(f"\n  {reports_dir / name / step.writes[0].files[0]}" for step in order if step.on_request))
     return {"report": report, "ran": list(stale), "seconds": seconds, "timings": timings}
+
+
+def _clear_failed(reports_dir: Path, name: str, say: Callable[[str], None]) -> None:
+    """Remove the failed notebooks of an earlier run, once this one is published; a link planted at
+    reports/_failed meanwhile is left, and named, never followed."""
+    try:
+        safe_write.remove(reports_dir / FAILED_DIR / name, reports_dir)
+    except safe_write.LinkRefused as exc:
+        say(f"Note: the report is published, but the earlier failed notebooks were not cleared. {exc}")
 
 
 def _reused_key(build: Build) -> str | None:
@@ -1197,7 +1220,10 @@ def run_all(raw_dir: Path, reports_dir: Path = paths.REPORTS_DIR, processed_dir:
         raise InputError(f"no cohort folders (with {paths.QUESTIONNAIRE}) in {raw_dir}")
     cohorts.append(paths.POOLED_COHORT)
     at_once = max(1, cohorts_at_once)
-    from helpers.report.pdf import chromium_path  # (no heavy imports)
+    from helpers.report import index  # (no heavy imports)
+    from helpers.report.pdf import chromium_path
+
+    index.check_targets(reports_dir)  # a link planted where the index goes: refused before any cohort is built
 
     # Each report's PDF, linked from the index, printed and published with it; without Chromium,
     # only the pages.
@@ -1216,7 +1242,6 @@ def run_all(raw_dir: Path, reports_dir: Path = paths.REPORTS_DIR, processed_dir:
     if stops:
         raise Interrupted(stops[0])
     from helpers.analysis.disclosure import Disclosure
-    from helpers.report import index
 
     rules = Disclosure(min_count, round_to)  # checks both settings, as each run did
     built = {cohort: ok for cohort, (ok, _) in outcome.items()}

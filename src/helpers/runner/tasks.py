@@ -16,10 +16,13 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     function, folder, cohort, min_count, round_to = sys.argv[1:] if argv is None else argv
     from helpers.analysis.disclosure import Disclosure
+    from helpers.data.params import whole_number_setting
 
     module, _, name = function.partition(":")
     try:
-        getattr(importlib.import_module(module), name)(Path(folder), cohort, Disclosure(int(min_count), int(round_to)))
+        # The settings parsed as the runner's command line parses them: -3 or 7.5 refused, by name.
+        rules = Disclosure(whole_number_setting("min_count")(min_count), whole_number_setting("round_to")(round_to))
+        getattr(importlib.import_module(module), name)(Path(folder), cohort, rules)
     except Exception as exc:  # noqa: BLE001 - every error is reported the same way, in one line
         print(f"{type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1

@@ -440,7 +440,7 @@ SCALE_DOUBLE_CODED = 0.10  # share of interviews and of dissertations also coded
 SOURCE_KINDS = ("questionnaire", "interview", "focus_group", "dissertation")
 SCALE_NOTE = (
     "The cohorts in this folder are synthetic, written by `python -m helpers.tools.synthetic --scale N`\n"
-    "(helpers/synthetic.py) for benchmarking. No real participant is described. Remove this file only\n"
+    "(helpers/tools/synthetic.py) for benchmarking. No real participant is described. Remove this file only\n"
     "for real data.\n"
 )
 
