@@ -22,7 +22,7 @@ import pandera.pandas as pa
 
 from . import paths
 from .contract import FALSE_WORDS, FREE_TEXT_PREFIX, LIKERT_PREFIX, ROLE_GROUPS, SOURCE_TYPES, TRUE_WORDS  # noqa: F401
-from .errors import InputError, Problem, character_name, visible
+from .errors import SHOWN_CHARS, InputError, Problem, character_name, visible
 from .hashing import sha256_file
 from .suggest import TYPO, KnownValues, did_you_mean, likert_hint
 
@@ -49,6 +49,8 @@ csv.field_size_limit(MAX_CELL_CHARS)
 # Notes name at most this many extra columns: a header with 100,000 of them must not make a
 # 100,000-name note (and a report of megabytes).
 NOTE_NAMES = 20
+# Rows of role_map.csv printed ready to paste: at most this many (a message stays readable).
+MAPPING_LINES = 100
 # Each Likert item is a row of two report tables and a bar in two figures: a questionnaire with
 # thousands of q_ columns is an export mistake, and would make a report of megabytes.
 MAX_LIKERT_ITEMS = 100
@@ -527,16 +529,26 @@ def _required(name: str) -> Rule:
     return Rule(lambda s: s != "", f"a {name} is required (the cell is blank)")
 
 
-def _lazy_hint(known, **options) -> Callable[[str], str]:
-    """A hint function over `known`, folded and indexed once, on the first failing value."""
-    index: list[KnownValues] = []
+class _LazyHint:
+    """A hint function over `known`, folded and indexed once, on the first failing value; `many`
+    gives the hints of many failing values in one pass (validate uses it)."""
 
-    def hint(value: str) -> str:
-        if not index:
-            index.append(KnownValues(known))
-        return index[0].did_you_mean(value, **options)
+    def __init__(self, known, **options):
+        self.known, self.options, self.index = known, options, None
 
-    return hint
+    def _known(self) -> KnownValues:
+        self.index = self.index or KnownValues(self.known)
+        return self.index
+
+    def __call__(self, value: str) -> str:
+        return self._known().did_you_mean(value, **self.options)
+
+    def many(self, values) -> dict[str, str]:
+        return self._known().did_you_mean_many(values, **self.options)
+
+
+def _lazy_hint(known, **options) -> _LazyHint:
+    return _LazyHint(known, **options)
 
 
 def _one_of(values, message: str) -> Rule:
@@ -657,6 +669,10 @@ def validate(frame: pd.DataFrame, schema: dict[str, ColumnRules], path: Path, pr
         cases = errors.failure_cases
         first_rows: dict[str, pd.Series] = {}  # per column: the row where each value first appears
         found_hints: dict[tuple[str, str], str] = {}  # each distinct failing value is looked up once
+        for check, hint_of in hints.items():
+            if hasattr(hint_of, "many"):  # all of a check's failing values in one pass
+                failing = cases.loc[cases["check"] == check, "failure_case"].astype(str)
+                found_hints.update(((check, v), h) for v, h in hint_of.many(pd.unique(failing)).items())
         for case in cases.itertuples(index=False):
             row = frame.loc[case.index, "_row"] if case.index is not None and case.index in frame.index else None
             expected, hint = case.check, ""
@@ -767,13 +783,11 @@ def unmapped_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: 
     groups = normalise_role(q["role"]).map(role_lookup(role_map))
     typed = strip(role_map["role_as_typed"])
     expected = f"a role listed in {role_map_path} (add a row role_as_typed,role_group for it)"
-    hints: dict[str, str] = {}  # each distinct role looked up once
+    unmapped = q.loc[groups.isna(), ["_row", "role"]]
+    # Each distinct role looked up once, all in one pass over the role map (thousands of job titles).
+    hints = KnownValues(typed).did_you_mean_many(unmapped["role"], max_changes=TYPO) if len(unmapped) else {}
     problems = []
-    index = None  # the role map folded and indexed once, not once per unmapped role
-    for row, value in q.loc[groups.isna(), ["_row", "role"]].itertuples(index=False):
-        if value not in hints:
-            index = index or KnownValues(typed)
-            hints[value] = index.did_you_mean(value, max_changes=TYPO)
+    for row, value in unmapped.itertuples(index=False):
         problems.append(Problem(questionnaire_path, expected, int(row), "role", value, hints[value]))
     return problems
 
@@ -788,12 +802,17 @@ def role_map_lines(problems: list[Problem], role_map_path: Path) -> list[str]:
     if not roles:
         return []
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([role, "<group>"] for role in sorted(roles.values(),
-                                                                                          key=str.casefold))
+    ordered = sorted(roles.values(), key=str.casefold)
+    # A role cell holding a pasted transcript is not a role to map: such a line is shortened.
+    csv.writer(buffer, lineterminator="\n").writerows([role if len(role) <= SHOWN_CHARS else visible(role), "<group>"]
+                                                      for role in ordered[:MAPPING_LINES])
+    more = (f"    ... and {len(ordered) - MAPPING_LINES:,} more roles, not listed here: so many unmapped roles "
+            f"usually mean the wrong column was mapped to 'role', or a role map of another study"
+            if len(ordered) > MAPPING_LINES else None)
     return ([f"To map the role(s) as typed, add to {role_map_path} these rows, replacing <group> "
              f"with {', '.join(ROLE_GROUPS[:-1])} or {ROLE_GROUPS[-1]} (or fix the questionnaire where a "
              f"suggestion above is right):"]
-            + [f"    {line}" for line in buffer.getvalue().splitlines()])
+            + [f"    {line}" for line in buffer.getvalue().splitlines()] + ([more] if more else []))
 
 
 def check_roles(q: pd.DataFrame, stamps: pd.Series, role_map: pd.DataFrame | None, questionnaire_path: Path,

@@ -20,6 +20,7 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
@@ -34,6 +35,8 @@ CUTOFF = 0.75
 # near each other and both real (`Consultant radiologist`, `Consultant cardiologist`): at most
 # this many characters typed or missed, as in a slip of the keyboard.
 TYPO = 2
+# Typed values compared in one call of rapidfuzz's cdist: a matrix of BATCH x known values.
+BATCH = 512
 # What people type in a Likert column for "no answer": the contract's blank cell.
 NO_ANSWER_WORDS = frozenset({"n/a", "na", "n.a.", "-", "none", "no answer", "not applicable", "don't know",
                              "dont know", "prefer not to say", "missing", "null", "."})
@@ -74,9 +77,8 @@ class KnownValues:
         for key in self.keyed:
             self.by_length.setdefault(len(key), []).append(key)
 
-    def _scored(self, text: str, cutoff: float, max_changes: int | None) -> list[tuple[str, float]]:
-        """(key, ratio) of the known keys at least `cutoff` alike (and at most `max_changes` apart)."""
-        n = len(text)
+    def _keys_near(self, n: int, cutoff: float, max_changes: int | None) -> list[str]:
+        """The keys whose length lets them reach `cutoff` (and `max_changes`) against a text of length n."""
         # ratio = 2 * common / (n + m) <= 2 * min(n, m) / (n + m): far longer or shorter keys cannot reach it.
         low, high = n * cutoff / (2 - cutoff), n * (2 - cutoff) / cutoff if cutoff > 0 else float("inf")
         if max_changes is not None:
@@ -85,6 +87,11 @@ class KnownValues:
         for length, group in self.by_length.items():
             if low - 1e-9 <= length <= high + 1e-9:
                 keys.extend(group)
+        return keys
+
+    def _scored(self, text: str, cutoff: float, max_changes: int | None) -> list[tuple[str, float]]:
+        """(key, ratio) of the known keys at least `cutoff` alike (and at most `max_changes` apart)."""
+        keys = self._keys_near(len(text), cutoff, max_changes)
         if not keys:
             return []
         if max_changes is not None:
@@ -103,7 +110,10 @@ class KnownValues:
             return None
         if text in self.keyed:
             return self.keyed[text]
-        scored = self._scored(text, cutoff, max_changes)
+        return self._pick(text, self._scored(text, cutoff, max_changes), abbreviations)
+
+    def _pick(self, text: str, scored: list[tuple[str, float]], abbreviations: bool) -> str | None:
+        """The one best-scoring key's value; None when two tie (or, failing that, the one it abbreviates)."""
         best = max((score for _, score in scored), default=None)
         found = [self.keyed[key] for key, score in scored if score == best]
         if not found and abbreviations:
@@ -113,8 +123,45 @@ class KnownValues:
     def did_you_mean(self, value: object, cutoff: float = CUTOFF, max_changes: int | None = None,
                      abbreviations: bool = False) -> str:
         """See did_you_mean()."""
-        match = self.closest(value, cutoff, max_changes, abbreviations)
+        return self._hint(value, self.closest(value, cutoff, max_changes, abbreviations))
+
+    @staticmethod
+    def _hint(value: object, match: str | None) -> str:
         return "" if match is None else f"; did you mean {visible(match)}?{what_differs(value, match)}"
+
+    def closest_many(self, values: Iterable[object], cutoff: float = CUTOFF, max_changes: int | None = None,
+                     abbreviations: bool = False) -> dict[object, str | None]:
+        """closest() of many values at once: {value: match or None}, the same answers.
+
+        The values of one length are compared with the keys of the lengths they can match in
+        one call of rapidfuzz's cdist (in C, on every core), rather than one call per value.
+        """
+        out: dict[object, str | None] = {}
+        pending: dict[int, list[tuple[object, str]]] = {}
+        for value in dict.fromkeys(values):
+            text = _fold(value)
+            if not text or text in self.keyed:
+                out[value] = self.keyed.get(text) if text else None
+            else:
+                pending.setdefault(len(text), []).append((value, text))
+        for length, group in pending.items():
+            keys = self._keys_near(length, cutoff, max_changes)
+            for start in range(0, len(group), BATCH):
+                chunk = group[start:start + BATCH]
+                scores = (process.cdist([t for _, t in chunk], keys, scorer=fuzz.ratio, processor=None,
+                                        score_cutoff=cutoff * 100 - 1e-9, dtype=np.float32, workers=-1)
+                          if keys else np.zeros((len(chunk), 0), dtype=np.float32))
+                for (value, text), row in zip(chunk, scores):
+                    near = np.flatnonzero(row)
+                    scored = [(keys[i], float(row[i]) / 100) for i in near]
+                    if max_changes is not None:
+                        scored = [(k, r) for k, r in scored if Indel.distance(text, k) <= max_changes]
+                    out[value] = self._pick(text, scored, abbreviations)
+        return out
+
+    def did_you_mean_many(self, values: Iterable[object], **options) -> dict[object, str]:
+        """did_you_mean() of many values at once: {value: hint}."""
+        return {value: self._hint(value, match) for value, match in self.closest_many(values, **options).items()}
 
 
 def closest(value: object, known: Iterable[object], cutoff: float = CUTOFF,
