@@ -27,7 +27,7 @@ from rapidfuzz.distance import Indel
 from .contract import LIKERT_LABELS
 from .errors import character_name, look_alike, visible
 
-# How alike (difflib's ratio, 0-1) a value must be to a known one to be suggested: one
+# How alike (the ratio above, 0-1) a value must be to a known one to be suggested: one
 # letter off in a word of five or more (`intervew`, `Programme Manger`) passes, while
 # short unrelated words (`maybe` and `yes`, `mgmt` and `management`) do not.
 CUTOFF = 0.75
