@@ -135,7 +135,7 @@ def test_no_raw_id_from_speaker_labels_reaches_the_report_quotes_notebooks_or_pr
     quotes = pd.read_csv(report / "tables" / "quotes.csv", dtype=str, keep_default_na=False)
     assert quotes["quote"].str.startswith("[participant]: ").all()  # the transcripts' labels, hidden
     # Everything published (the page, every table, the SVG figures, the executed notebooks) and kept.
-    published = sorted(report.rglob("*")) + sorted((root / "processed").rglob("*.parquet"))
+    published = sorted(report.rglob("*")) + sorted((root / "processed" / "cohort1").rglob("*.parquet"))
     scanned = [p for p in published if p.is_file() and p.suffix not in (".png", ".tif", ".tiff", ".pdf")]
     for path in scanned:
         assert not raw_ids_in(_text_of(path), ids), path

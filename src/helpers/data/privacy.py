@@ -154,6 +154,7 @@ def hide_embedded(values: pd.Series, cohorts: pd.Series, lookups: dict[str, dict
 # --- participant ids in free text ---------------------------------------------------------
 # A run of letters and digits: the parts an id is made of, and the places it may stand in text.
 _PART = re.compile(r"[^\W_]+")
+_DIGIT = re.compile(r"\d")
 # A speaker label: an id at the start of a line, then a colon or a dash ("P001: ...", "7 - ...").
 _LABEL = re.compile(r"(?m)^([ \t]*)([^\W_]+)(?=[ \t]*[:\uff1a\-\u2013\u2014])")
 
@@ -193,8 +194,8 @@ class TextIds:
         if self.labels:
             text = _LABEL.sub(lambda m: m.group(1) + (self._pseudonym(m.group(2)) or m.group(2))
                               if m.group(2).casefold() in self.labels else m.group(0), text)
-        if not self.anywhere:
-            return text
+        if not self.anywhere or not _DIGIT.search(text):
+            return text  # every id hidden anywhere has a digit: most quotes have none, and cost no more
         parts = list(_PART.finditer(text))
         if not any(p.group().casefold() in self.first_parts for p in parts):
             return text
@@ -227,7 +228,12 @@ def hide_in_text(values: pd.Series, cohorts: pd.Series, lookups: dict[str, dict[
         rows = cohort_of == cohort
         if not rows.any() or not lookup:
             continue
+        # Only a text with a digit or a line-start label can hold an id: most quotes have neither,
+        # and a cohort of 100,000 ids is indexed only when one does.
+        candidates = [v for v in pd.unique(text[rows]) if _DIGIT.search(v) or _LABEL.search(v)]
+        if not candidates:
+            continue
         finder = TextIds(lookup)
-        hidden = {value: finder.hide(value) for value in pd.unique(text[rows])}
-        out[rows] = [hidden[value] for value in text[rows]]
+        hidden = {value: finder.hide(value) for value in candidates}
+        out[rows] = [hidden.get(value, value) for value in text[rows]]
     return pd.Series(out, index=values.index, name=values.name, dtype=object)
