@@ -391,7 +391,7 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
     missing = [c for c in required if c not in header]
     if missing:
         problems.append(Problem(path, f"missing column(s) {', '.join(missing)}; the header must include "
-                                      f"{', '.join(required)} (found: {', '.join(header)})", 1,
+                                      f"{', '.join(required)} (found: {found_names(header)})", 1,
                                 hint=column_hint(missing, [h for h in header if h not in required])))
         return None
     width = len(header)
@@ -476,6 +476,12 @@ def control_characters(frame: pd.DataFrame, path: Path, problems: list[Problem],
         notes.append(f"{path}: column {column!r}, row(s) {shown}: control character(s) {named} in the text; a "
                      f"vertical tab, form feed or record separator became a line break, any other was removed.")
     return frame
+
+
+def found_names(header: list[str]) -> str:
+    """The header's names as a message lists them: the first NOTE_NAMES, then how many more."""
+    shown = ", ".join(visible(h, 60)[1:-1] for h in header[:NOTE_NAMES])
+    return shown + (f" and {len(header) - NOTE_NAMES:,} more" if len(header) > NOTE_NAMES else "")
 
 
 def column_hint(missing: list[str], others: list[str]) -> str:
@@ -851,8 +857,9 @@ def codebook_clashes(codebooks: list[pd.DataFrame]) -> list[Problem]:
         for file, row, theme, sub in rows[["_file", "_row", "theme", "subtheme"]].itertuples(index=False):
             others = rows.loc[rows["_file"] != file, "theme"]
             hint = did_you_mean(theme, set(others) - {theme}, max_changes=TYPO) if theme not in set(others) else ""
-            problems.append(Problem(Path(file), f"the same theme and subtheme for code {code!r} in every cohort's "
-                                                f"codebook (here subtheme {sub!r})", int(row), "theme", theme, hint))
+            expected = (f"the same theme and subtheme for code {visible(code)} in every cohort's codebook "
+                        f"(here subtheme {visible(sub)})")
+            problems.append(Problem(Path(file), expected, int(row), "theme", theme, hint))
     return problems
 
 
