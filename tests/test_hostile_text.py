@@ -192,6 +192,13 @@ def test_a_byte_in_no_encoding_tried_is_refused_naming_its_row_and_the_encodings
     assert "byte 0x81" in message and "tried UTF-8, then Windows-1252" in message
 
 
+def test_an_importer_reading_a_mixed_file_gets_each_line_in_its_encoding_and_a_note(tmp_path):
+    data = "name,quote\nA,café\n".encode() + "B,naïve\n".encode("cp1252") + "C,déjà vu\n".encode()
+    notes: list[str] = []
+    assert load.decode(tmp_path / "export.csv", data, notes) == "name,quote\nA,café\nB,naïve\nC,déjà vu\n"
+    assert len(notes) == 1 and "line(s) 3 are Windows-1252" in notes[0]
+
+
 # --- 6. control and look-alike characters --------------------------------------------------
 
 def test_control_characters_in_codes_and_themes_are_refused_with_row_column_and_a_visible_value(bundled_raw_copy):
@@ -269,6 +276,18 @@ def test_a_transcript_pasted_into_a_role_is_shortened_in_the_message(bundled_raw
     message = str(problems_of(bundled_raw_copy))
     assert "… (300,000 characters in all)" in message
     assert len(message) < 10_000
+
+
+def test_a_missing_column_among_100000_names_lists_twenty_of_them(bundled_raw_copy):
+    path = bundled_raw_copy / "cohort1" / paths.QUESTIONNAIRE
+    rows = rows_of(path)
+    consent = rows[0].index("consent")
+    wide = [[cell for i, cell in enumerate(row) if i != consent] + [""] * 100_000 for row in rows]
+    wide[0][-100_000:] = [f"x_{n}" for n in range(100_000)]
+    write_csv(path, wide)
+    message = str(problems_of(bundled_raw_copy))
+    assert "missing column(s) consent" in message and "and 99,990 more)" in message
+    assert len(message) < 5_000, len(message)
 
 
 def _job_titles(count: int, seed: str) -> list[str]:
