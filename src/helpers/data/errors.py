@@ -139,17 +139,22 @@ def _grouped(problems: Iterable[Problem]) -> list[str]:
     is the same problem: it is shown on its first row, followed by how many more rows have it
     and the first ROWS_LISTED of them, with their values.
     """
+    def key(problem: Problem) -> tuple:
+        return (str(problem.file), problem.column, problem.expected) if problem.row is not None else (id(problem),)
+
+    problems = list(problems)
     groups: dict[tuple, list[Problem]] = {}
     for problem in problems:
-        key = (str(problem.file), problem.column, problem.expected) if problem.row is not None else (id(problem),)
-        groups.setdefault(key, []).append(problem)
+        groups.setdefault(key(problem), []).append(problem)
     lines = []
-    for group in groups.values():
-        first = group[0]
-        lines.append(f"  - {first}")
+    for problem in problems:  # in their order; a large group where its first row is
+        group = groups[key(problem)]
         if len(group) <= GROUP_FROM:
-            lines += [f"  - {p}" for p in group[1:]]
+            lines.append(f"  - {problem}")
             continue
+        if problem is not group[0]:
+            continue
+        lines.append(f"  - {problem}")
         rest = group[1:]
         listed = "; ".join(f"row {p.row}" + (f" ({visible(p.value, 60)}{p.hint})" if p.value is not None else "")
                            for p in rest[:ROWS_LISTED])
