@@ -207,6 +207,7 @@ def log_counts(log: pd.DataFrame) -> pd.DataFrame:
 def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     """The same tables with every participant id replaced by its keyed pseudonym."""
     from helpers.data.privacy import hide_embedded as embedded
+    from helpers.data.privacy import hide_in_text as in_text
     from helpers.data.privacy import pseudonyms as hide
 
     sources = cleaned.sources.copy()
@@ -225,9 +226,13 @@ def pseudonymise(cleaned: Cleaned, key: str) -> Cleaned:
     segments = cleaned.segments.assign(
         participant_id=parts[1],
         source_id=embedded(cleaned.segments["source_id"], cleaned.segments["cohort"], lookups),
-        segment_id=embedded(cleaned.segments["segment_id"], cleaned.segments["cohort"], lookups))
+        segment_id=embedded(cleaned.segments["segment_id"], cleaned.segments["cohort"], lookups),
+        text=in_text(cleaned.segments["text"], cleaned.segments["cohort"], lookups))
+    # Free text names people too: a speaker label "P001: ..." or "as P002 said".
+    answers = {c: in_text(cleaned.participants[c], cleaned.participants["cohort"], lookups)
+               for c in cleaned.participants.columns if c.startswith(FREE_TEXT_PREFIX)}
     return Cleaned(
-        participants=cleaned.participants.assign(participant_id=parts[0]),
+        participants=cleaned.participants.assign(participant_id=parts[0], **answers),
         sources=sources,
         segments=segments,
         codebook=cleaned.codebook,

@@ -22,9 +22,9 @@ import pandera.pandas as pa
 
 from . import paths
 from .contract import FALSE_WORDS, FREE_TEXT_PREFIX, LIKERT_PREFIX, ROLE_GROUPS, SOURCE_TYPES, TRUE_WORDS  # noqa: F401
-from .errors import InputError, Problem
+from .errors import SHOWN_CHARS, InputError, Problem, character_name, visible
 from .hashing import sha256_file
-from .suggest import TYPO, did_you_mean, likert_hint
+from .suggest import TYPO, KnownValues, did_you_mean, likert_hint
 
 SUBMITTED = "_submitted_at"  # questionnaire.csv's submitted_at as parsed by load_inputs (UTC)
 
@@ -49,6 +49,8 @@ csv.field_size_limit(MAX_CELL_CHARS)
 # Notes name at most this many extra columns: a header with 100,000 of them must not make a
 # 100,000-name note (and a report of megabytes).
 NOTE_NAMES = 20
+# Rows of role_map.csv printed ready to paste: at most this many (a message stays readable).
+MAPPING_LINES = 100
 # Each Likert item is a row of two report tables and a bar in two figures: a questionnaire with
 # thousands of q_ columns is an export mistake, and would make a report of megabytes.
 MAX_LIKERT_ITEMS = 100
@@ -155,27 +157,118 @@ def explode_ids(values: pd.Series) -> pd.Series:
 
 # --- reading --------------------------------------------------------------------------
 
+ENCODINGS_TRIED = "UTF-8, then Windows-1252"
+# A UTF-8 character of two to four bytes. Text saved as Windows-1252 almost never holds one (it
+# would take a letter such as 'Ã' followed by a symbol such as '©'), so a file that fails as
+# UTF-8 and has none is Windows-1252 throughout, and one that has some mixes the two.
+UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+class Undecodable(ValueError):
+    """A line of a file that is text in none of the encodings tried."""
+
+    def __init__(self, line: int, byte: int):
+        self.line, self.byte = line, byte
+        super().__init__(f"line {line} holds byte 0x{byte:02x}, which is neither UTF-8 nor Windows-1252 "
+                         f"(tried {ENCODINGS_TRIED}): the file is damaged or in another encoding. {SAVE_AS_HINT}")
+
+
+@dataclass
+class Decoded:
+    """A file's text, the codec it was read with, and the lines (1 = first) read as Windows-1252
+    in a file otherwise UTF-8 (codec 'mixed')."""
+
+    text: str
+    codec: str
+    cp1252_lines: list[int] = field(default_factory=list)
+
+
 def decode(path: Path, data: bytes, notes: list[str]) -> str:
     """File bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
     return decode_as(path, data, notes)[0]
 
 
 def decode_as(path: Path, data: bytes, notes: list[str]) -> tuple[str, str]:
-    """(text, codec) of decode()."""
+    """(text, codec) of decode(); a UTF-8 file with lines saved as Windows-1252 is read line by
+    line, and the note names the lines."""
+    decoded = decode_file(path, data, notes)
+    if decoded.cp1252_lines:
+        notes.append(mixed_note(path, "line", decoded.cp1252_lines))
+    return decoded.text, decoded.codec
+
+
+def mixed_note(path: Path, unit: str, numbers: list[int]) -> str:
+    """The note on a file read partly as UTF-8 and partly as Windows-1252, naming where."""
+    shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10:,} more" if len(numbers) > 10 else "")
+    return (f"{path}: not one encoding throughout: {unit}(s) {shown} are Windows-1252 (Excel's plain 'CSV'), "
+            f"the rest UTF-8; each {unit} was read in its own encoding (tried {ENCODINGS_TRIED}). Check the "
+            f"accented characters of those {unit}s; {SAVE_AS_HINT}")
+
+
+def decode_file(path: Path, data: bytes, notes: list[str]) -> Decoded:
+    """File bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1252, or UTF-8
+    with some lines in Windows-1252, each line read in its own (cp1252_lines names them).
+
+    Never a silent guess: a whole file read as Windows-1252 gets a note, a mixed file is left to
+    the caller to name its rows, and a line in neither encoding raises Undecodable.
+    """
+    body, codec = data, "utf-8"
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith(UTF16_BOMS):
+        body, codec = data[3:], "utf-8-sig"
+    elif data.startswith(UTF16_BOMS):
         notes.append(f"{path}: read as UTF-16 (it has a UTF-16 byte-order mark).")
-        return data.decode("utf-16"), "utf-16"
-    if b"\x00" in data[:4096]:
+        return Decoded(data.decode("utf-16"), "utf-16")
+    elif b"\x00" in data[:4096]:
         raise ValueError("holds NUL bytes: it looks like UTF-16 saved without a byte-order mark. " + SAVE_AS_HINT)
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
+        return Decoded(body.decode("utf-8"), codec)
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if not UTF8_MULTIBYTE.search(body):
         # Excel's plain "CSV" on Windows writes cp1252; it decodes nearly any byte, so say so.
+        try:
+            text = body.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise Undecodable(body.count(b"\n", 0, exc.start) + 1, body[exc.start]) from None
         notes.append(f"{path}: not UTF-8, read as Windows-1252 (Excel's plain 'CSV'). "
                      f"Check accented names in the report; {SAVE_AS_HINT}")
-        return data.decode("cp1252", errors="strict"), "cp1252"
+        return Decoded(text, "cp1252")
+    # UTF-8 with some lines that are not: an edit saved by another program. Lines before the
+    # first bad byte are UTF-8; each later line is read as UTF-8 if it is, else as cp1252.
+    head_end = body.rfind(b"\n", 0, first_bad) + 1
+    parts, foreign = [body[:head_end].decode("utf-8")], []
+    first_line_number = body.count(b"\n", 0, head_end) + 1
+    for number, line in enumerate(body[head_end:].split(b"\n"), first_line_number):
+        try:
+            parts.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            foreign.append(number)
+        try:
+            parts.append(line.decode("cp1252"))
+        except UnicodeDecodeError as exc:
+            raise Undecodable(number, line[exc.start]) from None
+    return Decoded(parts[0] + "\n".join(parts[1:]), "mixed", foreign)
+
+
+def rows_of_lines(text: str, sep: str, lines: list[int]) -> list[int]:
+    """The spreadsheet rows (header = 1) holding the given lines of a CSV text: a quoted cell may
+    span several lines (a transcript), so a line number is not a row number."""
+    wanted, rows = sorted(set(lines)), []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    record, at = 0, 0
+    try:
+        for _ in reader:
+            record += 1
+            while at < len(wanted) and wanted[at] <= reader.line_num:
+                rows.append(record)
+                at += 1
+            if at == len(wanted):
+                break
+    except csv.Error:
+        pass  # the file's own problem is reported by read_raw_csv; lines past it keep their number
+    rows += wanted[at:]
+    return list(dict.fromkeys(rows))
 
 
 def text_stream(data: bytes, text: str, codec: str) -> io.TextIOBase:
@@ -242,15 +335,25 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
         return None
     data = path.read_bytes()
     try:
-        text, codec = decode_as(path, data, notes)
+        decoded = decode_file(path, data, notes)
+    except Undecodable as exc:
+        text = data.decode("utf-8", errors="replace")
+        row = rows_of_lines(text, sniff_delimiter(path, first_line(text), []), [exc.line])[0]
+        problems.append(Problem(path, f"text in UTF-8 (or Windows-1252, Excel's plain 'CSV'); this row holds byte "
+                                      f"0x{exc.byte:02x}, which is neither (tried {ENCODINGS_TRIED}), so the file "
+                                      f"is damaged or in another encoding. {SAVE_AS_HINT}", row))
+        return None
     except (ValueError, UnicodeDecodeError) as exc:
         problems.append(Problem(path, f"cannot be read as text: {exc}"))
         return None
+    text, codec = decoded.text, decoded.codec
     if not text.strip():
         problems.append(Problem(path, "file is empty; expected a header row naming the columns "
                                       f"{', '.join(REQUIRED_COLUMNS[path.name])}"))
         return None
     sep = sniff_delimiter(path, first_line(text), notes)
+    if decoded.cp1252_lines:
+        notes.append(mixed_note(path, "row", rows_of_lines(text, sep, decoded.cp1252_lines)))
     nul = text.find("\x00")
     if nul >= 0:
         # A NUL is never text: the csv module and pandas would each read the rows around it
@@ -288,7 +391,7 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
     missing = [c for c in required if c not in header]
     if missing:
         problems.append(Problem(path, f"missing column(s) {', '.join(missing)}; the header must include "
-                                      f"{', '.join(required)} (found: {', '.join(header)})", 1,
+                                      f"{', '.join(required)} (found: {found_names(header)})", 1,
                                 hint=column_hint(missing, [h for h in header if h not in required])))
         return None
     width = len(header)
@@ -310,6 +413,8 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
     # blank rows (trailing or not) are dropped here.
     frame = frame[~blank_rows(frame)]
     frame.insert(0, "_row", frame.index + FIRST_DATA_ROW)
+    if CONTROL.search(text):
+        frame = control_characters(frame, path, problems, notes)
     allowed = OPTIONAL_PREFIXES.get(path.name, ())
     extra = [c for c in header if c not in required and not c.startswith(allowed)]
     if extra:
@@ -319,6 +424,64 @@ def read_raw_csv(path: Path, problems: list[Problem], notes: list[str] | None = 
         else:
             notes.append(f"{path}: extra column(s) {', '.join(map(repr, extra))} kept but not analysed.")
     return frame
+
+
+# Control characters other than tab and line ends (NUL is refused on its own, above): invisible
+# in a spreadsheet, they make the published SVG figures malformed XML, stop the Word tables and
+# show as boxes in quotes. C1 controls (0x80-0x9f) too: Windows-1252 text read as Latin-1 has them.
+CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# In free text a vertical tab, form feed, file/group/record separator or NEXT LINE is a line
+# or page break that a word processor wrote: it becomes a line break; the others are dropped.
+BREAKS = re.compile(r"[\x0b\x0c\x1c-\x1e\x85]")
+# Columns of free text (quotes, answers, descriptions): control characters there are normalised,
+# with a note. Everywhere else (ids, codes, themes, roles, dates) they are refused: a code with
+# a hidden character is another code.
+FREE_TEXT_COLUMNS = frozenset({"text", "description"})
+
+
+def free_text(path: Path, column: str) -> bool:
+    """Whether `column` of the contract file `path` holds free text (or is an extra column, not analysed)."""
+    required = REQUIRED_COLUMNS.get(path.name, ())
+    return (column in FREE_TEXT_COLUMNS or column.startswith(FREE_TEXT_PREFIX)
+            or (column not in required and not column.startswith(OPTIONAL_PREFIXES.get(path.name, ()))))
+
+
+def control_characters(frame: pd.DataFrame, path: Path, problems: list[Problem], notes: list[str]) -> pd.DataFrame:
+    """Refuse control characters in identifier and category cells; normalise them in free text.
+
+    Each refused cell is a problem naming its row, column and the value with the character
+    written visibly (`'Leadership\\x0b'`); each free-text column changed gets a note naming its rows.
+    """
+    for column in frame.columns[1:]:
+        if CONTROL.search(column):
+            problems.append(Problem(path, "a column name without control characters (other than tab or line "
+                                          "break), which no spreadsheet shows; delete it", 1, column))
+    for column in frame.columns[1:]:
+        cells = frame[column]
+        found = cells.str.contains(CONTROL)
+        if not found.any():
+            continue
+        if not free_text(path, column):
+            for row, value in frame.loc[found, ["_row", column]].itertuples(index=False):
+                problems.append(Problem(path, "no control characters (other than tab or line break): no spreadsheet "
+                                              "shows them, and they break the published figures and Word tables. "
+                                              "Delete the character", int(row), column, value))
+            continue
+        kinds = sorted(set("".join(CONTROL.findall("".join(cells[found])))))
+        frame[column] = cells.where(~found, cells[found].str.replace(BREAKS, "\n", regex=True)
+                                    .str.replace(CONTROL, "", regex=True))
+        rows = frame.loc[found, "_row"].astype(int).tolist()
+        shown = ", ".join(map(str, rows[:10])) + (f" and {len(rows) - 10:,} more" if len(rows) > 10 else "")
+        named = ", ".join(f"{visible(c)[1:-1]} ({character_name(c)})" for c in kinds)
+        notes.append(f"{path}: column {column!r}, row(s) {shown}: control character(s) {named} in the text; a "
+                     f"vertical tab, form feed or record separator became a line break, any other was removed.")
+    return frame
+
+
+def found_names(header: list[str]) -> str:
+    """The header's names as a message lists them: the first NOTE_NAMES, then how many more."""
+    shown = ", ".join(visible(h, 60)[1:-1] for h in header[:NOTE_NAMES])
+    return shown + (f" and {len(header) - NOTE_NAMES:,} more" if len(header) > NOTE_NAMES else "")
 
 
 def column_hint(missing: list[str], others: list[str]) -> str:
@@ -372,14 +535,36 @@ def _required(name: str) -> Rule:
     return Rule(lambda s: s != "", f"a {name} is required (the cell is blank)")
 
 
+class _LazyHint:
+    """A hint function over `known`, folded and indexed once, on the first failing value; `many`
+    gives the hints of many failing values in one pass (validate uses it)."""
+
+    def __init__(self, known, **options):
+        self.known, self.options, self.index = known, options, None
+
+    def _known(self) -> KnownValues:
+        self.index = self.index or KnownValues(self.known)
+        return self.index
+
+    def __call__(self, value: str) -> str:
+        return self._known().did_you_mean(value, **self.options)
+
+    def many(self, values) -> dict[str, str]:
+        return self._known().did_you_mean_many(values, **self.options)
+
+
+def _lazy_hint(known, **options) -> _LazyHint:
+    return _LazyHint(known, **options)
+
+
 def _one_of(values, message: str) -> Rule:
     allowed = set(values)
-    return Rule(lambda s: s.isin(allowed), message, lambda value: did_you_mean(value, values, abbreviations=True))
+    return Rule(lambda s: s.isin(allowed), message, _lazy_hint(values, abbreviations=True))
 
 
 def _known_or_blank(known: set[str], message: str, suggest: bool = False) -> Rule:
     """`suggest`: a failing value may be a misspelt known one (a code), not an id (P099, INT99)."""
-    hint = (lambda value: did_you_mean(value, known, max_changes=TYPO)) if suggest else None
+    hint = _lazy_hint(known, max_changes=TYPO) if suggest else None
     return Rule(lambda s: (s == "") | s.isin(known), message, hint)
 
 
@@ -490,6 +675,10 @@ def validate(frame: pd.DataFrame, schema: dict[str, ColumnRules], path: Path, pr
         cases = errors.failure_cases
         first_rows: dict[str, pd.Series] = {}  # per column: the row where each value first appears
         found_hints: dict[tuple[str, str], str] = {}  # each distinct failing value is looked up once
+        for check, hint_of in hints.items():
+            if hasattr(hint_of, "many"):  # all of a check's failing values in one pass
+                failing = cases.loc[cases["check"] == check, "failure_case"].astype(str)
+                found_hints.update(((check, v), h) for v, h in hint_of.many(pd.unique(failing)).items())
         for case in cases.itertuples(index=False):
             row = frame.loc[case.index, "_row"] if case.index is not None and case.index in frame.index else None
             expected, hint = case.check, ""
@@ -600,11 +789,11 @@ def unmapped_roles(q: pd.DataFrame, role_map: pd.DataFrame, questionnaire_path: 
     groups = normalise_role(q["role"]).map(role_lookup(role_map))
     typed = strip(role_map["role_as_typed"])
     expected = f"a role listed in {role_map_path} (add a row role_as_typed,role_group for it)"
-    hints: dict[str, str] = {}  # each distinct role looked up once
+    unmapped = q.loc[groups.isna(), ["_row", "role"]]
+    # Each distinct role looked up once, all in one pass over the role map (thousands of job titles).
+    hints = KnownValues(typed).did_you_mean_many(unmapped["role"], max_changes=TYPO) if len(unmapped) else {}
     problems = []
-    for row, value in q.loc[groups.isna(), ["_row", "role"]].itertuples(index=False):
-        if value not in hints:
-            hints[value] = did_you_mean(value, typed, max_changes=TYPO)
+    for row, value in unmapped.itertuples(index=False):
         problems.append(Problem(questionnaire_path, expected, int(row), "role", value, hints[value]))
     return problems
 
@@ -619,12 +808,17 @@ def role_map_lines(problems: list[Problem], role_map_path: Path) -> list[str]:
     if not roles:
         return []
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([role, "<group>"] for role in sorted(roles.values(),
-                                                                                          key=str.casefold))
+    ordered = sorted(roles.values(), key=str.casefold)
+    # A role cell holding a pasted transcript is not a role to map: such a line is shortened.
+    csv.writer(buffer, lineterminator="\n").writerows([role if len(role) <= SHOWN_CHARS else visible(role), "<group>"]
+                                                      for role in ordered[:MAPPING_LINES])
+    more = (f"    ... and {len(ordered) - MAPPING_LINES:,} more roles, not listed here: so many unmapped roles "
+            f"usually mean the wrong column was mapped to 'role', or a role map of another study"
+            if len(ordered) > MAPPING_LINES else None)
     return ([f"To map the role(s) as typed, add to {role_map_path} these rows, replacing <group> "
              f"with {', '.join(ROLE_GROUPS[:-1])} or {ROLE_GROUPS[-1]} (or fix the questionnaire where a "
              f"suggestion above is right):"]
-            + [f"    {line}" for line in buffer.getvalue().splitlines()])
+            + [f"    {line}" for line in buffer.getvalue().splitlines()] + ([more] if more else []))
 
 
 def check_roles(q: pd.DataFrame, stamps: pd.Series, role_map: pd.DataFrame | None, questionnaire_path: Path,
@@ -639,7 +833,7 @@ def check_roles(q: pd.DataFrame, stamps: pd.Series, role_map: pd.DataFrame | Non
     # A response that may be dropped needs a mapped role only if it is analysed: said, not counted.
     maybe = unmapped_roles(q[unknown], role_map, questionnaire_path, role_map_path)
     if maybe:
-        listed = ", ".join(f"{p.row} ({p.value!r})" for p in maybe[:10]) + (
+        listed = ", ".join(f"{p.row} ({visible(p.value, 60)})" for p in maybe[:10]) + (
             f" and {len(maybe) - 10:,} more" if len(maybe) > 10 else "")
         unchecked.append(f"{questionnaire_path}: the role on row(s) {listed}, which {paths.ROLE_MAP} lacks; it is "
                          f"needed if the response is analysed, as its consent, finished or submitted_at above will "
@@ -663,8 +857,9 @@ def codebook_clashes(codebooks: list[pd.DataFrame]) -> list[Problem]:
         for file, row, theme, sub in rows[["_file", "_row", "theme", "subtheme"]].itertuples(index=False):
             others = rows.loc[rows["_file"] != file, "theme"]
             hint = did_you_mean(theme, set(others) - {theme}, max_changes=TYPO) if theme not in set(others) else ""
-            problems.append(Problem(Path(file), f"the same theme and subtheme for code {code!r} in every cohort's "
-                                                f"codebook (here subtheme {sub!r})", int(row), "theme", theme, hint))
+            expected = (f"the same theme and subtheme for code {visible(code)} in every cohort's codebook "
+                        f"(here subtheme {visible(sub)})")
+            problems.append(Problem(Path(file), expected, int(row), "theme", theme, hint))
     return problems
 
 
@@ -680,6 +875,12 @@ def load_inputs(raw_dir: Path, cohort: str) -> RawInputs:
     problems: list[Problem] = []
     unchecked: list[str] = []
     notes: list[str] = []
+    skipped = paths.skipped_folders(raw_dir) if cohort == paths.POOLED_COHORT else []
+    if skipped:
+        notes.append(f"{raw_dir}: folder(s) {', '.join(map(visible, skipped))} hold {paths.QUESTIONNAIRE} but "
+                     f"were not pooled: COHORT= accepts only names of letters, digits, '.', '-' and '_', and "
+                     f"'all' names the pooled run (a copy such as 'cohort1 - Copy' would count its participants "
+                     f"twice). Rename a folder that is a cohort.")
     role_map_path = raw_dir / paths.ROLE_MAP
     role_map = read_raw_csv(role_map_path, problems, notes)
     if role_map is not None:

@@ -53,14 +53,31 @@ def figures_dir(cohort_out: Path) -> Path:
     return Path(cohort_out) / "figures"
 
 
-def list_cohorts(raw_dir: Path) -> list[str]:
-    """Cohort folders in raw_dir: every sub-folder holding a questionnaire.csv, sorted."""
+def _folders_with_questionnaire(raw_dir: Path) -> list[str]:
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return []
-    return sorted(
-        p.name for p in raw_dir.iterdir() if p.is_dir() and (p / QUESTIONNAIRE).is_file()
-    )
+    return sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and (p / QUESTIONNAIRE).is_file())
+
+
+def _cohort_name(name: str) -> bool:
+    """Whether COHORT=name would be accepted (helpers.data.params.check_cohort_name), as a folder."""
+    from .params import COHORT_NAME
+
+    return bool(COHORT_NAME.fullmatch(name)) and ".." not in name and name != POOLED_COHORT
+
+
+def list_cohorts(raw_dir: Path) -> list[str]:
+    """Cohort folders in raw_dir: every sub-folder holding a questionnaire.csv whose name COHORT=
+    accepts, sorted. A copy made by a file manager ("cohort1 - Copy", "cohort1 (2)") is not one:
+    pooled, it would count its participants twice (see skipped_folders)."""
+    return [name for name in _folders_with_questionnaire(raw_dir) if _cohort_name(name)]
+
+
+def skipped_folders(raw_dir: Path) -> list[str]:
+    """Sub-folders of raw_dir that hold a questionnaire.csv but are not cohort folders, because
+    COHORT= would refuse their names: named by the pooled run, which leaves them out."""
+    return [name for name in _folders_with_questionnaire(raw_dir) if not _cohort_name(name)]
 
 
 def missing_folder(folder: Path, what: str) -> str | None:

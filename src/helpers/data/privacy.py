@@ -87,9 +87,17 @@ def read_redact_names(raw_dir: Path) -> list[str]:
     return names
 
 
+# A pseudonym as pseudonyms() writes it; in a published quote it becomes PARTICIPANT_LABEL.
+PSEUDONYM = re.compile(re.escape(PSEUDONYM_PREFIX) + r"[0-9a-f]{" + str(PSEUDONYM_HEX) + r"}(?![0-9A-Za-z])")
+PARTICIPANT_LABEL = "[participant]"
+
+
 def scrub(texts: pd.Series, names: list[str] = ()) -> pd.Series:
-    """Quotes with e-mail addresses, NHS numbers, UK phone numbers and listed names replaced."""
+    """Quotes with e-mail addresses, NHS numbers, UK phone numbers and listed names replaced, and
+    participant ids (pseudonymised by hide_in_text) written as PARTICIPANT_LABEL: the quote's own
+    row says whose words they are, and with disclosure control on it must not say at all."""
     out = texts.fillna("").astype(str)
+    out = out.str.replace(PSEUDONYM, PARTICIPANT_LABEL, regex=True)
     out = out.str.replace(EMAIL, "[email]", regex=True)
     out = out.str.replace(UK_PHONE, "[phone]", regex=True)
     out = out.str.replace(NHS_NUMBER, "[NHS number]", regex=True)
@@ -140,4 +148,92 @@ def hide_embedded(values: pd.Series, cohorts: pd.Series, lookups: dict[str, dict
         if mixed.any():
             replaced = {v: _embedded(v, lookup) for v in pd.unique(text[mixed])}
             out[mixed] = [replaced[v] for v in text[mixed]]
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
+# --- participant ids in free text ---------------------------------------------------------
+# A run of letters and digits: the parts an id is made of, and the places it may stand in text.
+_PART = re.compile(r"[^\W_]+")
+_DIGIT = re.compile(r"\d")
+# A speaker label: an id at the start of a line, then a colon or a dash ("P001: ...", "7 - ...").
+_LABEL = re.compile(r"(?m)^([ \t]*)([^\W_]+)(?=[ \t]*[:\uff1a\-\u2013\u2014])")
+
+
+def distinctive(raw_id: str) -> bool:
+    """Whether an id is unlike any word of speech (it has letters and digits: P001, INT-07), so
+    that it is hidden wherever it stands in free text. An id of digits only (7, 2019) or of
+    letters only (A, JS) is hidden only as a speaker label at a line start: elsewhere it is a
+    number or a word of the quote."""
+    return any(c.isdigit() for c in raw_id) and any(c.isalpha() for c in raw_id)
+
+
+class TextIds:
+    """The participant ids of one cohort, indexed to find them in free text.
+
+    Matching ignores case (a transcript writes `p001:` for P001) unless two ids differ only by
+    case, and respects the same boundaries as hide_embedded: an id stands as whole parts of the
+    text, never inside a longer run of letters and digits (`P0012` does not hold `P001`).
+    """
+
+    def __init__(self, lookup: dict[str, str]):
+        folded: dict[str, set[str]] = {}
+        for raw in lookup:
+            folded.setdefault(raw.casefold(), set()).add(raw)
+        self.lookup = {f: lookup[next(iter(raws))] for f, raws in folded.items() if len(raws) == 1}
+        self.exact = lookup
+        self.anywhere = {f for f, raws in folded.items() if distinctive(next(iter(raws)))}
+        self.first_parts = {_PART.findall(f)[0] for f in self.anywhere if _PART.findall(f)}
+        self.most_parts = max((len(_PART.findall(f)) for f in self.anywhere), default=0)
+        self.labels = {raw.casefold() for raw in lookup if not distinctive(raw) and raw.strip()}
+
+    def _pseudonym(self, raw: str) -> str | None:
+        return self.exact.get(raw) or self.lookup.get(raw.casefold())
+
+    def hide(self, text: str) -> str:
+        """`text` with every known id replaced by its pseudonym."""
+        if self.labels:
+            text = _LABEL.sub(lambda m: m.group(1) + (self._pseudonym(m.group(2)) or m.group(2))
+                              if m.group(2).casefold() in self.labels else m.group(0), text)
+        if not self.anywhere or not _DIGIT.search(text):
+            return text  # every id hidden anywhere has a digit: most quotes have none, and cost no more
+        parts = list(_PART.finditer(text))
+        if not any(p.group().casefold() in self.first_parts for p in parts):
+            return text
+        out, position, i = [], 0, 0
+        while i < len(parts):
+            start = parts[i].start()
+            for span in range(min(self.most_parts, len(parts) - i), 0, -1):  # the longest id first
+                candidate = text[start:parts[i + span - 1].end()]
+                if candidate.casefold() in self.anywhere:
+                    out += [text[position:start], self._pseudonym(candidate)]
+                    position, i = parts[i + span - 1].end(), i + span
+                    break
+            else:
+                i += 1
+        return "".join(out) + text[position:] if out else text
+
+
+def hide_in_text(values: pd.Series, cohorts: pd.Series, lookups: dict[str, dict[str, str]]) -> pd.Series:
+    """Free text (quotes, answers) with every known participant id in it replaced by its pseudonym.
+
+    Transcripts name speakers (`P001: I think...`) and people name each other (`as P002 said`):
+    left as typed, the raw id would stand in processed data and published quotes beside the
+    speaker's pseudonym, linking the two. `lookups` is as for hide_embedded (per cohort, raw id ->
+    pseudonym); each distinct text is looked at once.
+    """
+    text = values.fillna("").astype(str).to_numpy(dtype=object)
+    cohort_of = cohorts.astype(str).to_numpy(dtype=object)
+    out = text.copy()
+    for cohort, lookup in lookups.items():
+        rows = cohort_of == cohort
+        if not rows.any() or not lookup:
+            continue
+        # Only a text with a digit or a line-start label can hold an id: most quotes have neither,
+        # and a cohort of 100,000 ids is indexed only when one does.
+        candidates = [v for v in pd.unique(text[rows]) if _DIGIT.search(v) or _LABEL.search(v)]
+        if not candidates:
+            continue
+        finder = TextIds(lookup)
+        hidden = {value: finder.hide(value) for value in candidates}
+        out[rows] = [hidden.get(value, value) for value in text[rows]]
     return pd.Series(out, index=values.index, name=values.name, dtype=object)
