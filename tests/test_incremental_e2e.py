@@ -1,6 +1,7 @@
 """Incremental builds: a rerun does only what changed, and never reuses outputs built otherwise."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -13,7 +14,7 @@ import pytest
 from conftest import tree_hash
 
 from helpers.data import paths, plan
-from helpers.runner import pipeline
+from helpers.runner import bench, pipeline
 
 pytestmark = pytest.mark.e2e
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
@@ -90,22 +91,38 @@ def test_a_touched_but_unchanged_raw_file_is_not_a_change(built, bundled_raw_cop
     assert steps_run(run(out, notebooks, bundled_raw_copy)) == []
 
 
-def test_editing_the_figures_notebook_reruns_only_figures_and_report(built):
+def test_a_figures_notebook_edit_reruns_the_report_only_when_a_figure_changed(built):
+    """Early cutoff: a step rebuilt with the same bytes does not make the steps after it rerun."""
     out, notebooks = built
     kept = stats(out / "processed" / "cohort1")
     tables = stats(out / "reports" / "cohort1" / "tables")
+    page = stats(out / "reports" / "cohort1")["report.html"]
     book = json.loads((notebooks / "04_figures.ipynb").read_text())
     book["cells"][0]["source"].append("\n\nEdited for the test.")
     (notebooks / "04_figures.ipynb").write_text(json.dumps(book, indent=1))
-    result = run(out, notebooks)
-    assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"]
+    result = run(out, notebooks)  # a heading: every figure comes out byte-identical
+    assert steps_run(result) == ["04_figures.ipynb"], result.stdout
     assert "04_figures.ipynb" in result.stdout and "(changed: notebook)" in result.stdout
     assert re.search(r"01_clean.ipynb +up to date", result.stdout)
+    assert re.search(r"05_report.ipynb +up to date \(what it reads came out unchanged\)", result.stdout)
+    assert stats(out / "reports" / "cohort1")["report.html"] == page
+    executed = (out / "reports" / "cohort1" / "notebooks" / "04_figures.ipynb").read_text()
+    assert "Edited for the test." in executed
+    assert steps_run(run(out, notebooks)) == []
+
+    figure = out / "reports" / "cohort1" / "figures" / "role_groups.png"
+    others = {k: v for k, v in tree_hash(out / "reports" / "cohort1" / "figures").items() if "role_groups" not in k}
+    before = figure.read_bytes()
+    bench.edit_figure_cell(notebooks, 1)  # one figure's cell: that figure changes, so the page does
+    result = run(out, notebooks)
+    assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"], result.stdout
+    assert "reads the new output of 04_figures.ipynb" in result.stdout
+    assert figure.read_bytes() != before
+    assert {k: v for k, v in tree_hash(out / "reports" / "cohort1" / "figures").items()
+            if "role_groups" not in k} == others
     assert stats(out / "processed" / "cohort1") == kept
     assert {k: v for k, v in stats(out / "reports" / "cohort1" / "tables").items()
             if k != "reproduction_check.csv"} == {k: v for k, v in tables.items() if k != "reproduction_check.csv"}
-    executed = (out / "reports" / "cohort1" / "notebooks" / "04_figures.ipynb").read_text()
-    assert "Edited for the test." in executed
     assert steps_run(run(out, notebooks)) == []
 
 
@@ -122,17 +139,16 @@ def test_a_pdf_and_manuscript_once_asked_for_are_rebuilt_with_their_report(built
     assert (report / "report.pdf").read_bytes().startswith(b"%PDF")
     assert (report / "manuscript" / "tables.docx").is_file()
 
-    book = json.loads((notebooks / "04_figures.ipynb").read_text())
-    book["cells"][0]["source"].append("\n\nEdited for the test.")
-    (notebooks / "04_figures.ipynb").write_text(json.dumps(book, indent=1))
+    bench.edit_figure_cell(notebooks, 1)
     result = run(out, notebooks)  # a plain make report
     assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"]
     assert function_steps_run(result) == ["manuscript", "report.pdf"]
     assert (report / "report.pdf").is_file() and (report / "manuscript" / "numbers.json").is_file()
     state = json.loads((out / "reports" / ".build" / "cohort1" / "state.json").read_text())
-    page = state["steps"]["05_report.ipynb"]["fingerprint"]
-    assert state["steps"]["report.pdf"]["inputs"]["upstream"] == [page]  # printed from the new page
-    assert page in state["steps"]["manuscript"]["inputs"]["upstream"]
+    page = {"reports/cohort1/report.html": hashlib.sha256((report / "report.html").read_bytes()).hexdigest()}
+    assert state["steps"]["report.pdf"]["inputs"]["upstream"] == page  # printed from the new page
+    assert state["steps"]["manuscript"]["inputs"]["upstream"]["reports/cohort1/figures/role_groups.png"] == \
+        hashlib.sha256((report / "figures" / "role_groups.png").read_bytes()).hexdigest()
     assert run(out, notebooks).stdout.startswith("Up to date")
 
 
@@ -182,7 +198,8 @@ def test_an_output_edited_by_hand_is_rebuilt_by_the_step_that_writes_it(built):
     with open(summary, "a") as handle:  # in place, as a spreadsheet program might
         handle.write("Invented theme,1,1\n")
     result = run(out, notebooks)
-    assert steps_run(result) == ["03_thematic_tallies.ipynb", "04_figures.ipynb", "05_report.ipynb"]
+    # 03 writes the table again as it was, so 04 and 05, built from those bytes, are kept (early cutoff).
+    assert steps_run(result) == ["03_thematic_tallies.ipynb"], result.stdout
     assert "output missing or changed" in result.stdout
     assert summary.read_text() == original
     (out / "reports" / "cohort1" / "report.html").unlink()
