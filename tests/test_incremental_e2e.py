@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import tree_hash
+from conftest import CONTROLLED, CONTROLS, tree_hash
 
 from helpers.data import paths, plan
 from helpers.runner import bench, pipeline
@@ -163,17 +163,17 @@ def test_saving_outputs_from_jupyterlab_is_not_a_change(built):
     assert steps_run(run(out, notebooks)) == []
 
 
-def test_a_controlled_report_is_built_beside_the_full_one_never_over_it(built):
-    out, notebooks = built
-    before = tree_hash(out / "reports" / "cohort1")
-    result = run(out, notebooks, paths.RAW_DIR, "--min-count", "7")
+def test_a_controlled_report_is_built_beside_the_full_one_never_over_it(published, tmp_path):
+    # The shared build made cohort1, then cohort1 with disclosure control, in the same folders.
+    result = published.results[CONTROLLED]
     # 02 and 03 run side by side: their lines come in the order they finish.
-    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS), result.stdout
-    assert "[REDACTED]" in (out / "reports" / "cohort1-min7" / "tables" / "participants_by_role.csv").read_text()
-    assert (out / "processed" / "cohort1-min7" / "participants.parquet").is_file()
-    assert tree_hash(out / "reports" / "cohort1") == before  # the full report is untouched
-    assert steps_run(run(out, notebooks)) == []  # and still up to date
-    assert steps_run(run(out, notebooks, paths.RAW_DIR, "--min-count", "7")) == []  # both kept side by side
+    assert sorted(steps_run(subprocess.CompletedProcess([], **result))) == list(plan.NOTEBOOKS), result["stdout"]
+    assert "[REDACTED]" in (published.out / "reports" / CONTROLLED / "tables" / "participants_by_role.csv").read_text()
+    assert (published.out / "processed" / CONTROLLED / "participants.parquet").is_file()
+    assert published.full_after_controlled == published.full_before_controlled  # the full report is untouched
+    out = published.copy_to(tmp_path / "out")
+    assert steps_run(run(out, paths.NOTEBOOKS_DIR)) == []  # and still up to date
+    assert steps_run(run(out, paths.NOTEBOOKS_DIR, paths.RAW_DIR, *CONTROLS)) == []  # both kept side by side
 
 
 def test_a_changed_raw_file_reruns_from_cleaning(built, bundled_raw_copy):
