@@ -58,7 +58,9 @@ help: ## List the targets
 # requirements-uv.lock with hashes) and synced to requirements.lock exactly: what the lock
 # drops is removed. Every file must match a hash in the lock, or the install stops. If uv
 # cannot be installed (no wheel for this platform), plain pip installs the same lock, with
-# the same hashes required, into a new .venv.
+# the same hashes required, into a new .venv. Both write the packages' bytecode at install
+# (pip does by default): with PYTHONDONTWRITEBYTECODE set, as on shared machines, Python would
+# otherwise compile pandas and matplotlib from source in every kernel, every run.
 UV_VERSION := 0.13.9
 UV      := $(VENV)/uv/bin/uv
 PIP     := $(PY) -m pip --quiet --disable-pip-version-check
@@ -73,7 +75,7 @@ GET_UV   = { [ -x $(PY) ] || $(PYTHON_BOOT) -m venv --without-pip $(VENV); } && 
 $(VENV)/.installed: requirements.lock requirements-uv.lock pyproject.toml
 	@echo "Setting up $(VENV) from requirements.lock (hashes checked)..."
 	@if $(GET_UV); then \
-	  $(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock && \
+	  $(UV) pip sync --quiet --python $(PY) --require-hashes --compile-bytecode requirements.lock && \
 	  $(UV) pip install --quiet --python $(PY) --no-deps -e . ; \
 	else \
 	  echo "uv could not be installed: installing with pip instead (a few minutes)..."; \
