@@ -48,7 +48,7 @@ PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,-
 RUN = $(PY) -m helpers.runner.pipeline --cohort $(call v,COHORT) \
   --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
 
-.PHONY: validate lock help report report-all pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
+.PHONY: validate lock help report report-all watch pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -102,6 +102,11 @@ report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html (wit
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html (RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
 	$(PY) -m helpers.runner.pipeline --all \
 	  --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
+
+watch: $(VENV)/.installed ## Rebuild the report on every save of a notebook, helper or raw file, with kernels kept ready for the figures and the report (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=)
+	$(PY) -m helpers.runner.watch --cohort $(call v,COHORT) --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) \
+	  $(if $(call given,RAW_DIR),--raw-dir $(call v,RAW_DIR)) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
+	  $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR)
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
 

@@ -143,7 +143,7 @@ def published(tmp_path_factory) -> Published:
             before = tree_hash(PROJECT_RAW)
             results = {}
             for cohort in SHARED_COHORTS:
-                result = run_pipeline(cohort, PROJECT_RAW, out)
+                result = run_pipeline(cohort, PROJECT_RAW, out, "--jobs", "2")  # 02 and 03 side by side
                 results[cohort] = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
             full = out / "reports" / "cohort1"
             full_before = tree_hash(full) if full.is_dir() else {}

@@ -33,6 +33,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -207,6 +208,48 @@ def refused(result: Measured, what: str, expected: str) -> Measured:
     return result
 
 
+def watch_edits(scratch: Path, repeat: int) -> dict:
+    """`make watch` on the scratch build: seconds from each saved figure-cell edit to the watcher's
+    'Done' line (the report published), with its kernels kept ready between edits."""
+    import queue
+
+    command = make_report(scratch, "cohort1")
+    command[command.index("report")] = "watch"
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    process = subprocess.Popen(command, cwd=paths.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env, start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout] + [lines.put(None)],
+                     daemon=True).start()
+    seen: list[str] = []
+
+    def until(start: str) -> None:
+        while True:
+            line = lines.get(timeout=600)
+            if line is None:
+                raise RuntimeError("make watch ended:\n" + "".join(seen))
+            seen.append(line)
+            if line.startswith(start):
+                return
+
+    runs, ran = [], set()
+    try:
+        until("Watching")
+        for i in range(repeat):
+            time.sleep(2.0)  # the kept kernels have started and imported (as between an analyst's saves)
+            mark = len(seen)
+            edit_figure_cell(scratch / "notebooks", 5 + i)
+            started = time.perf_counter()
+            until("Done in")
+            runs.append(time.perf_counter() - started)
+            ran |= {name for name, _ in STEP_LINE.findall("".join(seen[mark:]))}
+            until("Watching")
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: make and the watcher
+        process.wait(timeout=120)
+    return {"seconds": median(runs), "runs": [round(r, 3) for r in runs], "steps_run": sorted(ran)}
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -266,6 +309,13 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
     results["figure_cell_over_cold"] = results["figure_cell"]["seconds"] / results["cold_cohort1"]["seconds"]
     if ran != [FIGURES_NOTEBOOK, plan.NOTEBOOKS[-1]]:
         problems.append(f"a figure-cell edit ran {ran}")
+
+    log(f"One figure's cell edited under make watch, kernels kept ready ({repeat}x)")
+    results["figure_cell_watch"] = watch_edits(scratch, repeat)
+    results["figure_cell_watch_over_cold"] = \
+        results["figure_cell_watch"]["seconds"] / results["cold_cohort1"]["seconds"]
+    if results["figure_cell_watch"]["steps_run"] != [FIGURES_NOTEBOOK, plan.NOTEBOOKS[-1]]:
+        problems.append(f"a figure-cell edit under make watch ran {results['figure_cell_watch']['steps_run']}")
 
     for key, missing_key, expected in (("bad_input", False, f"cohort1/{paths.SOURCES}: file is missing"),
                                        ("missing_key", True, "PSEUDONYM_KEY=")):
@@ -346,6 +396,13 @@ def table(results: dict) -> str:
                      f"{cell:.1f} s = {100 * results['figure_cell_over_cold']:.0f}% of cold",
                      f"< {t['figure_cell_seconds']:.0f} s and < {100 * t['figure_cell_over_cold']:.0f}% of cold",
                      "met" if cell < t["figure_cell_seconds"] and results["figure_cell_over_cold"]
+                     < t["figure_cell_over_cold"] else "MISSED"))
+    if "figure_cell_watch" in results:
+        watched = results["figure_cell_watch"]["seconds"]
+        rows.append(("One figure's cell edited, `make watch` (kernels kept ready)",
+                     f"{watched:.1f} s = {100 * results['figure_cell_watch_over_cold']:.0f}% of cold",
+                     f"< {t['figure_cell_seconds']:.0f} s and < {100 * t['figure_cell_over_cold']:.0f}% of cold",
+                     "met" if watched < t["figure_cell_seconds"] and results["figure_cell_watch_over_cold"]
                      < t["figure_cell_over_cold"] else "MISSED"))
     for key, what in (("bad_input", "a missing file"), ("missing_key", "real data, no pseudonym key")):
         if key in results:

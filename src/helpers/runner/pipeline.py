@@ -777,13 +777,14 @@ class _StepFailed(Exception):
 def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_dir: Path, jobs: int,
                progress: bool, signals: list[str], say, timings: dict[str, tuple[float, float]],
                fingerprints: dict[str, str] | None = None, inputs: dict[str, dict] | None = None,
-               reuse_html: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+               reuse_html: frozenset[str] = frozenset(), prestarted: dict | None = None) -> dict[str, list[str]]:
     """Run the stale steps, each as soon as the steps it reads have finished; their outputs.
 
     `timings` receives each finished step's (start, end) on the perf_counter clock. When a step's
     turn comes, what it reads is known: its entry in `fingerprints` and `inputs` is made from
     the bytes of those files, and a step of build.waiting whose fingerprint comes out as the last
     build's is not run (early cutoff). `reuse_html`: steps whose kept notebook HTML may be reused.
+    `prestarted`: kernels started ahead of this run (see `run`), taken by the steps they are for.
     """
     fingerprints = {} if fingerprints is None else fingerprints
     inputs = {} if inputs is None else inputs
@@ -810,7 +811,13 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 if len(running) + sum(1 for step in warm if step in pending) > jobs:
                     break
                 if name not in warm and plan.step(name).notebook:
-                    warm[name] = warming.submit(kernels.warm, notebooks_dir / name, build.kernel_log(name))
+                    ready = (prestarted or {}).pop(name, None)
+                    if ready is not None:  # started before this run: now this run's to stop
+                        kernels._add(ready, build.kernel_log(name))
+                        warm[name] = Future()
+                        warm[name].set_result(ready)
+                    else:
+                        warm[name] = warming.submit(kernels.warm, notebooks_dir / name, build.kernel_log(name))
             for name in list(pending):
                 busy = {step for step, *_ in running.values()}
                 if len(running) >= jobs or any(a.name in pending or a.name in busy
@@ -1064,7 +1071,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
         reports_dir: Path = paths.REPORTS_DIR, min_count: int = 0, round_to: int = 0, jobs: int | None = None,
         force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
         with_steps: tuple[str, ...] = (), printer: Callable[[str], None] | None = None,
-        stops: list[str] | None = None) -> dict:
+        stops: list[str] | None = None, prestarted: dict | None = None) -> dict:
     """Bring the report of `cohort` at these disclosure settings up to date, with the on-request
     steps asked for now or before (`with_steps`: names of plan.ON_REQUEST); a summary: report
     path, steps run, seconds, step timings.
@@ -1073,7 +1080,9 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
     `printer` prints each message of the run (default: print, or tqdm's while bars show), for
     instance with a prefix. `stops`: for a run in a thread other than the main one, the record
     of stop requests that the main thread keeps (see run_all); by default the run handles
-    SIGTERM and SIGINT itself.
+    SIGTERM and SIGINT itself. `prestarted`: {notebook name: kernel manager} started ahead, with
+    the notebook's imports done in a throwaway namespace (helpers.runner.watch); a step that runs
+    takes its kernel from there (and removes it) instead of starting one.
     """
     started = time.perf_counter()
     name = plan.published_name(check_cohort_name(cohort), min_count, round_to)
@@ -1163,7 +1172,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
             run_parameters = {**parameters, "raw_dir": str(snapshot_dir), "raw_source": str(raw_dir)}
             with _signals_as_exceptions(stops) as signals:
                 fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
-                                   timings, fingerprints, inputs, reuse_html)
+                                   timings, fingerprints, inputs, reuse_html, prestarted)
                 if signals:
                     raise Interrupted(signals[0])
                 try:
