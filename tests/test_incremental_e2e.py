@@ -76,11 +76,15 @@ def test_rerun_with_nothing_changed_does_nothing(built):
     assert stats(out / "reports" / "cohort1") | stats(out / "processed" / "cohort1") == before
 
 
-def test_a_touched_but_unchanged_raw_file_is_not_a_change(built, bundled_raw_copy):
+def test_a_touched_raw_file_is_not_a_change_and_a_changed_one_reruns_from_cleaning(built, bundled_raw_copy):
     out, notebooks = built
     assert len(steps_run(run(out, notebooks, bundled_raw_copy))) == 5  # raw_dir is a parameter
     os.utime(bundled_raw_copy / "cohort1" / "questionnaire.csv")
     assert steps_run(run(out, notebooks, bundled_raw_copy)) == []
+    segments = bundled_raw_copy / "cohort1" / "coded_segments.csv"
+    segments.write_text(segments.read_text().replace("Getting the consultants", "Getting the surgeons", 1))
+    result = run(out, notebooks, bundled_raw_copy)
+    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS) and "raw (cohort1/coded_segments.csv)" in result.stdout
 
 
 def test_a_figures_notebook_edit_reruns_the_report_only_when_a_figure_changed(built):
@@ -166,15 +170,6 @@ def test_a_controlled_report_is_built_beside_the_full_one_never_over_it(publishe
     out = published.copy_to(tmp_path / "out")
     assert steps_run(run(out, paths.NOTEBOOKS_DIR)) == []  # and still up to date
     assert steps_run(run(out, paths.NOTEBOOKS_DIR, paths.RAW_DIR, *CONTROLS)) == []  # both kept side by side
-
-
-def test_a_changed_raw_file_reruns_from_cleaning(built, bundled_raw_copy):
-    out, notebooks = built
-    steps_run(run(out, notebooks, bundled_raw_copy))
-    segments = bundled_raw_copy / "cohort1" / "coded_segments.csv"
-    segments.write_text(segments.read_text().replace("Getting the consultants", "Getting the surgeons", 1))
-    result = run(out, notebooks, bundled_raw_copy)
-    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS) and "raw (cohort1/coded_segments.csv)" in result.stdout
 
 
 def test_an_output_edited_by_hand_is_rebuilt_by_the_step_that_writes_it(built):
