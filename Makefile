@@ -48,7 +48,7 @@ PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,-
 RUN = $(PY) -m helpers.runner.pipeline --cohort $(call v,COHORT) \
   --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
 
-.PHONY: validate lock help report report-all pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
+.PHONY: validate lock help report report-all watch pdf figures manuscript bench test test-fast hooks lint lab synthetic clean venv browser import
 
 help: ## List the targets
 	@echo "Usage: make <target> [COHORT=cohort1|cohort2|all|<name>] [RAW_DIR=data/raw]"
@@ -58,7 +58,9 @@ help: ## List the targets
 # requirements-uv.lock with hashes) and synced to requirements.lock exactly: what the lock
 # drops is removed. Every file must match a hash in the lock, or the install stops. If uv
 # cannot be installed (no wheel for this platform), plain pip installs the same lock, with
-# the same hashes required, into a new .venv.
+# the same hashes required, into a new .venv. Both write the packages' bytecode at install
+# (pip does by default): with PYTHONDONTWRITEBYTECODE set, as on shared machines, Python would
+# otherwise compile pandas and matplotlib from source in every kernel, every run.
 UV_VERSION := 0.13.9
 UV      := $(VENV)/uv/bin/uv
 PIP     := $(PY) -m pip --quiet --disable-pip-version-check
@@ -73,7 +75,7 @@ GET_UV   = { [ -x $(PY) ] || $(PYTHON_BOOT) -m venv --without-pip $(VENV); } && 
 $(VENV)/.installed: requirements.lock requirements-uv.lock pyproject.toml
 	@echo "Setting up $(VENV) from requirements.lock (hashes checked)..."
 	@if $(GET_UV); then \
-	  $(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock && \
+	  $(UV) pip sync --quiet --python $(PY) --require-hashes --compile-bytecode requirements.lock && \
 	  $(UV) pip install --quiet --python $(PY) --no-deps -e . ; \
 	else \
 	  echo "uv could not be installed: installing with pip instead (a few minutes)..."; \
@@ -100,6 +102,11 @@ report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html (wit
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html (RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
 	$(PY) -m helpers.runner.pipeline --all \
 	  --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) $(PIPELINE_OPTIONS)
+
+watch: $(VENV)/.installed ## Rebuild the report on every save of a notebook, helper or raw file, with kernels kept ready for the figures and the report (COHORT=, RAW_DIR=, MIN_COUNT=, ROUND_TO=)
+	$(PY) -m helpers.runner.watch --cohort $(call v,COHORT) --min-count $(call v,MIN_COUNT) --round-to $(call v,ROUND_TO) \
+	  $(if $(call given,RAW_DIR),--raw-dir $(call v,RAW_DIR)) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
+	  $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR)
 
 figures: report ## Publication figures (PNG 200 dpi and SVG, 7 in wide) in reports/$(COHORT)/figures/
 

@@ -73,6 +73,9 @@ def bundled_raw_copy(tmp_path: Path) -> Path:
 # --- one build of the bundled cohorts, shared by the end-to-end tests ---------------------
 
 SHARED_COHORTS = ("cohort1", "cohort2", "all")
+# Also built once and shared: cohort1 with disclosure control, published beside the full cohort1.
+CONTROLLED = "cohort1-min7-round5"
+CONTROLS = ("--min-count", "7", "--round-to", "5")
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 
 
@@ -97,9 +100,11 @@ def run_pipeline(cohort: str, raw: Path, out: Path, *extra: str):
 
 
 class Published:
-    """cohort1, cohort2 and all built from the bundled data by the real runner, once per test run.
+    """cohort1, cohort2 and all built from the bundled data by the real runner, once per test run,
+    then cohort1 with disclosure control (CONTROLLED) beside them, in the same folders.
 
-    Read it as it is; copy it (`copy_to`) before running anything that writes.
+    Read it as it is; copy it (`copy_to`) before running anything that writes. `full_before_controlled`
+    and `full_after_controlled` are the hashes of reports/cohort1 around the controlled build.
     """
 
     def __init__(self, out: Path):
@@ -109,6 +114,8 @@ class Published:
         record = json.loads((out / "record.json").read_text())
         self.results = record["results"]  # cohort -> returncode, stdout, stderr
         self.raw_before, self.raw_after = record["raw_before"], record["raw_after"]
+        self.full_before_controlled = record["full_before_controlled"]
+        self.full_after_controlled = record["full_after_controlled"]
 
     def report(self, cohort: str) -> Path:
         return self.out / "reports" / cohort / "report.html"
@@ -136,8 +143,14 @@ def published(tmp_path_factory) -> Published:
             before = tree_hash(PROJECT_RAW)
             results = {}
             for cohort in SHARED_COHORTS:
-                result = run_pipeline(cohort, PROJECT_RAW, out)
+                result = run_pipeline(cohort, PROJECT_RAW, out, "--jobs", "2")  # 02 and 03 side by side
                 results[cohort] = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
-            record = {"results": results, "raw_before": before, "raw_after": tree_hash(PROJECT_RAW)}
+            full = out / "reports" / "cohort1"
+            full_before = tree_hash(full) if full.is_dir() else {}
+            result = run_pipeline("cohort1", PROJECT_RAW, out, *CONTROLS)
+            results[CONTROLLED] = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+            record = {"results": results, "raw_before": before, "raw_after": tree_hash(PROJECT_RAW),
+                      "full_before_controlled": full_before,
+                      "full_after_controlled": tree_hash(full) if full.is_dir() else {}}
             (out / "record.json").write_text(json.dumps(record))
     return Published(out)

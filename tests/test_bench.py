@@ -41,6 +41,8 @@ def test_table_marks_each_target_met_or_missed():
         "machine": {"date": "2026-11-26 08:00 UTC", "cpus": 2, "python": "3.11", "commit": "abc1234"},
         "repeat": 3, "floor": {"seconds": 12.0}, "cold_cohort1": {"seconds": 9.0}, "cold_over_floor": 0.75,
         "noop": {"seconds": 0.2, "steps_run": []}, "figures_only": {"seconds": 6.0}, "figures_over_cold": 0.67,
+        "figure_cell": {"seconds": 4.5}, "figure_cell_over_cold": 0.5, "figure_cell_watch": {"seconds": 2.0},
+        "figure_cell_watch_over_cold": 0.22, "bad_input": {"seconds": 1.2}, "missing_key": {"seconds": 2.5},
         "scale": [{"participants": 100_000, "references": 1_000_000, "seconds": 70.0, "peak_mb": 1500.0,
                    "report_bytes": 520_000}],
     }
@@ -48,4 +50,8 @@ def test_table_marks_each_target_met_or_missed():
     assert "| Cold `make report`, cohort1 | 9.0 s = 0.75x floor | <= 1.25x floor | met |" in text
     assert "| No-op `make report` | 0.20 s, steps run: 0 | < 0.5 s | met |" in text
     assert "67% of cold | < 40% of cold | MISSED |" in text
+    assert "edited, `make report` | 4.5 s = 50% of cold | < 5 s and < 25% of cold | MISSED |" in text
+    assert "`make watch` (kernels kept ready) | 2.0 s = 22% of cold | < 5 s and < 25% of cold | met |" in text
+    assert "| Bad input -> message: a missing file | 1.20 s | < 2 s | met |" in text
+    assert "| Bad input -> message: real data, no pseudonym key | 2.50 s | < 2 s | MISSED |" in text
     assert "70.0 s, peak 1,500 MB, report 0.52 MB | < 60 s, < 2 GB, report < 2 MB | MISSED |" in text

@@ -1,6 +1,7 @@
 """Incremental builds: a rerun does only what changed, and never reuses outputs built otherwise."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -10,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import tree_hash
+from conftest import CONTROLLED, CONTROLS, tree_hash
 
 from helpers.data import paths, plan
-from helpers.runner import pipeline
+from helpers.runner import bench
 
 pytestmark = pytest.mark.e2e
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
@@ -44,35 +45,27 @@ def stats(folder: Path) -> dict[str, tuple[int, int]]:
             for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    """cohort1 built once, in process with two steps at a time: (out, notebooks, summary)."""
-    root = tmp_path_factory.mktemp("incremental")
-    notebooks = shutil.copytree(paths.NOTEBOOKS_DIR, root / "notebooks")
-    os.environ.update(EPOCH)
-    try:
-        summary = pipeline.run("cohort1", paths.RAW_DIR, root / "out" / "processed", root / "out" / "reports",
-                               jobs=2, notebooks_dir=notebooks)
-    finally:
-        os.environ.pop("SOURCE_DATE_EPOCH")
-    return root / "out", notebooks, summary
-
-
 @pytest.fixture
-def built(base, tmp_path):
-    """A private copy of the base build (copy2 keeps the mtimes the build recorded)."""
-    out, notebooks, _ = base
-    return (shutil.copytree(out, tmp_path / "out", symlinks=True),
-            shutil.copytree(notebooks, tmp_path / "notebooks"))
+def built(published, tmp_path):
+    """A private copy of the shared build (conftest.published; copy2 keeps the mtimes the build
+    recorded) and of the notebooks, to edit: (out, notebooks)."""
+    return (published.copy_to(tmp_path / "out"), shutil.copytree(paths.NOTEBOOKS_DIR, tmp_path / "notebooks"))
 
 
-def test_cold_build_runs_every_step_and_the_two_independent_ones_at_once(base):
-    _, _, summary = base
-    assert summary["ran"] == list(plan.NOTEBOOKS)
-    (start2, end2), (start3, end3) = (summary["timings"][n] for n in ("02_describe.ipynb", "03_thematic_tallies.ipynb"))
-    assert start3 < end2 and start2 < end3, summary["timings"]  # 02 and 03 overlapped
-    end1 = summary["timings"]["01_clean.ipynb"][1]
-    assert min(start2, start3) >= end1 and summary["timings"]["04_figures.ipynb"][0] >= max(end2, end3)
+def test_cold_build_runs_every_step_and_the_two_independent_ones_at_once(published):
+    """From the shared build's lines: each step starts once the steps it reads have ended, and
+    02 and 03 both start before either ends (two steps at a time, on this machine's cores)."""
+    lines = published.results["cohort1"]["stdout"].splitlines()
+
+    def at(step: str, ending: bool) -> int:
+        return next(i for i, line in enumerate(lines) if f"] {step}" in line
+                    and (re.search(r" \d+\.\d s", line) if ending else line.endswith(("running...", "kernels..."))))
+
+    assert sorted(steps_run(subprocess.CompletedProcess([], **published.results["cohort1"]))) == list(plan.NOTEBOOKS)
+    describe, tallies = "02_describe.ipynb", "03_thematic_tallies.ipynb"
+    assert max(at(describe, False), at(tallies, False)) < min(at(describe, True), at(tallies, True)), lines
+    assert min(at(describe, False), at(tallies, False)) > at("01_clean.ipynb", True)
+    assert at("04_figures.ipynb", False) > max(at(describe, True), at(tallies, True))
 
 
 def test_rerun_with_nothing_changed_does_nothing(built):
@@ -83,29 +76,49 @@ def test_rerun_with_nothing_changed_does_nothing(built):
     assert stats(out / "reports" / "cohort1") | stats(out / "processed" / "cohort1") == before
 
 
-def test_a_touched_but_unchanged_raw_file_is_not_a_change(built, bundled_raw_copy):
+def test_a_touched_raw_file_is_not_a_change_and_a_changed_one_reruns_from_cleaning(built, bundled_raw_copy):
     out, notebooks = built
     assert len(steps_run(run(out, notebooks, bundled_raw_copy))) == 5  # raw_dir is a parameter
     os.utime(bundled_raw_copy / "cohort1" / "questionnaire.csv")
     assert steps_run(run(out, notebooks, bundled_raw_copy)) == []
+    segments = bundled_raw_copy / "cohort1" / "coded_segments.csv"
+    segments.write_text(segments.read_text().replace("Getting the consultants", "Getting the surgeons", 1))
+    result = run(out, notebooks, bundled_raw_copy)
+    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS) and "raw (cohort1/coded_segments.csv)" in result.stdout
 
 
-def test_editing_the_figures_notebook_reruns_only_figures_and_report(built):
+def test_a_figures_notebook_edit_reruns_the_report_only_when_a_figure_changed(built):
+    """Early cutoff: a step rebuilt with the same bytes does not make the steps after it rerun."""
     out, notebooks = built
     kept = stats(out / "processed" / "cohort1")
     tables = stats(out / "reports" / "cohort1" / "tables")
+    page = stats(out / "reports" / "cohort1")["report.html"]
     book = json.loads((notebooks / "04_figures.ipynb").read_text())
     book["cells"][0]["source"].append("\n\nEdited for the test.")
     (notebooks / "04_figures.ipynb").write_text(json.dumps(book, indent=1))
-    result = run(out, notebooks)
-    assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"]
+    result = run(out, notebooks)  # a heading: every figure comes out byte-identical
+    assert steps_run(result) == ["04_figures.ipynb"], result.stdout
     assert "04_figures.ipynb" in result.stdout and "(changed: notebook)" in result.stdout
     assert re.search(r"01_clean.ipynb +up to date", result.stdout)
+    assert re.search(r"05_report.ipynb +up to date \(what it reads came out unchanged\)", result.stdout)
+    assert stats(out / "reports" / "cohort1")["report.html"] == page
+    executed = (out / "reports" / "cohort1" / "notebooks" / "04_figures.ipynb").read_text()
+    assert "Edited for the test." in executed
+    assert steps_run(run(out, notebooks)) == []
+
+    figure = out / "reports" / "cohort1" / "figures" / "role_groups.png"
+    others = {k: v for k, v in tree_hash(out / "reports" / "cohort1" / "figures").items() if "role_groups" not in k}
+    before = figure.read_bytes()
+    bench.edit_figure_cell(notebooks, 1)  # one figure's cell: that figure changes, so the page does
+    result = run(out, notebooks)
+    assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"], result.stdout
+    assert "reads the new output of 04_figures.ipynb" in result.stdout
+    assert figure.read_bytes() != before
+    assert {k: v for k, v in tree_hash(out / "reports" / "cohort1" / "figures").items()
+            if "role_groups" not in k} == others
     assert stats(out / "processed" / "cohort1") == kept
     assert {k: v for k, v in stats(out / "reports" / "cohort1" / "tables").items()
             if k != "reproduction_check.csv"} == {k: v for k, v in tables.items() if k != "reproduction_check.csv"}
-    executed = (out / "reports" / "cohort1" / "notebooks" / "04_figures.ipynb").read_text()
-    assert "Edited for the test." in executed
     assert steps_run(run(out, notebooks)) == []
 
 
@@ -122,17 +135,16 @@ def test_a_pdf_and_manuscript_once_asked_for_are_rebuilt_with_their_report(built
     assert (report / "report.pdf").read_bytes().startswith(b"%PDF")
     assert (report / "manuscript" / "tables.docx").is_file()
 
-    book = json.loads((notebooks / "04_figures.ipynb").read_text())
-    book["cells"][0]["source"].append("\n\nEdited for the test.")
-    (notebooks / "04_figures.ipynb").write_text(json.dumps(book, indent=1))
+    bench.edit_figure_cell(notebooks, 1)
     result = run(out, notebooks)  # a plain make report
     assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"]
     assert function_steps_run(result) == ["manuscript", "report.pdf"]
     assert (report / "report.pdf").is_file() and (report / "manuscript" / "numbers.json").is_file()
     state = json.loads((out / "reports" / ".build" / "cohort1" / "state.json").read_text())
-    page = state["steps"]["05_report.ipynb"]["fingerprint"]
-    assert state["steps"]["report.pdf"]["inputs"]["upstream"] == [page]  # printed from the new page
-    assert page in state["steps"]["manuscript"]["inputs"]["upstream"]
+    page = {"reports/cohort1/report.html": hashlib.sha256((report / "report.html").read_bytes()).hexdigest()}
+    assert state["steps"]["report.pdf"]["inputs"]["upstream"] == page  # printed from the new page
+    assert state["steps"]["manuscript"]["inputs"]["upstream"]["reports/cohort1/figures/role_groups.png"] == \
+        hashlib.sha256((report / "figures" / "role_groups.png").read_bytes()).hexdigest()
     assert run(out, notebooks).stdout.startswith("Up to date")
 
 
@@ -147,26 +159,17 @@ def test_saving_outputs_from_jupyterlab_is_not_a_change(built):
     assert steps_run(run(out, notebooks)) == []
 
 
-def test_a_controlled_report_is_built_beside_the_full_one_never_over_it(built):
-    out, notebooks = built
-    before = tree_hash(out / "reports" / "cohort1")
-    result = run(out, notebooks, paths.RAW_DIR, "--min-count", "7")
+def test_a_controlled_report_is_built_beside_the_full_one_never_over_it(published, tmp_path):
+    # The shared build made cohort1, then cohort1 with disclosure control, in the same folders.
+    result = published.results[CONTROLLED]
     # 02 and 03 run side by side: their lines come in the order they finish.
-    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS), result.stdout
-    assert "[REDACTED]" in (out / "reports" / "cohort1-min7" / "tables" / "participants_by_role.csv").read_text()
-    assert (out / "processed" / "cohort1-min7" / "participants.parquet").is_file()
-    assert tree_hash(out / "reports" / "cohort1") == before  # the full report is untouched
-    assert steps_run(run(out, notebooks)) == []  # and still up to date
-    assert steps_run(run(out, notebooks, paths.RAW_DIR, "--min-count", "7")) == []  # both kept side by side
-
-
-def test_a_changed_raw_file_reruns_from_cleaning(built, bundled_raw_copy):
-    out, notebooks = built
-    steps_run(run(out, notebooks, bundled_raw_copy))
-    segments = bundled_raw_copy / "cohort1" / "coded_segments.csv"
-    segments.write_text(segments.read_text().replace("Getting the consultants", "Getting the surgeons", 1))
-    result = run(out, notebooks, bundled_raw_copy)
-    assert sorted(steps_run(result)) == list(plan.NOTEBOOKS) and "raw (cohort1/coded_segments.csv)" in result.stdout
+    assert sorted(steps_run(subprocess.CompletedProcess([], **result))) == list(plan.NOTEBOOKS), result["stdout"]
+    assert "[REDACTED]" in (published.out / "reports" / CONTROLLED / "tables" / "participants_by_role.csv").read_text()
+    assert (published.out / "processed" / CONTROLLED / "participants.parquet").is_file()
+    assert published.full_after_controlled == published.full_before_controlled  # the full report is untouched
+    out = published.copy_to(tmp_path / "out")
+    assert steps_run(run(out, paths.NOTEBOOKS_DIR)) == []  # and still up to date
+    assert steps_run(run(out, paths.NOTEBOOKS_DIR, paths.RAW_DIR, *CONTROLS)) == []  # both kept side by side
 
 
 def test_an_output_edited_by_hand_is_rebuilt_by_the_step_that_writes_it(built):
@@ -182,7 +185,8 @@ def test_an_output_edited_by_hand_is_rebuilt_by_the_step_that_writes_it(built):
     with open(summary, "a") as handle:  # in place, as a spreadsheet program might
         handle.write("Invented theme,1,1\n")
     result = run(out, notebooks)
-    assert steps_run(result) == ["03_thematic_tallies.ipynb", "04_figures.ipynb", "05_report.ipynb"]
+    # 03 writes the table again as it was, so 04 and 05, built from those bytes, are kept (early cutoff).
+    assert steps_run(result) == ["03_thematic_tallies.ipynb"], result.stdout
     assert "output missing or changed" in result.stdout
     assert summary.read_text() == original
     (out / "reports" / "cohort1" / "report.html").unlink()

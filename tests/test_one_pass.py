@@ -282,21 +282,25 @@ def test_report_all_prints_its_first_line_before_importing_pandas(tmp_path):
 
 
 def test_a_step_s_error_names_the_raw_folder_never_the_run_s_snapshot(unseen_raw, tmp_path, monkeypatch, capsys):
-    """The steps read a copy of the raw files taken by the runner; what it prints names the file to fix.
-    The step here runs, in this process, what notebook 01 runs first on the folder it is given."""
+    """The steps read a copy of the raw files taken by the runner, and the runner checks that copy
+    before any kernel starts, with notebook 01's own checks; what it prints names the file to fix."""
     add_five_mistakes(unseen_raw)
     read_from: list[str] = []
+    started: list[str] = []
+    load_inputs = load.load_inputs
 
-    def execute(build, name, parameters, *args, **kwargs):
-        read_from.append(parameters["raw_dir"])
-        load.load_inputs(Path(parameters["raw_dir"]), parameters["cohort"])
+    def recording(raw_dir, cohort):
+        read_from.append(str(raw_dir))
+        return load_inputs(raw_dir, cohort)
 
-    monkeypatch.setattr(pipeline._Kernels, "warm", lambda self, notebook, log: None)
-    monkeypatch.setattr(pipeline, "_execute", execute)
+    monkeypatch.setattr(load, "load_inputs", recording)
+    monkeypatch.setattr(pipeline._Kernels, "warm", lambda self, notebook, log: started.append(notebook.name))
+    monkeypatch.setattr(pipeline, "_execute", lambda build, name, *args, **kwargs: started.append(name))
     with pytest.raises(pipeline.PipelineError) as failed:
         pipeline.run(COHORT, unseen_raw, tmp_path / "processed", tmp_path / "reports", jobs=1)
     snapshot = tmp_path / "reports" / ".build" / COHORT / "raw"
-    assert read_from == [str(snapshot)]  # the step did read the snapshot
+    assert read_from == [str(snapshot)]  # the check did read the snapshot
+    assert started == []  # and stopped the run before any kernel was asked for
     message = str(failed.value) + capsys.readouterr().out
     assert f"The input in {unseen_raw} for cohort {COHORT!r} cannot be analysed." in message
     assert f"{unseen_raw / COHORT / paths.CODED_SEGMENTS}, row " in message

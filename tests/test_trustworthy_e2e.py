@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import CONTROLLED
 
 from helpers.data import paths
 
@@ -28,19 +29,24 @@ def run(cohort: str, raw: Path, out: Path, *extra: str) -> subprocess.CompletedP
                           env={**os.environ, **EPOCH})
 
 
-def hashes(*folders: Path) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+def hashes(*folders: Path, root: Path | None = None) -> dict[str, str]:
+    """SHA-256 of each file by its path (relative to `root` when given). With `root`, the folder's
+    own name is taken out of the bytes first: executed notebooks name the folder they ran in."""
+    def digest(path: Path) -> str:
+        data = path.read_bytes()
+        return hashlib.sha256(data.replace(str(root).encode(), b"<out>") if root else data).hexdigest()
+
+    return {str(p.relative_to(root) if root else p): digest(p)
             for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_two_runs_give_identical_bytes(tmp_path):
-    # Built here, not copied from the shared build: the executed notebooks name their output folder.
-    out = tmp_path / "out"
-    outputs = (out / "reports" / "cohort1", out / "processed" / "cohort1")
-    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
-    first = hashes(*outputs)
-    assert run("cohort1", paths.RAW_DIR, out, "--force").returncode == 0  # rerun every step
-    second = hashes(*outputs)
+def test_two_runs_give_identical_bytes(published, tmp_path):
+    # The shared build, and every step of it run again on a copy elsewhere.
+    out = published.copy_to(tmp_path / "out")
+    first = hashes(published.out / "reports" / "cohort1", published.out / "processed" / "cohort1", root=published.out)
+    result = run("cohort1", paths.RAW_DIR, out, "--force")  # rerun every step
+    assert result.returncode == 0 and "5/5] 05_report.ipynb" in result.stdout, result.stdout + result.stderr
+    second = hashes(out / "reports" / "cohort1", out / "processed" / "cohort1", root=out)
     assert len(first) > 30
     differing = sorted(k for k in first if first[k] != second.get(k))
     assert not differing and first.keys() == second.keys(), differing
@@ -73,10 +79,10 @@ def test_killed_run_keeps_previous_report_and_the_partial_notebook(published, tm
     assert again.returncode == 0 and "Up to date" in again.stdout, again.stdout + again.stderr
 
 
-def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):
-    out = tmp_path / "out"
-    result = run("cohort1", paths.RAW_DIR, out, "--min-count", "7", "--round-to", "5")
-    assert result.returncode == 0, result.stderr
+def test_disclosure_control_redacts_tables_figures_and_report(published):
+    out = published.out  # cohort1 built with --min-count 7 --round-to 5 (conftest.CONTROLS)
+    result = published.results[CONTROLLED]
+    assert result["returncode"] == 0, result["stderr"]
     tables = out / "reports" / "cohort1-min7-round5" / "tables"
     roles = pd.read_csv(tables / "participants_by_role.csv", dtype=str)
     assert roles["n"].tolist() == ["15", "[REDACTED]", "[REDACTED]", "[REDACTED]"]
@@ -97,9 +103,9 @@ def test_disclosure_control_redacts_tables_figures_and_report(tmp_path):
     assert "participant" not in quotes.columns and "role_group" not in quotes.columns
 
 
-def test_outputs_hold_pseudonyms_only(tmp_path):
-    out = tmp_path / "out"
-    assert run("cohort1", paths.RAW_DIR, out).returncode == 0
+def test_outputs_hold_pseudonyms_only(published):
+    out = published.out
+    assert published.results["cohort1"]["returncode"] == 0
     raw_ids = set(pd.read_csv(paths.RAW_DIR / "cohort1" / "questionnaire.csv", dtype=str)["participant_id"])
     for path in list((out / "reports" / "cohort1").rglob("*")) + list((out / "processed" / "cohort1").rglob("*")):
         if path.suffix in {".csv", ".html", ".ipynb", ".json"}:

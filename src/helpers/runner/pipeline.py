@@ -361,6 +361,8 @@ class _Kernels:
         self._managers: list = []
         self._processes: list = []
         self._stopping = False
+        self._cancelled: set[Path] = set()  # kernel logs of steps that will not run after all
+        self._by_log: dict[Path, object] = {}
 
     def add_process(self, process) -> None:
         with self._lock:
@@ -383,7 +385,7 @@ class _Kernels:
                 with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
                     kw["stderr"] = handle
                     await super()._async_launch_kernel(kernel_cmd, **kw)
-                registry._add(self)
+                registry._add(self, log)
 
         return LoggingKernelManager
 
@@ -409,7 +411,7 @@ class _Kernels:
                 await client.wait_for_ready(timeout=120)  # raises if the kernel dies meanwhile
                 request = client.execute(f"exec({code!r}, {{}})", silent=True, store_history=False)
                 while True:  # until the imports are done, or the run stops and kills this kernel
-                    if self._stopping or not await manager.is_alive():
+                    if self._stopping or log in self._cancelled or not await manager.is_alive():
                         raise RuntimeError("the run stopped before this step's turn")
                     try:
                         reply = await client.get_shell_msg(timeout=0.2)
@@ -437,11 +439,20 @@ class _Kernels:
         except Exception:  # already gone
             _Kernels._kill(manager)
 
-    def _add(self, manager) -> None:
+    def _add(self, manager, log: Path | None = None) -> None:
         with self._lock:
             self._managers.append(manager)
-            if self._stopping:
+            self._by_log[log] = manager
+            if self._stopping or log in self._cancelled:
                 self._kill(manager)
+
+    def cancel(self, log: Path) -> None:
+        """End the kernel warming for the step of `log` (it will not run after all), at once:
+        waiting for its imports to finish would only delay the end of the run."""
+        with self._lock:
+            self._cancelled.add(log)
+            if log in self._by_log:
+                self._kill(self._by_log[log])
 
     @staticmethod
     def _kill(manager) -> None:
@@ -479,6 +490,10 @@ class Build:
         self.order = order
         # Random per build folder: salts the key's hash in the fingerprints (steps.key_fingerprint).
         self.salt = self.state.get("salt") or os.urandom(16).hex()
+        # Steps that rerun only if a file they read comes out changed (set by `stale`), and the
+        # SHA-256 of each file written by the steps of this run (set as each step ends).
+        self.waiting: set[str] = set()
+        self.made: dict[str, dict[str, str]] = {}
 
     @property
     def names(self) -> list[str]:
@@ -510,11 +525,13 @@ class Build:
         return f"[{self.position(name)}] {name}"
 
     def stale(self, fingerprints: dict[str, str], inputs: dict[str, dict]) -> dict[str, str]:
-        """Steps that must rerun, each with the reason shown to the user.
+        """Steps that must rerun or may have to, each with the reason shown to the user.
 
         A published file counts as changed only if its bytes did: size and mtime as recorded
         say it is unchanged at once; otherwise its SHA-256 decides (and the new size and mtime
-        are recorded, so the next check is quick again).
+        are recorded, so the next check is quick again). A step that is stale only because a
+        step before it reruns is left in `waiting`: the run decides once that step has run,
+        by the bytes it wrote (early cutoff).
         """
         recorded = self.state.get("steps", {})
         published = self.state.get("published", {})
@@ -534,10 +551,25 @@ class Build:
                             and (not shown or self._unchanged(self.published(relative), relative, published))):
                         reasons[name] = f"output missing or changed: {self.published(relative)}"
                         break
+        self.waiting = set()
         for name in list(reasons):
             for child in plan.descendants(plan.step(name), self.order):
-                reasons.setdefault(child.name, f"reads the new output of {name}")
+                if child.name not in reasons:
+                    reasons[child.name] = f"reads the new output of {name}"
+                    self.waiting.add(child.name)
         return {name: reasons[name] for name in self.names if name in reasons}
+
+    def digests_of(self, name: str) -> dict[str, str]:
+        """SHA-256 of each file step `name` wrote: in this run, or as the last build recorded."""
+        if name in self.made:
+            return self.made[name]
+        return self.state.get("steps", {}).get(name, {}).get("sha256", {})
+
+    def upstream(self, step: plan.Step) -> dict[str, str]:
+        """What `step` reads from the steps before it: SHA-256 of each file, by its path."""
+        return {relative: digest for parent in plan.parents(step)
+                for relative, digest in sorted(self.digests_of(parent.name).items())
+                if _declared_by(relative, step.reads, self.cohort) is not None}
 
     def _unchanged(self, path: Path, relative: str, published: dict, refresh: bool = True) -> bool:
         """Whether `path` holds the bytes recorded for `relative` (a published file, or its kept copy)."""
@@ -651,8 +683,12 @@ class _TaskFailed(Exception):
 
 
 def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, kernels: _Kernels, bar: bool,
-             warm: Future | None) -> None:
-    """Run one step in its staging folder (in a worker thread)."""
+             warm: Future | None, reuse_html: bool = False) -> None:
+    """Run one step in its staging folder (in a worker thread).
+
+    `reuse_html`: the renderer is the one the kept outputs were made with, so an executed
+    notebook that comes out byte-identical to the kept one keeps its HTML, not rendered again.
+    """
     step = plan.step(name)
     if not step.notebook:
         _execute_function(build, step, parameters, kernels)
@@ -679,6 +715,11 @@ def _execute(build: Build, name: str, parameters: dict, notebooks_dir: Path, ker
         if manager is not None:
             kernels.shut(manager)
     strip_run_times(output)
+    kept = build.kept(name) / output.relative_to(build.staging(name))
+    if reuse_html and kept.with_suffix(".html").is_file() and kept.is_file() \
+            and kept.read_bytes() == output.read_bytes():
+        shutil.copy2(kept.with_suffix(".html"), output.with_suffix(".html"))
+        return
     from helpers.report.notebook_html import render  # the executed notebook, for reading without Jupyter
 
     render(output)
@@ -736,12 +777,21 @@ class _StepFailed(Exception):
 
 
 def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_dir: Path, jobs: int,
-               progress: bool, signals: list[str], say,
-               timings: dict[str, tuple[float, float]]) -> dict[str, list[str]]:
+               progress: bool, signals: list[str], say, timings: dict[str, tuple[float, float]],
+               fingerprints: dict[str, str] | None = None, inputs: dict[str, dict] | None = None,
+               reuse_html: frozenset[str] = frozenset(), prestarted: dict | None = None) -> dict[str, list[str]]:
     """Run the stale steps, each as soon as the steps it reads have finished; their outputs.
 
-    `timings` receives each finished step's (start, end) on the perf_counter clock.
+    `timings` receives each finished step's (start, end) on the perf_counter clock. When a step's
+    turn comes, what it reads is known: its entry in `fingerprints` and `inputs` is made from
+    the bytes of those files, and a step of build.waiting whose fingerprint comes out as the last
+    build's is not run (early cutoff). `reuse_html`: steps whose kept notebook HTML may be reused.
+    `prestarted`: kernels started ahead of this run (see `run`), taken by the steps they are for.
     """
+    fingerprints = {} if fingerprints is None else fingerprints
+    inputs = {} if inputs is None else inputs
+    recorded = build.state.get("steps", {})
+    skipped: list[str] = []
     pending = [name for name in build.names if name in stale]
     announced = pending[0]  # `run` has said it is starting
     fresh: dict[str, list[str]] = {}
@@ -763,18 +813,35 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 if len(running) + sum(1 for step in warm if step in pending) > jobs:
                     break
                 if name not in warm and plan.step(name).notebook:
-                    warm[name] = warming.submit(kernels.warm, notebooks_dir / name, build.kernel_log(name))
+                    ready = (prestarted or {}).pop(name, None)
+                    if ready is not None:  # started before this run: now this run's to stop
+                        kernels._add(ready, build.kernel_log(name))
+                        warm[name] = Future()
+                        warm[name].set_result(ready)
+                    else:
+                        warm[name] = warming.submit(kernels.warm, notebooks_dir / name, build.kernel_log(name))
             for name in list(pending):
                 busy = {step for step, *_ in running.values()}
                 if len(running) >= jobs or any(a.name in pending or a.name in busy
                                                for a in plan.ancestors(plan.step(name))):
+                    continue
+                if name in inputs:  # what it reads is now known, by the bytes written
+                    inputs[name]["upstream"] = build.upstream(plan.step(name))
+                    fingerprints[name] = steps.fingerprint_of(inputs[name])
+                if name in build.waiting and fingerprints.get(name) == recorded.get(name, {}).get("fingerprint"):
+                    pending.remove(name)  # the steps before it wrote the bytes it read last time
+                    skipped.append(name)
+                    if name in warm:
+                        kernels.cancel(build.kernel_log(name))
+                    say(f"  {build.label(name):<32}  up to date (what it reads came out unchanged)")
                     continue
                 copied = _prepare(build, name, fresh)
                 # One live bar at a time: two bars sharing the terminal with the step lines
                 # printed between them leave gaps. A step that starts beside another runs
                 # without one, and its line appears when it ends.
                 bar = progress and not running
-                future = pool.submit(_execute, build, name, parameters, notebooks_dir, kernels, bar, warm.get(name))
+                future = pool.submit(_execute, build, name, parameters, notebooks_dir, kernels, bar, warm.get(name),
+                                     name in reuse_html)
                 running[future] = (name, copied, time.perf_counter())
                 pending.remove(name)
                 if name != announced:
@@ -785,6 +852,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 if future.exception() is not None:
                     raise _StepFailed(name, future.exception())
                 fresh[name] = _collect(build, copied, name)
+                build.made[name] = {r: sha256_file(build.staging(name) / r) for r in fresh[name]}
                 timings[name] = (start, time.perf_counter())
                 reason = "" if stale[name] == "first build" else f"  ({stale[name]})"
                 say(f"  {build.label(name):<32} {time.perf_counter() - start:6.1f} s{reason}")
@@ -796,7 +864,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
         pool.shutdown(wait=True)
         warming.shutdown(wait=True)
         for name, future in warm.items():  # kernels warmed for steps that never ran
-            if name in pending and future.result() is not None:
+            if (name in pending or name in skipped) and future.result() is not None:
                 kernels.shut(future.result())
         if failure is not None:
             _report_failure(build, failure, [name for name, *_ in running.values()], parameters["cohort"])
@@ -887,13 +955,24 @@ def check_inputs(cohort: str, raw_dir: Path, reports_dir: Path = paths.REPORTS_D
                                                                 paths.NOTEBOOKS_DIR)
     except InputError as exc:
         return str(exc)
+    return _raw_problems(cohort, raw_dir, reports_dir)
+
+
+def _raw_problems(cohort: str, raw_dir: Path, reports_dir: Path, build: Build | None = None) -> str | None:
+    """What notebook 01 would stop with on these raw files (load.load_inputs, then clean.prepare:
+    every file checked in one pass, and the pseudonym key), run in this process; None if they pass.
+
+    `run` calls this before any kernel starts, whenever the cleaning step is to run, so that bad
+    input is answered in about a second rather than after a kernel has started (`build` numbers
+    the step and names the report left unchanged, as for a step that failed in its kernel).
+    """
     from helpers.analysis import clean
     from helpers.data import load
 
     try:
         clean.prepare(load.load_inputs(raw_dir, cohort), raw_dir, pooled=cohort == paths.POOLED_COHORT)
     except InputError as exc:
-        return step_failure(plan.CLEAN.name, exc, cohort, reports_dir)
+        return step_failure(plan.CLEAN.name, exc, cohort, reports_dir, build=build)
     return None
 
 
@@ -923,6 +1002,10 @@ def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, 
                 raise PipelineError(f"Steps {owner[relative]} and {name} both write {relative}; "
                                     f"each output must have one step that writes it.")
             owner[relative] = name
+    # What each step wrote, by SHA-256: what the steps after it read, for the next run's early cutoff.
+    written = {name: build.digests_of(name) or {
+        relative: sha256_file((build.staging(name) if name in fresh else build.kept(name)) / relative)
+        for relative in outputs[name]} for name in build.names}
     versions = build.root / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     stops = {signal.SIGTERM, signal.SIGINT}
@@ -952,8 +1035,8 @@ def _publish(build: Build, fresh: dict[str, list[str]], fingerprints: dict[str, 
             "salt": build.salt,
             "parameters": parameters,
             "wanted": sorted(s.name for s in build.order if s.on_request),
-            "steps": {name: {"fingerprint": fingerprints[name], "inputs": inputs[name], "outputs": outputs[name]}
-                      for name in build.names},
+            "steps": {name: {"fingerprint": fingerprints[name], "inputs": inputs[name], "outputs": outputs[name],
+                             "sha256": written[name]} for name in build.names},
             "published": {relative: _file_record(build, relative, name) for relative, name in published.items()},
             "digests": digests.record(),
         })
@@ -1002,7 +1085,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
         reports_dir: Path = paths.REPORTS_DIR, min_count: int = 0, round_to: int = 0, jobs: int | None = None,
         force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
         with_steps: tuple[str, ...] = (), printer: Callable[[str], None] | None = None,
-        stops: list[str] | None = None) -> dict:
+        stops: list[str] | None = None, prestarted: dict | None = None) -> dict:
     """Bring the report of `cohort` at these disclosure settings up to date, with the on-request
     steps asked for now or before (`with_steps`: names of plan.ON_REQUEST); a summary: report
     path, steps run, seconds, step timings.
@@ -1011,7 +1094,9 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
     `printer` prints each message of the run (default: print, or tqdm's while bars show), for
     instance with a prefix. `stops`: for a run in a thread other than the main one, the record
     of stop requests that the main thread keeps (see run_all); by default the run handles
-    SIGTERM and SIGINT itself.
+    SIGTERM and SIGINT itself. `prestarted`: {notebook name: kernel manager} started ahead, with
+    the notebook's imports done in a throwaway namespace (helpers.runner.watch); a step that runs
+    takes its kernel from there (and removes it) instead of starting one.
     """
     started = time.perf_counter()
     name = plan.published_name(check_cohort_name(cohort), min_count, round_to)
@@ -1052,7 +1137,8 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
         build = Build(build_root / name, cohort, processed_dir, reports_dir, order, state)
         digests = steps.Digests(raw_dir, build.state.get("digests"))
         key = _reused_key(build)
-        fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests, build.salt, order, key)
+        fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, digests, build.salt, order, key,
+                                                  build.upstream)
         stale = dict.fromkeys(build.names, "rebuild asked for") if force else build.stale(fingerprints, inputs)
         if key is not None:
             _refuse_without_key(build, stale, parameters, with_steps)
@@ -1069,29 +1155,38 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
         say(f"Building the report for cohort {cohort!r} from {raw_dir}"
             + (f" into {reports_dir / name}" if name != cohort else "")
             + (f" (up to {jobs} independent steps at once)" if jobs > 1 and len(stale) > 1 else ""))
-        # At once, before the seconds a first kernel takes to start and import its libraries: the
-        # step about to run (each later step gets a line when it starts, and one when it ends).
-        first = next(iter(stale))
-        say(f"  {build.label(first):<32}  " + ("starting kernels..." if plan.step(first).notebook else "starting..."))
         timings: dict[str, tuple[float, float]] = {}
+        fresh: dict[str, list[str]] = {}
         try:
             # The steps read a copy of the raw files, and the fingerprints are made again from the
             # bytes copied: a raw file edited during the run cannot be recorded as what was read.
             _remove(snapshot_dir)
             snapshot = steps.Snapshot(raw_dir, snapshot_dir)
             fingerprints, inputs = steps.fingerprints(notebooks_dir, raw_dir, parameters, snapshot, build.salt,
-                                                      order, key)
+                                                      order, key, build.upstream)
             if not force:
                 stale = build.stale(fingerprints, inputs)
+            if plan.CLEAN.name in stale:  # the raw files are read again: checked here, with no kernel to wait for
+                problems = _raw_problems(cohort, snapshot_dir, reports_dir, build)
+                if problems:
+                    raise PipelineError(problems)
             for step_name in build.names:
                 if step_name not in stale:
                     say(f"  {build.label(step_name):<32}  up to date")
+            # The step about to run (each later step gets a line when it starts, and one when it ends).
+            first = next(iter(stale))
+            say(f"  {build.label(first):<32}  " + ("starting kernels..." if plan.step(first).notebook
+                                                   else "starting..."))
+            # Kept notebook HTML may be reused by a step whose renderer and environment are unchanged.
+            recorded = build.state.get("steps", {})
+            reuse_html = frozenset(n for n in stale if n in recorded and not force
+                                   and recorded[n]["inputs"].get("environment") == inputs[n]["environment"])
             # Every step is also told the raw folder as the analyst gave it, for the report to show
             # (the fingerprints hold raw_dir's own tag instead).
             run_parameters = {**parameters, "raw_dir": str(snapshot_dir), "raw_source": str(raw_dir)}
             with _signals_as_exceptions(stops) as signals:
                 fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
-                                   timings)
+                                   timings, fingerprints, inputs, reuse_html, prestarted)
                 if signals:
                     raise Interrupted(signals[0])
                 try:
@@ -1109,7 +1204,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
     seconds = time.perf_counter() - started
     say(f"Done in {seconds:.1f} s: {report}"
         + "".join(f"\n  {reports_dir / name / step.writes[0].files[0]}" for step in order if step.on_request))
-    return {"report": report, "ran": list(stale), "seconds": seconds, "timings": timings}
+    return {"report": report, "ran": [n for n in build.names if n in fresh], "seconds": seconds, "timings": timings}
 
 
 def _clear_failed(reports_dir: Path, name: str, say: Callable[[str], None]) -> None:

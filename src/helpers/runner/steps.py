@@ -10,7 +10,8 @@ changes when anything it reads changes:
 - the raw files of the run (every file of the cohort folders and the top of raw_dir);
 - the run's parameters (cohort, raw_dir, min_count, round_to), the pseudonym key, the
   report date (SOURCE_DATE_EPOCH), the Python version, requirements.lock and the runner;
-- the fingerprints of the steps it depends on.
+- the bytes of the files it reads from the steps before it (SHA-256 of each): a step rebuilt
+  with the same bytes does not make the steps after it rerun (early cutoff).
 
 Raw files are identified by content (SHA-256), so touching a file without changing it
 rebuilds nothing; a cache of (size, mtime) -> digest keeps a no-op check fast on large
@@ -25,7 +26,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from helpers.data import paths, plan
@@ -276,14 +277,23 @@ def key_fingerprint(salt: str) -> str:
                           r=8, p=1, dklen=16).hex()
 
 
+def fingerprint_of(inputs: dict) -> str:
+    """The fingerprint of a step with these inputs (the runner recomputes it when what a step
+    reads is known only once the steps before it have run)."""
+    return sha256_bytes(json.dumps(inputs, sort_keys=True).encode())
+
+
 def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: Digests, salt: str = "",
-                 active: tuple[plan.Step, ...] = plan.ALWAYS,
-                 key: str | None = None) -> tuple[dict[str, str], dict[str, dict]]:
+                 active: tuple[plan.Step, ...] = plan.ALWAYS, key: str | None = None,
+                 upstream: Callable[[plan.Step], dict] | None = None) -> tuple[dict[str, str], dict[str, dict]]:
     """(fingerprint, inputs) of every active step for one run (see the module docstring).
 
     The inputs are kept in state.json, so the raw folder appears only as its tag. `key`, when
     given, stands for the pseudonym key's fingerprint (the one recorded by the last build, when
-    no key is set: see helpers.runner.pipeline, reusing a published report).
+    no key is set: see helpers.runner.pipeline, reusing a published report). `upstream`, when
+    given, says what a step reads from the steps before it (the runner gives the SHA-256 of each
+    file, so that a step rebuilt with the same bytes does not make later steps rerun); without
+    it, the fingerprints of those steps stand in.
     """
     lock = paths.PROJECT_ROOT / "requirements.lock"
     common = {
@@ -315,7 +325,8 @@ def fingerprints(notebooks_dir: Path, raw_dir: Path, parameters: dict, digests: 
             inputs["notebook"] = sha256_bytes(step.function.encode())
             files = helpers.files_of_code(f"import {module}")
         inputs["helpers"] = {str(p.relative_to(PACKAGE_DIR)): helpers.digest(p) for p in files}
-        inputs["upstream"] = [result[parent.name] for parent in plan.parents(step)]
-        result[step.name] = sha256_bytes(json.dumps(inputs, sort_keys=True).encode())
+        inputs["upstream"] = upstream(step) if upstream is not None \
+            else [result[parent.name] for parent in plan.parents(step)]
+        result[step.name] = fingerprint_of(inputs)
         all_inputs[step.name] = inputs
     return result, all_inputs
