@@ -7,7 +7,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers.analysis import agreement, clean, coefficients, themes
@@ -50,35 +49,38 @@ def blocks(cleaned):
                 yield " & ".join(pair) if len(pair) == 2 else "all coders", code, decisions
 
 
-def reference(CAC, decisions: pd.DataFrame, method: str) -> tuple[float, float, float]:
+OURS = {"gwet": coefficients.gwet_ac1, "bp": coefficients.pabak, "krippendorff": coefficients.krippendorff_alpha,
+        "conger": coefficients.cohen_kappa}  # Conger's kappa of two coders is Cohen's
+
+
+@pytest.fixture(scope="module")
+def references(cleaned, irrcac):
+    """{(coders, code, method): (value, low, high)} as irrCAC computes them, with the decisions."""
+    found = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = getattr(CAC(decisions.copy(), categories=[0.0, 1.0], digits=12), method)()["est"]
-    low, high = est["confidence_interval"]
-    return float(est["coefficient_value"]), float(low), float(high)
+        for coders, code, decisions in blocks(cleaned):
+            calculator = irrcac(decisions.copy(), categories=[0.0, 1.0], digits=12)
+            for method in OURS if coders != "all coders" else ("gwet", "bp", "krippendorff"):
+                est = getattr(calculator, method)()["est"]
+                low, high = est["confidence_interval"]
+                found[(coders, code, method)] = (decisions, (float(est["coefficient_value"]), float(low), float(high)))
+    return found
 
 
-def test_every_coefficient_and_interval_matches_irrcac_on_cohort1(cleaned, irrcac):
-    checked = 0
-    for coders, code, decisions in blocks(cleaned):
-        ours = {"gwet": coefficients.gwet_ac1, "bp": coefficients.pabak,
-                "krippendorff": coefficients.krippendorff_alpha}
-        if coders != "all coders":
-            ours["conger"] = coefficients.cohen_kappa  # Conger's kappa of two coders is Cohen's
-        for method, function in ours.items():
-            mine = function(decisions.to_numpy(dtype=float))
-            assert (mine.value, mine.low, mine.high) == pytest.approx(reference(irrcac, decisions, method), abs=1e-9), \
-                (coders, code, method)
-            checked += 1
-    assert checked > 150  # every code of both pairs and of all coders, four or three coefficients each
+def test_every_coefficient_and_interval_matches_irrcac_on_cohort1(references):
+    for (coders, code, method), (decisions, theirs) in references.items():
+        mine = OURS[method](decisions.to_numpy(dtype=float))
+        assert (mine.value, mine.low, mine.high) == pytest.approx(theirs, abs=1e-9), (coders, code, method)
+    assert len(references) > 150  # every code of both pairs and of all coders, four or three coefficients each
 
 
-def test_the_agreement_table_prints_irrcacs_values(cleaned, irrcac):
+def test_the_agreement_table_prints_irrcacs_values(cleaned, references):
     table = agreement.agreement_table(cleaned.segments, cleaned.codebook).set_index(["coders", "code"])
-    for coders, code, decisions in blocks(cleaned):
+    for coders, code, _ in blocks(cleaned):
         row = table.loc[(coders, code)]
         for method, column in (("gwet", "gwet_ac1"), ("bp", "pabak"), ("krippendorff", "krippendorff_alpha")):
-            value, low, high = reference(irrcac, decisions, method)
+            value, low, high = references[(coders, code, method)][1]
             assert row[[column, f"{column}_low", f"{column}_high"]].tolist() == pytest.approx(
                 [round(value, 3), round(low, 3), round(high, 3)], abs=0.0011), (coders, code, column)
 

@@ -7,8 +7,10 @@ resampled instead (a cluster bootstrap: sources drawn with replacement, each bri
 its references), the share recomputed in every resample, and the 2.5th and 97.5th
 percentiles of those shares taken (the percentile interval).
 
-The resamples are drawn from a fixed seed, so a run gives the same intervals every time,
-and the sources are taken in sorted order, so the input's row order cannot change them.
+The resamples are drawn from a fixed seed, so a run gives the same intervals every time, and
+the sources are put in an order given by their contents (their counts), not by their names or
+rows, so neither the input's row order nor the pseudonyms (which change with the key) can
+change them.
 A share of 0 (or 100) references gets 0-0 (or 100-100): a bootstrap cannot see beyond
 the data, which the report's footnote says.
 """
@@ -34,6 +36,7 @@ def share_intervals(refs: pd.DataFrame, keys: list[str], within: str | None = No
     absent from a resample counts 0 there."""
     index = pd.MultiIndex.from_frame(refs[keys].drop_duplicates()) if len(keys) > 1 else \
         pd.Index(refs[keys[0]].drop_duplicates(), name=keys[0])
+    index = index.sort_values()  # cells, and below categories, in one order whatever the rows' order
     empty = pd.DataFrame({"ci_low": pd.Series(dtype=float), "ci_high": pd.Series(dtype=float)})
     if refs.empty:
         return empty
@@ -46,10 +49,14 @@ def share_intervals(refs: pd.DataFrame, keys: list[str], within: str | None = No
         group_of_cell = np.zeros(len(index), dtype=int)
         totals = counts.sum(axis=1, keepdims=True)
     else:
-        groups = pd.Index(refs[within].drop_duplicates())
+        groups = pd.Index(refs[within].drop_duplicates()).sort_values()
         group_of_cell = groups.get_indexer(index.get_level_values(within) if len(keys) > 1 else index)
         totals = np.zeros((len(clusters), len(groups)))
         np.add.at(totals, (position, groups.get_indexer(refs[within])), 1)
+    # Sources in the order of their counts: identical sources are interchangeable, so the draw
+    # depends on the data alone.
+    order = np.lexsort(np.hstack([counts, totals]).T[::-1])
+    counts, totals = counts[order], totals[order]
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(len(clusters), np.full(len(clusters), 1 / len(clusters)), size=resamples)
     numerators = weights @ counts
