@@ -144,7 +144,7 @@ def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame, cells: bool 
             rows.append(_row(code, n_sources, block.xs(code, level="code", drop_level=False), pair))
     table = pd.DataFrame(rows, columns=columns)
     for column in [c for c in table.columns if c.startswith(COEFFICIENTS)]:
-        table[column] = table[column].astype(float).round(3)
+        table[column] = table[column].astype(float).round(3) + 0.0  # + 0.0: no "-0.0" in the CSV
     return table
 
 
