@@ -85,7 +85,10 @@ def test_project_focus_is_a_numbered_table_and_the_disagreements_stay_unpublishe
     assert focus.loc[["Clinician engagement", "Service-user engagement", "De novo digital processes"],
                      "pct_of_dissertation_references"].tolist() == [11.7, 10.3, 9.4]
     html = (out / "reports" / "cohort1" / "report.html").read_text()
-    assert '(Table 10, Clinician engagement)</a>' in html and 'id="table-10"' in html
+    from helpers.report import outputs
+
+    number = outputs.numbering()["project_focus"]
+    assert f"(Table {number}, Clinician engagement)</a>" in html and f'id="table-{number}"' in html
     listed = pd.read_csv(out / "processed" / "cohort1" / "disagreements.csv")
     assert len(listed) > 0 and set(listed.columns) >= {"segment_id", "code", "applied_by", "not_applied_by"}
     assert not list((out / "reports" / "cohort1").rglob("disagreements*"))
