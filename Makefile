@@ -9,6 +9,7 @@ RAW_DIR ?= data/raw
 MIN_COUNT ?= 0
 ROUND_TO  ?= 0
 # PSEUDONYM_KEY: secret for participant pseudonyms; required for real (non-synthetic) data.
+# COMPARE_TEST=1: Table 1 also tests the difference between cohorts (default: the SMD only).
 # FORCE=1 reruns every step; JOBS=N caps the steps run at once (default: make -j N, else every core).
 # NOTEBOOKS_DIR, REPORTS_DIR, PROCESSED_DIR: run another copy of the notebooks, or write elsewhere.
 PYTHON_BOOT ?= python3
@@ -20,7 +21,7 @@ KERNEL  := nhsda-eval
 # it keeps every `$`. They are not exported either: make would expand them to put them in the
 # environment. The programs then refuse values they cannot use (newlines, shell characters).
 PARAMETERS := COHORT RAW_DIR MIN_COUNT ROUND_TO PSEUDONYM_KEY FORCE JOBS NOTEBOOKS_DIR REPORTS_DIR PROCESSED_DIR \
-  SRC KIND DICTIONARY CODEBOOK MAPPING SOURCES_DIR BENCH_SIZES BENCH_REPEAT UPGRADE
+  SRC KIND DICTIONARY CODEBOOK MAPPING SOURCES_DIR BENCH_SIZES BENCH_REPEAT UPGRADE COMPARE_TEST
 unexport $(PARAMETERS)
 # A parameter, unexpanded and quoted for the shell: v = value, o = option with its value if set.
 v = '$(subst ','\'',$(value $(1)))'
@@ -41,7 +42,7 @@ endif
 # given (on the command line or in the environment): left out, the runner uses the folder the
 # published report was built from, else data/raw.
 given = $(filter-out file default undefined,$(origin $(1)))
-PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(call o,--jobs,JOBS) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
+PIPELINE_OPTIONS = $(if $(value FORCE),--force) $(if $(value COMPARE_TEST),--compare-test) $(call o,--jobs,JOBS) $(call o,--notebooks-dir,NOTEBOOKS_DIR) \
   $(call o,--reports-dir,REPORTS_DIR) $(call o,--processed-dir,PROCESSED_DIR) \
   $(if $(call given,RAW_DIR),--raw-dir $(call v,RAW_DIR))
 # The runner, for COHORT at MIN_COUNT and ROUND_TO (the report folder is named by all three).
@@ -96,7 +97,7 @@ lock: ## Regenerate requirements.lock and requirements-uv.lock from pyproject.to
 	  --no-header --output-file requirements-uv.lock
 	@echo "Review the change with 'git diff requirements.lock'; 'make venv' installs it."
 
-report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html (with MIN_COUNT/ROUND_TO: reports/$(COHORT)-min<N>-round<N>/), rerunning only what changed (COHORT=, RAW_DIR=, PSEUDONYM_KEY=, FORCE=1, JOBS=)
+report: $(VENV)/.installed ## Build or update reports/$(COHORT)/report.html (with MIN_COUNT/ROUND_TO: reports/$(COHORT)-min<N>-round<N>/), rerunning only what changed (COHORT=, RAW_DIR=, PSEUDONYM_KEY=, FORCE=1, JOBS=, COMPARE_TEST=1)
 	$(RUN)
 
 report-all: $(VENV)/.installed ## Build every cohort in RAW_DIR and the pooled 'all', then reports/index.html (RAW_DIR=, MIN_COUNT=, ROUND_TO=, PSEUDONYM_KEY=, FORCE=1, JOBS=)

@@ -79,6 +79,30 @@ def test_cohort1_tables_hold_paper_one(built):
     assert codes["references"].sum() == 394  # every source type
 
 
+def test_project_focus_is_a_numbered_table_and_the_disagreements_stay_unpublished(built):
+    out = built[0]
+    focus = pd.read_csv(out / "reports" / "cohort1" / "tables" / "project_focus.csv").set_index("code")
+    assert focus.loc[["Clinician engagement", "Service-user engagement", "De novo digital processes"],
+                     "pct_of_dissertation_references"].tolist() == [11.7, 10.3, 9.4]
+    html = (out / "reports" / "cohort1" / "report.html").read_text()
+    from helpers.report import outputs
+
+    number = outputs.numbering()["project_focus"]
+    assert f"(Table {number}, Clinician engagement)</a>" in html and f'id="table-{number}"' in html
+    listed = pd.read_csv(out / "processed" / "cohort1" / "disagreements.csv")
+    assert len(listed) > 0 and set(listed.columns) >= {"segment_id", "code", "applied_by", "not_applied_by"}
+    assert not list((out / "reports" / "cohort1").rglob("disagreements*"))
+
+
+def test_pooled_table_one_compares_the_cohorts(built):
+    compared = pd.read_csv(built[0] / "reports" / "all" / "tables" / "characteristics_comparison.csv",
+                           keep_default_na=False).set_index("characteristic")
+    assert float(compared.at["Role group", "smd"]) == 0.531
+    assert (compared["test"] == "").all()  # no test unless asked for (COMPARE_TEST=1)
+    html = (built[0] / "reports" / "all" / "report.html").read_text()
+    assert ">SMD</th>" in html and "No test was run" in html
+
+
 def test_pooled_tables_hold_paper_two(built):
     out = built[0] / "reports" / "all" / "tables"
     roles = pd.read_csv(out / "participants_by_role.csv")

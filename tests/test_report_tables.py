@@ -70,7 +70,9 @@ def test_table_one_has_a_column_per_cohort_and_one_for_the_pooled_run():
     assert analysed.to_dict() == {"cohort1": 26, "cohort2": 15, "all cohorts": 41}
     sources = table[(table["section"] == "Sources") & (table["cohort"] == "all cohorts")].set_index("characteristic")
     assert sources.loc[["interview", "focus_group", "dissertation"], "n"].tolist() == [14, 3, 30]
-    assert (table.loc[table["section"] != "Role group", "pct"] == "").all()  # shares only where they are shares
+    # Shares only where they are shares: role groups, and the missing answers of each questionnaire item.
+    shares = (table["section"] == "Role group") | table["characteristic"].str.endswith(": missing")
+    assert (table.loc[~shares, "pct"] == "").all() and (table.loc[shares, "pct"] != "").all()
 
 
 def test_codes_without_subthemes_sit_under_their_theme():

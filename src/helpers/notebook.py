@@ -122,6 +122,8 @@ class Run:
             about = provenance.step_record(self.step.name)
             del about["step"]
             return store.write_provenance(value, target.parent, {"parameters": self.parameters, **about})
+        if entry.kind == plan.DATA and entry.tree == plan.PROCESSED and target.suffix == ".csv":
+            return store.write_table(value, target.parent, target.name)  # a working list, never published
         if entry is plan.PAGE:
             target.write_text(value, encoding="utf-8")
             return target

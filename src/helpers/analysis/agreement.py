@@ -9,6 +9,10 @@ inflate agreement with empty (0, 0) pairs.
 
 Cohen's kappa (statsmodels) is computed per pair of coders; Krippendorff's alpha at the
 nominal level (the `krippendorff` package) across all coders, missing decisions allowed.
+Beside them, the coefficients that do not collapse when a code is rarely applied (the
+prevalence paradox): PABAK (Brennan-Prediger) and Gwet's AC1; each of the four with its 95%
+interval (helpers.analysis.coefficients), and the prevalence (the share of decisions that
+applied the code) that explains why they part.
 """
 from __future__ import annotations
 
@@ -21,7 +25,13 @@ from statsmodels.stats.inter_rater import cohens_kappa
 
 from helpers.data.contract import ALL_CODERS, POOLED
 
+from . import coefficients
+
 COLUMNS = ["code", "coders", "sources", "units", "agreement_pct", "cohen_kappa", "krippendorff_alpha"]
+# Added after the first columns, so that those keep their positions in agreement.csv.
+COEFFICIENTS = ("cohen_kappa", "krippendorff_alpha", "pabak", "gwet_ac1")
+MORE = ["prevalence_pct", "cohen_kappa_low", "cohen_kappa_high", "krippendorff_alpha_low", "krippendorff_alpha_high",
+        "pabak", "pabak_low", "pabak_high", "gwet_ac1", "gwet_ac1_low", "gwet_ac1_high"]
 
 
 def decisions(segments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -79,13 +89,24 @@ def _row(code: str, sources: int, block: pd.DataFrame, pair: tuple[str, str] | N
     # nunique(axis=1) == 1 without a Python call per unit.
     agree = (both.max(axis=1) == both.min(axis=1)).mean() * 100 if len(both) else float("nan")
     agreeing = int((both.max(axis=1) == both.min(axis=1)).sum())
+    applied = int(np.nansum(both.to_numpy()))  # "yes" decisions on the units compared
+    decided = int(both.notna().to_numpy().sum())
     if pair:  # the smallest cell of the 2x2 table that kappa is computed from
         a, b = both[pair[0]].to_numpy(), both[pair[1]].to_numpy()
         smallest = min(int(np.sum((a == i) & (b == j))) for i in (0, 1) for j in (0, 1))
     else:
         smallest = min(agreeing, len(both) - agreeing)
+    ratings = both.to_numpy(dtype=float)
+    kappa_ci = coefficients.cohen_kappa(ratings) if pair else coefficients.NAN
+    alpha_ci = coefficients.krippendorff_alpha(block[columns].to_numpy(dtype=float))
+    pabak, ac1 = coefficients.pabak(ratings), coefficients.gwet_ac1(ratings)
     return {
-        "_agreeing": agreeing, "_smallest_cell": smallest,
+        "_agreeing": agreeing, "_smallest_cell": smallest, "_applied": applied, "_decided": decided,
+        "prevalence_pct": round(100 * applied / decided, 1) if decided else float("nan"),
+        "cohen_kappa_low": kappa_ci.low, "cohen_kappa_high": kappa_ci.high,
+        "krippendorff_alpha_low": alpha_ci.low, "krippendorff_alpha_high": alpha_ci.high,
+        "pabak": pabak.value, "pabak_low": pabak.low, "pabak_high": pabak.high,
+        "gwet_ac1": ac1.value, "gwet_ac1_low": ac1.low, "gwet_ac1_high": ac1.high,
         "code": code, "coders": " & ".join(pair) if pair else ALL_CODERS, "sources": sources,
         "units": int(len(both)),
         "agreement_pct": round(float(agree), 1) if len(both) else float("nan"),
@@ -97,10 +118,11 @@ def _row(code: str, sources: int, block: pd.DataFrame, pair: tuple[str, str] | N
 def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame, cells: bool = False) -> pd.DataFrame:
     """agreement.csv: per coder pair and for all coders, per code and pooled.
 
-    cells=True adds `_agreeing` (units whose decisions agree) and `_smallest_cell` (the
-    smallest count the statistics are built on), for disclosure control to work from.
+    cells=True adds `_agreeing` (units whose decisions agree), `_smallest_cell` (the
+    smallest count the statistics are built on), `_applied` and `_decided` (the "yes"
+    decisions and all decisions, behind the prevalence), for disclosure control to work from.
     """
-    columns = COLUMNS + (["_agreeing", "_smallest_cell"] if cells else [])
+    columns = COLUMNS + MORE + (["_agreeing", "_smallest_cell", "_applied", "_decided"] if cells else [])
     matrix, shared = decisions(segments)
     if matrix.empty:
         return pd.DataFrame(columns=columns)
@@ -121,6 +143,38 @@ def agreement_table(segments: pd.DataFrame, codebook: pd.DataFrame, cells: bool 
         for code in codes:
             rows.append(_row(code, n_sources, block.xs(code, level="code", drop_level=False), pair))
     table = pd.DataFrame(rows, columns=columns)
-    for column in ("cohen_kappa", "krippendorff_alpha"):
-        table[column] = table[column].round(3)
+    for column in [c for c in table.columns if c.startswith(COEFFICIENTS)]:
+        table[column] = table[column].astype(float).round(3) + 0.0  # + 0.0: no "-0.0" in the CSV
     return table
+
+
+DISAGREEMENT_COLUMNS = ["source_id", "segment_id", "code", "coders", "applied_by", "not_applied_by", "text"]
+
+
+def disagreements(segments: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
+    """The decisions coders disagreed on, for a consensus meeting: one row per segment and code
+    where the coders of its source did not all decide alike, with who applied the code and who
+    did not, and the segment's words. For the study team only (it quotes participants and
+    names coders): written to the processed folder, never published."""
+    matrix, _ = decisions(segments)
+    if matrix.empty:
+        return pd.DataFrame(columns=DISAGREEMENT_COLUMNS)
+    coders = [c for c in matrix.columns if c != "source_id"]
+    values = matrix[coders]
+    split = values.max(axis=1) != values.min(axis=1)  # NaN skipped: only coders who decided
+    rows = matrix[split]
+    decided = values[split]
+    names = lambda mask: [" & ".join(c for c, on in zip(coders, row) if on) for row in mask.to_numpy()]  # noqa: E731
+    text = segments.drop_duplicates("segment_id").set_index("segment_id")["text"]
+    order = {code: i for i, code in enumerate(codebook["code"])}
+    out = pd.DataFrame({
+        "source_id": rows["source_id"].to_numpy(),
+        "segment_id": rows.index.get_level_values("segment_id"),
+        "code": rows.index.get_level_values("code"),
+        "coders": names(decided.notna()),
+        "applied_by": names(decided == 1),
+        "not_applied_by": names(decided == 0),
+    })
+    out["text"] = out["segment_id"].map(text).fillna("").to_numpy()
+    out = out.assign(_order=out["code"].map(order)).sort_values(["source_id", "segment_id", "_order"], kind="mergesort")
+    return out.drop(columns="_order").reset_index(drop=True)

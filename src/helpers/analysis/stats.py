@@ -13,10 +13,20 @@ def likert_items(participants: pd.DataFrame) -> list[str]:
     return [c for c in participants.columns if c.startswith(LIKERT_PREFIX)]
 
 
+def observed_quantile(answers, q: float) -> float:
+    """The q-quantile as a point of the scale that was answered: the smallest answer with at
+    least a share q of the answers at or below it (the inverse of the empirical distribution,
+    Hyndman and Fan's definition 1), never a value between two levels such as 3.5 or 3.25.
+    NaN when nobody answered."""
+    values = np.asarray(answers, dtype=float)
+    return float(np.quantile(values, q, method="inverted_cdf")) if values.size else float("nan")
+
+
 def likert_summary(participants: pd.DataFrame) -> pd.DataFrame:
     """Per item: answered, missing, median, quartiles, count per level and % agreeing (4-5).
 
-    Missing answers are counted, never silently dropped; percentages use the answered n.
+    Missing answers are counted, never silently dropped; percentages use the answered n. The
+    median and quartiles are levels of the scale (observed_quantile), not interpolated.
     """
     rows = []
     for item in likert_items(participants):
@@ -27,9 +37,9 @@ def likert_summary(participants: pd.DataFrame) -> pd.DataFrame:
             "item": item.removeprefix(LIKERT_PREFIX),
             "n": n,
             "missing": int(participants[item].isna().sum()),
-            "median": float(answers.median()) if n else float("nan"),
-            "q1": float(answers.quantile(0.25)) if n else float("nan"),
-            "q3": float(answers.quantile(0.75)) if n else float("nan"),
+            "median": observed_quantile(answers, 0.5),
+            "q1": observed_quantile(answers, 0.25),
+            "q3": observed_quantile(answers, 0.75),
         }
         for level in LIKERT_LEVELS:
             row[f"n_{level}"] = int(counts[level])

@@ -7,14 +7,15 @@ disclosure control applied (helpers.analysis.disclosure; off by default).
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from helpers.data import privacy
 from helpers.data.contract import SOURCE_TYPES
 from helpers.data.store import Cleaned
 
-from . import agreement, cooccurrence, saturation, stats, tally
-from .disclosure import OFF, REDACTED, Disclosure, protect, round_counts, shown_denominator
+from . import agreement, bootstrap, cooccurrence, saturation, stats, tally
+from .disclosure import OFF, REDACTED, Disclosure, protect, round_counts
 from .rounding import pct_half_up
 
 QUOTES_PER_THEME = 3
@@ -24,37 +25,43 @@ def references(cleaned: Cleaned) -> pd.DataFrame:
     return tally.references(cleaned.segments, cleaned.codebook, cleaned.sources, cleaned.participants)
 
 
-def _protect_tallies(table: pd.DataFrame, rules: Disclosure, total: int) -> pd.DataFrame:
+# Shares of references carry a cluster-bootstrap interval over sources (helpers.analysis.bootstrap),
+# not a Wilson interval: references are clustered within sources and participants.
+
+def _protect_tallies(table: pd.DataFrame, rules: Disclosure, total: int, refs: pd.DataFrame,
+                     keys: list[str]) -> pd.DataFrame:
     table = protect(table, rules, {"references": {"pct_references": total}, "sources": {}, "participants": {}})
     # At the end, so the contract's columns of theme_tallies.csv keep their positions.
-    return stats.add_ci(table, "references", shown_denominator(total, rules))
+    return bootstrap.add_share_ci(table, refs, keys, "references")
 
 
 def code_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
-    return _protect_tallies(tally.code_tallies(refs, cleaned.codebook), rules, len(refs))
+    return _protect_tallies(tally.code_tallies(refs, cleaned.codebook), rules, len(refs), refs, ["code"])
 
 
 def group_table(refs: pd.DataFrame, cleaned: Cleaned, level: str, rules: Disclosure = OFF) -> pd.DataFrame:
-    return _protect_tallies(tally.group_tallies(refs, cleaned.codebook, level), rules, len(refs))
+    keys = ["theme"] if level == "theme" else ["theme", "subtheme"]
+    return _protect_tallies(tally.group_tallies(refs, cleaned.codebook, level), rules, len(refs), refs, keys)
 
 
-def _protect_crosstab(table: pd.DataFrame, column: str, rules: Disclosure) -> pd.DataFrame:
+def _protect_crosstab(table: pd.DataFrame, column: str, rules: Disclosure, refs: pd.DataFrame,
+                      level: str = "theme") -> pd.DataFrame:
     pct = "pct_of_" + column.replace(" ", "_")
     per_category = table.groupby(column)["references"].transform("sum")
     table = protect(table, rules, {"references": {pct: per_category}, "sources": {}, "participants": {}})
-    return stats.add_ci(table, "references", shown_denominator(per_category.to_numpy(), rules), after=pct)
+    return bootstrap.add_share_ci(table, refs, [level, column], "references", within=column, after=pct)
 
 
 def theme_by_role_group(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
     """Theme x role group; unattributed focus-group talk is left out of the role-group shares."""
     attributed = refs[refs["role_group"] != tally.UNATTRIBUTED]
     table = tally.theme_by(attributed, cleaned.codebook, "role_group", cleaned.role_groups)
-    return _protect_crosstab(table, "role_group", rules)
+    return _protect_crosstab(table, "role_group", rules, attributed)
 
 
 def theme_by_source_type(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
     table = tally.theme_by(refs, cleaned.codebook, "source_type", list(SOURCE_TYPES))
-    return _protect_crosstab(table, "source_type", rules)
+    return _protect_crosstab(table, "source_type", rules, refs)
 
 
 def code_by_source_type(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
@@ -63,7 +70,7 @@ def code_by_source_type(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure 
     table = tally.theme_by(refs, cleaned.codebook, "source_type", list(SOURCE_TYPES), level="code")
     table.insert(0, "subtheme", table["code"].map(cleaned.codebook.set_index("code")["subtheme"]))
     table.insert(0, "theme", table["code"].map(cleaned.codebook.set_index("code")["theme"]))
-    return _protect_crosstab(table, "source_type", rules)
+    return _protect_crosstab(table, "source_type", rules, refs, level="code")
 
 
 def illustrative_quotes(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list[str],
@@ -141,7 +148,7 @@ def agreement_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
     rounding, the agreement percentage is recomputed from the rounded counts.
     """
     table = agreement.agreement_table(cleaned.segments, cleaned.codebook, cells=True)
-    hidden = ["_agreeing", "_smallest_cell"]
+    hidden = ["_agreeing", "_smallest_cell", "_applied", "_decided"]
     if not rules.active or table.empty:
         return table.drop(columns=hidden)
     units = table["units"].to_numpy(dtype="int64")
@@ -149,10 +156,21 @@ def agreement_table(cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
     if rules.round_to > 1:
         shown = pct_half_up(round_counts(table["_agreeing"], rules.round_to), round_counts(units, rules.round_to))
         out["agreement_pct"] = pd.Series(shown, index=table.index, dtype=object).where(units > 0, float("nan"))
+        # PABAK is 2 x raw agreement - 1, so it would give the exact agreeing count away: from the rounded too.
+        out["pabak"] = pd.Series(np.round(2 * np.asarray(shown, dtype=float) / 100 - 1, 3) + 0.0, index=table.index,
+                                 dtype=object).where(units > 0, float("nan"))
+        decided = table["_decided"].to_numpy(dtype="int64")
+        shown = pct_half_up(round_counts(table["_applied"], rules.round_to), round_counts(decided, rules.round_to))
+        out["prevalence_pct"] = pd.Series(shown, index=table.index, dtype=object).where(decided > 0, float("nan"))
     if rules.min_count > 0:
         few = (units <= rules.min_count) | (table["_smallest_cell"].to_numpy() <= rules.min_count)
-        for column in ("agreement_pct", "cohen_kappa", "krippendorff_alpha"):
+        # The prevalence is built on the "yes" decisions too, which may be few where the cells are not.
+        few_yes = few | (table["_applied"].to_numpy() <= rules.min_count) | (
+            (table["_decided"] - table["_applied"]).to_numpy() <= rules.min_count)
+        statistics = ["agreement_pct"] + [c for c in table.columns if c.startswith(agreement.COEFFICIENTS)]
+        for column in statistics:
             out[column] = out[column].astype(object).where(~few, REDACTED)
+        out["prevalence_pct"] = out["prevalence_pct"].astype(object).where(~few_yes, REDACTED)
     return out.drop(columns=hidden)
 
 
@@ -171,3 +189,29 @@ def saturation_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = O
     total = int(table["cumulative_codes"].iloc[-1])
     return protect(table, rules, {"codes": {}, "new_codes": {},
                                   "cumulative_codes": {"pct_of_codes_found": total}})
+
+
+# Paper 1's "dissertation project focus": the codes of the codebook's subtheme of this name,
+# as shares of every coded reference in the run's dissertations.
+PROJECT_FOCUS_SUBTHEME = "Dissertation project focus"
+DISSERTATION = "dissertation"
+
+
+def project_focus_table(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure = OFF) -> pd.DataFrame:
+    """project_focus.csv: for each code of the project-focus subtheme, its references in
+    dissertations and their share of all coded dissertation references (the denominator,
+    `dissertation_references`, on every row), with a cluster-bootstrap interval over the
+    dissertations, and the dissertations and participants behind it. No rows when the codebook
+    has no such subtheme."""
+    book = cleaned.codebook
+    focus = book[book["subtheme"].fillna("").str.strip().str.casefold() == PROJECT_FOCUS_SUBTHEME.casefold()]
+    dissertations = refs[refs["source_type"] == DISSERTATION]
+    total = len(dissertations)
+    table = tally.code_tallies(dissertations, book)
+    table = table[table["code"].isin(focus["code"])].reset_index(drop=True)
+    table = table.rename(columns={"pct_references": "pct_of_dissertation_references"})
+    table.insert(table.columns.get_loc("pct_of_dissertation_references") + 1, "dissertation_references", total)
+    table = protect(table, rules, {"references": {"pct_of_dissertation_references": total}, "sources": {},
+                                   "participants": {}, "dissertation_references": {}})
+    return bootstrap.add_share_ci(table, dissertations, ["code"], "references",
+                                  after="pct_of_dissertation_references")

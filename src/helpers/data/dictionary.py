@@ -58,12 +58,16 @@ PARTICIPANTS = _f("participants", INT, "distinct participants with at least one 
 CI = (_f("ci_low", N, "lower bound of the 95% Wilson interval of the percentage"),
       _f("ci_high", N, "upper bound of the 95% Wilson interval of the percentage"))
 LIKERT = (_f("n", INT, "answers given"), _f("missing", INT, "blank answers (counted, not dropped)"),
-          _f("median", N, "median level (1-5)"), _f("q1", N, "first quartile"), _f("q3", N, "third quartile"),
+          _f("median", N, "median level (1-5), a level of the scale (inverse of the empirical distribution)"),
+          _f("q1", N, "first quartile, a level of the scale"), _f("q3", N, "third quartile, a level of the scale"),
           *(_f(f"n_{level}", INT, f"answers at level {level}") for level in range(1, 6)),
           _f("pct_agree", N, "share answering 4 or 5, %"), *CI)
-TALLY = (REFERENCES, PCT_REFERENCES, SOURCES, PARTICIPANTS, *CI)
+# Shares of references: clustered within sources, so a cluster bootstrap over sources, not Wilson.
+CLUSTER_CI = tuple(_f(f"ci_{end}", N, f"{end}er bound of the 95% cluster-bootstrap interval of the percentage (sources "
+                                       f"resampled)") for end in ("low", "high"))
+TALLY = (REFERENCES, PCT_REFERENCES, SOURCES, PARTICIPANTS, *CLUSTER_CI)
 BY_SOURCE_TYPE = (REFERENCES, SOURCES, PARTICIPANTS,
-                  _f("pct_of_source_type", N, "share of the references in sources of this type, %"), *CI)
+                  _f("pct_of_source_type", N, "share of the references in sources of this type, %"), *CLUSTER_CI)
 
 # Every published table's columns, in the order they are written (by plan name).
 TABLES: dict[str, tuple[Field, ...]] = {
@@ -76,7 +80,17 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "participant_characteristics": (
         _f("section", S, "part of Table 1 (responses, role groups...)"), _f("characteristic", S, "row of Table 1"),
         _f("cohort", S, "cohort the row counts"), _f("n", INT, "count"), _f("pct", N, "share of participants, %"),
-        *CI),
+        *CI, _f("median", N, "median answer to the item (a level of the scale), on its row"),
+        _f("q1", N, "first quartile of the answers (a level of the scale)"),
+        _f("q3", N, "third quartile of the answers (a level of the scale)")),
+    "characteristics_comparison": (
+        _f("section", S, "part of Table 1"), _f("characteristic", S, "the characteristic compared"),
+        _f("comparison", S, "the two cohorts compared (first vs second)"),
+        _f("smd", N, "standardised mean difference, as tableone computes it (categorical: Yang and Dalton's; "
+                     "numeric: second minus first over the pooled standard deviation)"),
+        _f("test", S, "test across the cohorts, when asked for (compare_test); blank otherwise"),
+        _f("p_value", N, "p-value of the test, when asked for"),
+        _f("note", S, "warning about the test (e.g. expected counts under 5)")),
     "participants_by_role": (ROLE_GROUP, _f("n", INT, "participants"), _f("pct", N, "share of participants, %"),
                              *CI),
     "sources_by_type": (SOURCE_TYPE, _f("n", INT, "sources")),
@@ -89,7 +103,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "subtheme_tallies": (THEME, SUBTHEME, *TALLY),
     "theme_summary": (THEME, *TALLY),
     "theme_by_role_group": (THEME, ROLE_GROUP, REFERENCES, SOURCES, PARTICIPANTS,
-                            _f("pct_of_role_group", N, "share of the role group's references, %"), *CI),
+                            _f("pct_of_role_group", N, "share of the role group's references, %"), *CLUSTER_CI),
     "theme_by_source_type": (THEME, SOURCE_TYPE, *BY_SOURCE_TYPE),
     "code_by_source_type": (THEME, SUBTHEME, CODE, SOURCE_TYPE, *BY_SOURCE_TYPE),
     "quotes": (THEME, CODE, SOURCE_TYPE, _f("role_group", S, "speaker's role group", optional=True),
@@ -102,7 +116,16 @@ TABLES: dict[str, tuple[Field, ...]] = {
                   _f("sources", INT, "sources coded by all of them"),
                   _f("units", INT, "units: one segment's yes/no decision for one code"),
                   _f("agreement_pct", N, "raw agreement, %"), _f("cohen_kappa", N, "Cohen's kappa"),
-                  _f("krippendorff_alpha", N, "Krippendorff's alpha, nominal")),
+                  _f("krippendorff_alpha", N, "Krippendorff's alpha, nominal"),
+                  _f("prevalence_pct", N, "share of the decisions that applied the code, %: the lower, the more "
+                                          "kappa and alpha fall below raw agreement (the prevalence paradox)"),
+                  *(_f(f"{name}_{end}", N, f"{end}er bound of the 95% interval of {label} (Gwet's variance, as irrCAC)")
+                    for name, label in (("cohen_kappa", "Cohen's kappa"), ("krippendorff_alpha", "alpha"))
+                    for end in ("low", "high")),
+                  _f("pabak", N, "prevalence- and bias-adjusted kappa (Brennan-Prediger): 2 x raw agreement - 1"),
+                  *(_f(f"pabak_{end}", N, f"{end}er bound of the 95% interval of PABAK") for end in ("low", "high")),
+                  _f("gwet_ac1", N, "Gwet's AC1"),
+                  *(_f(f"gwet_ac1_{end}", N, f"{end}er bound of the 95% interval of AC1") for end in ("low", "high"))),
     "cooccurrence": (_f("code_a", S, "first code of the pair"), _f("code_b", S, "second code of the pair"),
                      _f("segments", INT, "segments coded with both"),
                      _f("participants", INT, "participants who raised both")),
@@ -111,6 +134,12 @@ TABLES: dict[str, tuple[Field, ...]] = {
                    _f("new_codes", INT, "codes first found in it"),
                    _f("cumulative_codes", INT, "codes found so far"),
                    _f("pct_of_codes_found", N, "share of all codes found so far, %")),
+    "project_focus": (THEME, SUBTHEME, CODE, _f("references", INT, "coded references to it in dissertations"),
+                      _f("pct_of_dissertation_references", N, "share of all coded dissertation references, %"),
+                      *CLUSTER_CI,
+                      _f("dissertation_references", INT, "coded references in dissertations (the denominator)"),
+                      _f("sources", INT, "dissertations with at least one reference to it"),
+                      _f("participants", INT, "distinct participants whose dissertations refer to it")),
     "reproduction_check": (_f("paper", S, "the published paper"), _f("figure", S, "the published figure"),
                            _f("published", S, "the value as published"), _f("computed", S, "the value computed"),
                            _f("computed_at_paper_precision", S, "the computed value rounded as the paper rounds"),

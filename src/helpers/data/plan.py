@@ -125,6 +125,7 @@ CODING_BY_SOURCE_TYPE = table("coding_by_source_type")
 LIKERT_SUMMARY = table("likert_summary")
 LIKERT_BY_ROLE = table("likert_by_role")
 DESCRIBE_IMPORTS = imports("02_describe")
+CHARACTERISTICS_COMPARISON = table("characteristics_comparison")
 # 03 thematic tallies
 TOTALS = table("totals")
 THEME_TALLIES = table("theme_tallies")
@@ -139,6 +140,9 @@ AGREEMENT = table("agreement")
 COOCCURRENCE = table("cooccurrence")
 SATURATION = table("saturation")
 TALLIES_IMPORTS = imports("03_thematic_tallies")
+PROJECT_FOCUS = table("project_focus")
+DISAGREEMENTS = Output("disagreements", DATA, ("disagreements.csv",), tree=PROCESSED,
+                       disclosure="coders' decisions on participants' words, for consensus meetings: never published")
 # 04 figures: each drawn from the tables it names (the first is its source)
 ROLE_GROUPS_FIGURE = figure("role_groups", (PARTICIPANTS_BY_ROLE,))
 LIKERT_FIGURE = figure("likert", (LIKERT_SUMMARY,), when="the questionnaire has Likert items")
@@ -168,12 +172,12 @@ CLEAN = Step("01_clean.ipynb", reads=(),
              about="raw exports to analysis-ready tables")
 DESCRIBE = Step("02_describe.ipynb", reads=(CLEANED,),
                 writes=(PARTICIPANT_CHARACTERISTICS, PARTICIPANTS_BY_ROLE, SOURCES_BY_TYPE, CODING_BY_SOURCE_TYPE,
-                        LIKERT_SUMMARY, LIKERT_BY_ROLE, DESCRIBE_IMPORTS),
+                        LIKERT_SUMMARY, LIKERT_BY_ROLE, DESCRIBE_IMPORTS, CHARACTERISTICS_COMPARISON),
                 about="participants, sources and questionnaire items")
 TALLIES = Step("03_thematic_tallies.ipynb", reads=(CLEANED,),
                writes=(TOTALS, THEME_TALLIES, SUBTHEME_TALLIES, THEME_SUMMARY, THEME_BY_ROLE_GROUP,
                        THEME_BY_SOURCE_TYPE, CODE_BY_SOURCE_TYPE, QUOTES, THEME_PARTICIPANTS, AGREEMENT, COOCCURRENCE,
-                       SATURATION, TALLIES_IMPORTS),
+                       SATURATION, TALLIES_IMPORTS, PROJECT_FOCUS, DISAGREEMENTS),
                about="references, sources and participants per code, subtheme and theme")
 FIGURE_OUTPUTS = (ROLE_GROUPS_FIGURE, LIKERT_FIGURE, LIKERT_BY_ROLE_FIGURE, THEME_TALLIES_FIGURE, CODE_TALLIES_FIGURE,
                   THEME_BY_ROLE_GROUP_FIGURE, THEME_PARTICIPANTS_FIGURE, COOCCURRENCE_FIGURE, SATURATION_FIGURE)
@@ -182,7 +186,8 @@ FIGURES = Step("04_figures.ipynb",
                writes=FIGURE_OUTPUTS + (FIGURES_IMPORTS,), about="paper-ready PNG and SVG")
 # The page shows every table and figure, the provenance and the input notes.
 REPORT = Step("05_report.ipynb",
-              reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes if o is not CLEANED),
+              reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes
+                          if o.tree != PROCESSED),  # the cleaned data and the coders' working lists stay out
               writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE),
               about="one self-contained HTML page")
 PRINT_PDF = Step("report.pdf", reads=(PAGE,), writes=(PDF,), notebook=False, on_request=True,

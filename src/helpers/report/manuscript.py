@@ -72,7 +72,7 @@ NOTES = {
                        CI_NOTE],
     "likert_by_role": ["Agree: an answer of 4 or 5, of those who answered. IQR: interquartile range.", PCT_NOTE,
                        CI_NOTE],
-    "theme_tallies": [REFERENCE_NOTE, PCT_NOTE, CI_NOTE],
+    "theme_tallies": [REFERENCE_NOTE, PCT_NOTE],  # its interval (cluster bootstrap) is in its own footnote
     "theme_by_role_group": [REFERENCE_NOTE, PCT_NOTE],
     "theme_by_source_type": [REFERENCE_NOTE, PCT_NOTE],
     "theme_participants": [PCT_NOTE, CI_NOTE],

@@ -85,7 +85,9 @@ OUTPUTS: tuple[Output, ...] = (
           numbered=False),
     table(plan.PARTICIPANT_CHARACTERISTICS, "Participant characteristics",
           "Questionnaire responses received and excluded by the cleaning rules, participants analysed by role "
-          "group (n, % of participants analysed and its 95% Wilson interval) and sources by type, per cohort.",
+          "group (n, % of participants analysed and its 95% Wilson interval), their answers to each questionnaire "
+          "item (median and quartiles, and the missing answers) and sources by type, per cohort; when the run "
+          "pools cohorts, the standardised mean difference (SMD) between them.",
           reading="participants"),
     table(plan.LIKERT_SUMMARY, "Questionnaire items",
           "Answers to each Likert item (1 = strongly disagree to 5 = strongly agree): answered n, missing answers "
@@ -96,8 +98,8 @@ OUTPUTS: tuple[Output, ...] = (
           "<code>tables/likert_by_role.csv</code>.", reading="likert_by_role", continues=True),
     table(plan.THEME_TALLIES, "Themes, subthemes and codes",
           "Coded references per theme, subtheme and code (every code of the codebook, zeros included): n, % of "
-          "all references in the run with its 95% Wilson interval, and the distinct sources and participants "
-          "among them.", reading="themes"),
+          "all references in the run with its 95% interval (a cluster bootstrap over sources), and the distinct "
+          "sources and participants among them.", reading="themes"),
     table(plan.THEME_BY_ROLE_GROUP, "Themes by role group",
           "References per theme within each role group: n (% of that role group's references). Unattributed "
           "focus-group talk is left out.", reading="theme_by_role_group"),
@@ -108,9 +110,10 @@ OUTPUTS: tuple[Output, ...] = (
           "group (n (%); each interval is in <code>tables/theme_participants.csv</code>), so that one talkative "
           "participant cannot carry a theme.", reading="theme_participants"),
     table(plan.AGREEMENT, "Inter-coder agreement",
-          "Agreement on the sources coded by two or more coders: raw agreement, Cohen's kappa per pair of coders "
-          "and Krippendorff's alpha (nominal) across all coders. A decision is one segment's yes/no for one code; "
-          "pooled rows stack every code used in the shared sources. Every row per code is in "
+          "Agreement on the sources coded by two or more coders: raw agreement, the prevalence of the code (% of "
+          "decisions that applied it), Cohen's kappa per pair of coders, Krippendorff's alpha (nominal), PABAK and "
+          "Gwet's AC1, each with its 95% interval. A decision is one segment's yes/no for one code; pooled rows "
+          "stack every code used in the shared sources. Every row per code is in "
           "<code>tables/agreement.csv</code>.", reading="agreement"),
     table(plan.COOCCURRENCE, "Co-occurrence",
           "Pairs of codes applied to the same segment (up to ten, most frequent first; pairs never applied "
@@ -133,6 +136,13 @@ OUTPUTS: tuple[Output, ...] = (
     table(plan.SOURCES_BY_TYPE, "Sources by type (counts only)", numbered=False),
     table(plan.CLEANING_LOG, "Every dropped row with its file and row", numbered=False),
     table(plan.INPUT_NOTES, "Notes on the input files", numbered=False),
+    table(plan.PROJECT_FOCUS, "Dissertation project focus",
+          "The codes of the project-focus subtheme in the dissertations: references, % of all coded dissertation "
+          "references with its 95% interval (cluster bootstrap over dissertations), and the dissertations and "
+          "participants behind them. Paper 1 reports these shares as the dissertations' project focus.",
+          reading="project_focus"),
+    # Shown inside Table 1 (its SMD and test columns).
+    table(plan.CHARACTERISTICS_COMPARISON, "Comparison of cohorts", numbered=False),
 
     figure(plan.ROLE_GROUPS_FIGURE, "Participants by role group",
            "Share of participants analysed in each role group, with 95% Wilson intervals; bars of groups with "

@@ -210,6 +210,11 @@ LAID_OUT = {"participant_characteristics", "likert_summary", "likert_by_role", "
             "theme_by_source_type", "theme_participants", "agreement", "cooccurrence", "saturation"}
 
 
+# Further tables with a layout of their own (shown under "Further tables", in list order).
+LAYOUTS = {"project_focus": pub.project_focus}
+FOOTNOTES = {"project_focus": {"footnote": pub.CLUSTER_CI_FOOTNOTE}}
+
+
 def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
     """Each numbered table of the list in the publication style, with its reading, by name
     (`rules`: the disclosure control the tables were written with)."""
@@ -223,9 +228,10 @@ def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
         reading = readings.read(entry.reading, source, rules) if entry.reading else ""
         blocks[name] = _block(entry, number[name], columns_rows, reading, **more)
 
-    characteristics = read("participant_characteristics")
-    add("participant_characteristics", pub.characteristics(characteristics), read("participants_by_role"),
-        footnote="Percentages are of the participants analysed in that column; sources are counted, not people.")
+    characteristics, compared = read("participant_characteristics"), read("characteristics_comparison")
+    columns, rows, flagged = pub.characteristics(characteristics, compared)
+    add("participant_characteristics", (columns, rows), read("participants_by_role"),
+        footnote=pub.characteristics_footnote(compared, flagged))
     blocks["participant_characteristics"]["reading"] += " " + readings.sources(read("coding_by_source_type"))
     likert = read("likert_summary")
     blocks["has_likert"] = bool(len(likert))
@@ -235,7 +241,7 @@ def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
         flagged = by_role["n"].map(pub.small).any()
         add("likert_by_role", pub.likert_by_role(by_role), footnote=pub.SMALL_FOOTNOTE if flagged else "")
     add("theme_tallies", pub.themes(read("theme_summary"), read("subtheme_tallies"), read("theme_tallies")),
-        read("theme_summary"))
+        read("theme_summary"), footnote=pub.CLUSTER_CI_FOOTNOTE)
     sizes = read("participants_by_role").set_index("role_group")["n"].astype(str).to_dict()
     add("theme_by_role_group", pub.crosstab(read("theme_by_role_group"), "role_group", "pct_of_role_group", sizes))
     add("theme_by_source_type", pub.crosstab(read("theme_by_source_type"), "source_type", "pct_of_source_type"))
@@ -244,11 +250,14 @@ def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
     agreement = read("agreement")
     # Pooled rows, and the codes whose coefficients the reading explains (high raw agreement,
     # low alpha: the prevalence effect); every row is in tables/agreement.csv.
-    per_code = agreement[(agreement["code"] != POOLED) & (agreement["coders"] == ALL_CODERS)]
+    # Beside kappa and alpha, PABAK and AC1 show the paradox by the numbers (every coder pair's codes).
+    per_code = agreement[agreement["code"] != POOLED]
+    low = lambda column: ~(pd.to_numeric(per_code[column], errors="coerce") >= 0.4)  # noqa: E731
+    kappa_low = low("cohen_kappa") & (per_code["coders"] != ALL_CODERS)
     odd = per_code[(pd.to_numeric(per_code["agreement_pct"], errors="coerce") >= 90)
-                   & ~(pd.to_numeric(per_code["krippendorff_alpha"], errors="coerce") >= 0.4)]
+                   & (low("krippendorff_alpha") | kappa_low)]
     shown = pd.concat([agreement[agreement["code"] == POOLED], odd])
-    add("agreement", pub.agreement(shown), agreement)
+    add("agreement", pub.agreement(shown), agreement, footnote=pub.AGREEMENT_FOOTNOTE)
     pairs = read("cooccurrence")
     together = pd.to_numeric(pairs["segments"].where(pairs["segments"].astype(str) != REDACTED), errors="coerce")
     listed = pairs.assign(_n=together)[together > 0].sort_values("_n", ascending=False, kind="mergesort")
@@ -260,7 +269,7 @@ def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
     # figure"): shown in the generic style under "Further tables", in list order.
     blocks["further"] = [entry.name for entry in outputs.tables() if entry.numbered and entry.name not in LAID_OUT]
     for name in blocks["further"]:
-        add(name, pub.generic(read(name)))
+        add(name, LAYOUTS.get(name, pub.generic)(read(name)), **FOOTNOTES.get(name, {}))
     return blocks
 
 
@@ -269,9 +278,26 @@ def totals(tables: Path) -> dict[str, str]:
     return read_table(tables, "totals.csv").set_index("measure")["n"].astype(str).to_dict()
 
 
+def shown_in(cohort: str, figure: str) -> tuple[str, str]:
+    """("Table 10, Clinician engagement", its anchor) for a published figure whose computed value is
+    a cell of a numbered table of the report; ("", "") for one that is not."""
+    figures = repro.published_figures(cohort)
+    row = figures[figures["figure"] == figure]
+    if row.empty:
+        return "", ""
+    name = row["table"].iloc[0].removesuffix(".csv")
+    number = outputs.numbering().get(name)
+    if not number:
+        return "", ""
+    where = [part.partition("=")[2] for part in row["where"].iloc[0].split(";") if "=" in part and "!=" not in part]
+    return f"Table {number}" + (f", {where[-1]}" if where else ""), f"table-{number}"
+
+
 def check_block(tables: Path, cohort: str, raw_dir: Path) -> dict:
     """The reproduction check: its headline counts, rows by paper, and why there is none."""
     check = pd.read_csv(tables / "reproduction_check.csv", dtype=str, keep_default_na=False)
+    check["shown_in"], check["anchor"] = zip(*[shown_in(cohort, figure) for figure in check["figure"]]) \
+        if len(check) else ((), ())
     return {"rows": {paper: rows.to_dict("records") for paper, rows in check.groupby("paper", sort=False)},
             "total": len(check), "verdict": repro.verdict(check), "why_none": repro.why_no_check(cohort, raw_dir)}
 

@@ -201,15 +201,24 @@ def prevalence_effect(table: pd.DataFrame) -> str:
     worst = odd.loc[pd.to_numeric(odd["agreement_pct"]).idxmax()]
     alpha_text = "undefined" if pd.isna(pd.to_numeric(worst["krippendorff_alpha"], errors="coerce")) else \
         coefficient(worst['krippendorff_alpha'])
+    # The coefficients that resist the paradox, and the prevalence behind it, where the table has them.
+    beside = {} if "gwet_ac1" not in worst else {
+        "prevalence_example_ac1": coefficient(worst["gwet_ac1"]),
+        "prevalence_example_pabak": coefficient(worst["pabak"]),
+        "prevalence_example_prevalence_pct": worst["prevalence_pct"]}
+    numbers = (", but AC1 {prevalence_example_ac1} and PABAK {prevalence_example_pabak}, with the code applied in only "
+               "{prevalence_example_prevalence_pct}% of decisions") if beside else ""
+    resisting = (", while AC1 and PABAK, which do not take chance agreement from the rarity of the code, stay near the "
+                 "raw agreement; read those codes' coefficients side by side.") if beside else \
+        "; read those codes' coefficients with their raw agreement."
     return _say("agreement", " {prevalence_codes} code{_s} show high raw agreement but low alpha (for example "
                 "{prevalence_example}: {prevalence_example_agreement_pct}% raw agreement, alpha "
-                "{prevalence_example_alpha}). That is the prevalence effect of a rarely applied code: nearly every "
-                "decision is 'not applied', so the agreement expected by chance is already high and a single "
-                "disagreement pulls kappa and alpha towards zero; read those codes' coefficients with their raw "
-                "agreement.", prevalence_codes=len(odd), _s="s" if len(odd) != 1 else "",
-                prevalence_example=worst["code"],
+                "{prevalence_example_alpha}" + numbers + "). That is the prevalence effect of a rarely applied code: "
+                "nearly every decision is 'not applied', so the agreement expected by chance is already high and a "
+                "single disagreement pulls kappa and alpha towards zero" + resisting,
+                prevalence_codes=len(odd), _s="s" if len(odd) != 1 else "", prevalence_example=worst["code"],
                 prevalence_example_agreement_pct=f"{float(worst['agreement_pct']):.1f}",
-                prevalence_example_alpha=alpha_text)
+                prevalence_example_alpha=alpha_text, **beside)
 
 
 def cooccurrence(table: pd.DataFrame) -> str:
@@ -272,3 +281,18 @@ def strength(value: float) -> str:
         if value <= limit:
             return word
     return "almost perfect"
+
+
+def project_focus(table: pd.DataFrame) -> str:
+    """The largest project focus among the dissertations' coded references."""
+    share = _shown(table, "pct_of_dissertation_references")
+    if table.empty:
+        return "The codebook has no dissertation project-focus subtheme, so there is nothing to show."
+    if share.isna().all():
+        return "Every project-focus count is small enough to be redacted."
+    top = table.loc[share.idxmax()]
+    return _say("project_focus", "The most frequent project focus in the dissertations was {top_code} "
+                "({top_pct}% of {dissertation_references} coded dissertation references, 95% interval {top_low} to "
+                "{top_high}).", top_code=top["code"], top_pct=f"{float(top['pct_of_dissertation_references']):.1f}",
+                dissertation_references=top["dissertation_references"], top_low=f"{float(top['ci_low']):.1f}",
+                top_high=f"{float(top['ci_high']):.1f}")

@@ -147,20 +147,101 @@ SMALL_FOOTNOTE = (f"{SMALL_MARK} Fewer than {SMALL_N} people: shown for complete
 
 # --- one builder per table ---------------------------------------------------------------
 
-def characteristics(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
-    """Table 1: sections as groups, a column per cohort (and the run as a whole)."""
+MISSING_SUFFIX = ": missing"
+
+
+def characteristics(frame: pd.DataFrame, comparison: pd.DataFrame | None = None
+                    ) -> tuple[list[str], list[Row | str], bool]:
+    """Table 1: sections as groups, a column per cohort (and the run as a whole), and, when the
+    run pools cohorts, the SMD between them (and the test, when one was asked for) on each
+    characteristic's own row. Questionnaire items show median (Q1-Q3), with their missing
+    answers under them. Role-group cells of fewer than SMALL_N people carry the small-group
+    mark; the third value says whether any does."""
     cohorts = list(dict.fromkeys(frame["cohort"]))
     analysed = frame[frame["characteristic"] == "Participants analysed"].set_index("cohort")["n"]
-    columns = ["Characteristic"] + [f"{c} (n = {number(analysed.get(c, ''))})" for c in cohorts]
+    comparison = comparison if comparison is not None else pd.DataFrame(columns=["characteristic", "comparison"])
+    pairs = list(dict.fromkeys(comparison["comparison"]))
+    tested = bool(len(comparison)) and (~comparison["test"].map(blank)).any()
+    smd_header = [f"SMD ({p})" if len(pairs) > 1 else "SMD" for p in pairs]
+    columns = (["Characteristic"] + [f"{c} (n = {number(analysed.get(c, ''))})" for c in cohorts] + smd_header
+               + (["p (test)"] if tested else []))
+    flagged = False
+
+    def compared(characteristic: str) -> list[str]:
+        if not pairs:
+            return []
+        found = comparison[comparison["characteristic"] == characteristic]
+        if found.empty:
+            return [""] * (len(pairs) + tested)
+        by = found.set_index("comparison")
+        cells = [coefficient(by.at[p, "smd"]) if p in by.index else "" for p in pairs]
+        if tested:
+            first = found.iloc[0]
+            p_value = "" if blank(first["p_value"]) else (
+                REDACTED if _redacted(first["p_value"]) else p_text(first["p_value"]))
+            cells.append(f"{p_value} ({first['test']})" + ("*" if not blank(first["note"]) else "")
+                         if p_value else str(first["note"]) if not blank(first["note"]) else "")
+        return cells
+
     rows: list[Row | str] = []
     for section, part in frame.groupby("section", sort=False):
-        rows.append(section + (", n (%) [95% CI]" if (~part["pct"].map(blank)).any() else ", n"))
+        is_answers = (~part["median"].map(blank)).any() if "median" in part else False
+        label = section + (", median (IQR); missing, n (%)" if is_answers else
+                           ", n (%) [95% CI]" if (~part["pct"].map(blank)).any() else ", n")
+        heading = compared(section)
+        rows.append(Row([label] + [""] * len(cohorts) + heading, bold=True) if any(heading) else label)
         for characteristic, cells in part.groupby("characteristic", sort=False):
             by = cells.set_index("cohort")
-            values = [number(by.at[c, "n"]) if blank(by.at[c, "pct"]) else
-                      n_pct(by.at[c, "n"], by.at[c, "pct"], by.at[c, "ci_low"], by.at[c, "ci_high"]) for c in cohorts]
-            rows.append(Row([group_label(characteristic)] + values, level=1))
-    return columns, rows
+            if is_answers and characteristic.endswith(MISSING_SUFFIX):
+                values = [n_pct(by.at[c, "n"], by.at[c, "pct"]) for c in cohorts]
+                rows.append(Row(["Missing"] + values + [""] * (len(columns) - 1 - len(cohorts)), level=2))
+                continue
+            if is_answers:
+                values = [REDACTED if _redacted(by.at[c, "median"]) else "" if blank(by.at[c, "median"]) else
+                          f"{number(by.at[c, 'median'])}{NBSP}({number(by.at[c, 'q1'])}\u2013{number(by.at[c, 'q3'])})"
+                          for c in cohorts]
+                rows.append(Row([characteristic] + values + compared(characteristic), level=1))
+                continue
+            values = []
+            for c in cohorts:
+                if blank(by.at[c, "pct"]):
+                    values.append(number(by.at[c, "n"]))
+                    continue
+                mark = SMALL_MARK if small(by.at[c, "n"]) else ""
+                flagged = flagged or bool(mark)
+                values.append(n_pct(by.at[c, "n"], by.at[c, "pct"], by.at[c, "ci_low"], by.at[c, "ci_high"]) + mark)
+            rows.append(Row([group_label(characteristic)] + values + [""] * (len(columns) - 1 - len(cohorts)),
+                            level=1))
+    return columns, rows, flagged
+
+
+def p_text(value) -> str:
+    """A p-value as journals print it: three decimals, or < 0.001."""
+    number_ = float(value)
+    return "< 0.001" if number_ < 0.001 else f"{number_:.3f}"
+
+
+def characteristics_footnote(comparison: pd.DataFrame, flagged: bool) -> str:
+    """Table 1's footnote: what the percentages are, what cannot be missing, the SMD and test."""
+    parts = ["Percentages are of the participants analysed in that column; sources are counted, not people. "
+             "Role group cannot be missing (cleaning refuses an analysed response whose role is not in the role "
+             "map); a questionnaire item's missing answers are counted under it. Medians and quartiles are levels "
+             "of the scale, not interpolated."]
+    if len(comparison):
+        parts.append("SMD: standardised mean difference between the cohorts as tableone computes it (role group: "
+                     "Yang and Dalton's multivariate SMD of the level proportions; items: difference of means over "
+                     "the pooled standard deviation); 0.1 is the usual mark of a meaningful imbalance.")
+        tests = comparison[~comparison["test"].map(blank)]
+        if len(tests):
+            named = ", ".join(dict.fromkeys(tests["test"]))
+            parts.append(f"p: {named}, asked for (compare_test); with so few participants a p-value says little.")
+            warned = tests[~tests["note"].map(blank)].drop_duplicates("characteristic")
+            parts += [f"* {r['characteristic']}: {r['note']}." for _, r in warned.iterrows()]
+        else:
+            parts.append("No test was run (tests are run only when asked for: compare_test).")
+    if flagged:
+        parts.append(SMALL_FOOTNOTE)
+    return " ".join(parts)
 
 
 LIKERT_COLUMNS = ["Answered", "Missing", "Median (IQR)"] + \
@@ -169,7 +250,8 @@ LIKERT_COLUMNS = ["Answered", "Missing", "Median (IQR)"] + \
 
 def _likert_cells(row) -> list[str]:
     median = (REDACTED if _redacted(row["median"]) else
-              f"{decimal1(row['median'])}{NBSP}({decimal1(row['q1'])}\u2013{decimal1(row['q3'])})"
+              # Levels of the scale (helpers.analysis.stats.observed_quantile): whole numbers.
+              f"{number(row['median'])}{NBSP}({number(row['q1'])}\u2013{number(row['q3'])})"
               if not blank(row["median"]) else "")
     agree = REDACTED if _redacted(row["pct_agree"]) else (
         f"{decimal1(row['pct_agree'])} [{interval(row['ci_low'], row['ci_high'])}]"
@@ -243,20 +325,41 @@ def theme_participants(frame: pd.DataFrame) -> tuple[list[str], list[Row | str],
     return ["Theme"] + header, rows, bool(flagged)
 
 
+def estimate(value, low, high) -> str:
+    """A coefficient with its 95% interval: `0.48 [-0.16 to 1.00]`; undefined as an en dash."""
+    if _redacted(value):
+        return REDACTED
+    shown = coefficient(value)
+    if blank(low) or shown == "\u2013" or _redacted(low, high):
+        return shown
+    return f"{shown} [{coefficient(low)} to {coefficient(high)}]"
+
+
+AGREEMENT_FOOTNOTE = ("Prevalence: % of decisions that applied the code. Intervals: 95%, from Gwet's variance "
+                      "estimators (as the irrCAC package computes them), treating decisions as independent units. "
+                      "PABAK (prevalence- and bias-adjusted kappa) is 2 \u00d7 raw agreement \u2212 1; Gwet's AC1 "
+                      "takes chance agreement from how often a code is used, so neither collapses for a rarely "
+                      "applied code as kappa and alpha do.")
+
+
 def agreement(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
-    """Pooled rows first, then the per-code rows shown (codes the reading explains)."""
+    """Pooled rows first, then the per-code rows shown (codes the reading explains), under their coders."""
     def cells(r, header: str) -> Row:
         return Row([header, number(r["sources"]), number(r["units"]), decimal1(r["agreement_pct"]),
-                    coefficient(r["cohen_kappa"]), coefficient(r["krippendorff_alpha"])], level=1)
+                    decimal1(r["prevalence_pct"]),
+                    estimate(r["cohen_kappa"], r["cohen_kappa_low"], r["cohen_kappa_high"]),
+                    estimate(r["krippendorff_alpha"], r["krippendorff_alpha_low"], r["krippendorff_alpha_high"]),
+                    estimate(r["pabak"], r["pabak_low"], r["pabak_high"]),
+                    estimate(r["gwet_ac1"], r["gwet_ac1_low"], r["gwet_ac1_high"])], level=1)
 
     pooled = frame[frame["code"] == "(all codes pooled)"]
     codes = frame[frame["code"] != "(all codes pooled)"]
     rows: list[Row | str] = ["All codes pooled"] + [cells(r, r["coders"]) for _, r in pooled.iterrows()]
-    if len(codes):
-        rows += ["Codes with high raw agreement but low \u03b1 (all coders)"]
-        rows += [cells(r, r["code"]) for _, r in codes.iterrows()]
-    return ["Coders or code", "Sources", "Decisions", "Raw agreement, %", "Cohen's \u03ba",
-            "Krippendorff's \u03b1"], rows
+    for coders, part in codes.groupby("coders", sort=False):
+        rows += [f"High raw agreement but low \u03ba or \u03b1: {coders}"]
+        rows += [cells(r, r["code"]) for _, r in part.iterrows()]
+    return ["Coders or code", "Sources", "Decisions", "Raw agreement, %", "Prevalence, %",
+            "Cohen's \u03ba [95% CI]", "Krippendorff's \u03b1 [95% CI]", "PABAK [95% CI]", "Gwet's AC1 [95% CI]"], rows
 
 
 def cooccurrence(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
@@ -298,3 +401,19 @@ def generic(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
 def counts(frame: pd.DataFrame, label: str, key: str, columns: dict[str, str]) -> tuple[list[str], list[Row | str]]:
     rows = [Row([group_label(str(r[key]))] + [number(r[c]) for c in columns]) for _, r in frame.iterrows()]
     return [label] + list(columns.values()), rows
+
+
+CLUSTER_CI_FOOTNOTE = ("95% CI of a share of references: a percentile interval of a cluster bootstrap over sources "
+                       "(sources resampled with all their references, 2,000 resamples, fixed seed), since references "
+                       "are clustered within sources and participants; 0\u20130 where a share is 0.")
+
+
+def project_focus(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """The project-focus codes: references in dissertations, n (% of the coded dissertation
+    references) [95% CI], dissertations and participants."""
+    rows: list[Row | str] = [Row([r["code"], n_pct(r["references"], r["pct_of_dissertation_references"],
+                                                   r["ci_low"], r["ci_high"]),
+                                  number(r["sources"]), number(r["participants"])]) for _, r in frame.iterrows()]
+    total = number(frame["dissertation_references"].iloc[0]) if len(frame) else ""
+    return ["Code", f"References in dissertations (of {total}), n (%) [95% CI]", "Dissertations",
+            "Participants"], rows

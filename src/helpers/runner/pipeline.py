@@ -1085,7 +1085,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
         reports_dir: Path = paths.REPORTS_DIR, min_count: int = 0, round_to: int = 0, jobs: int | None = None,
         force: bool = False, progress: bool = False, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
         with_steps: tuple[str, ...] = (), printer: Callable[[str], None] | None = None,
-        stops: list[str] | None = None, prestarted: dict | None = None) -> dict:
+        stops: list[str] | None = None, prestarted: dict | None = None, compare_test: bool = False) -> dict:
     """Bring the report of `cohort` at these disclosure settings up to date, with the on-request
     steps asked for now or before (`with_steps`: names of plan.ON_REQUEST); a summary: report
     path, steps run, seconds, step timings.
@@ -1096,7 +1096,8 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
     of stop requests that the main thread keeps (see run_all); by default the run handles
     SIGTERM and SIGINT itself. `prestarted`: {notebook name: kernel manager} started ahead, with
     the notebook's imports done in a throwaway namespace (helpers.runner.watch); a step that runs
-    takes its kernel from there (and removes it) instead of starting one.
+    takes its kernel from there (and removes it) instead of starting one. `compare_test`: Table 1
+    also tests the difference between cohorts (off by default: the SMD only).
     """
     started = time.perf_counter()
     name = plan.published_name(check_cohort_name(cohort), min_count, round_to)
@@ -1118,7 +1119,8 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
     _check_writable(reports_dir, "reports folder")
     _check_writable(processed_dir, "processed folder")
     jobs = max(1, jobs or default_jobs())
-    parameters = {"cohort": cohort, "raw_dir": str(raw_dir), "min_count": min_count, "round_to": round_to}
+    parameters = {"cohort": cohort, "raw_dir": str(raw_dir), "min_count": min_count, "round_to": round_to,
+                  **({"compare_test": True} if compare_test else {})}  # named only when asked for
     disclosure_on = min_count > 0 or round_to > 1  # as helpers.analysis.disclosure.Disclosure.active
     unknown = [w for w in with_steps if w not in plan.ON_REQUEST]
     if unknown:
@@ -1265,7 +1267,8 @@ def cohort_printer(cohort: str) -> Callable[[str], None]:
 
 def _build_cohort(cohort: str, raw_dir: Path, processed_dir: Path, reports_dir: Path, min_count: int,
                   round_to: int, jobs: int | None, force: bool, notebooks_dir: Path,
-                  stops: list[str], with_steps: tuple[str, ...] = ()) -> tuple[bool, float]:
+                  stops: list[str], with_steps: tuple[str, ...] = (), compare_test: bool = False
+                  ) -> tuple[bool, float]:
     """One cohort's run, in a thread of run_all: (published, seconds). Its errors are printed with
     its cohort, as its other lines, and do not stop the other cohorts."""
     show = cohort_printer(cohort)
@@ -1274,7 +1277,7 @@ def _build_cohort(cohort: str, raw_dir: Path, processed_dir: Path, reports_dir: 
         if stops:  # asked to stop before this cohort's turn came
             raise Interrupted(stops[0])
         run(cohort, raw_dir, processed_dir, reports_dir, min_count, round_to, jobs=jobs, force=force,
-            notebooks_dir=notebooks_dir, printer=show, stops=stops, with_steps=with_steps)
+            notebooks_dir=notebooks_dir, printer=show, stops=stops, with_steps=with_steps, compare_test=compare_test)
         return True, time.perf_counter() - started
     except (InputError, PipelineError) as exc:
         show(f"ERROR: {exc}")
@@ -1290,7 +1293,7 @@ def _build_cohort(cohort: str, raw_dir: Path, processed_dir: Path, reports_dir: 
 def run_all(raw_dir: Path, reports_dir: Path = paths.REPORTS_DIR, processed_dir: Path = paths.PROCESSED_DIR,
             min_count: int = 0, round_to: int = 0, jobs: int | None = None, force: bool = False,
             notebooks_dir: Path = paths.NOTEBOOKS_DIR, cohorts_at_once: int = COHORTS_AT_ONCE,
-            with_steps: tuple[str, ...] = ()) -> Path:
+            with_steps: tuple[str, ...] = (), compare_test: bool = False) -> Path:
     """Bring every cohort of raw_dir and the pooled `all` up to date, each with its PDF (the
     report.pdf step, when Chromium is installed) and the steps of `with_steps`, then write
     reports/index.html; the index's path.
@@ -1327,7 +1330,8 @@ def run_all(raw_dir: Path, reports_dir: Path = paths.REPORTS_DIR, processed_dir:
                 f"its cohort")
     with _stop_requests() as stops, ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="cohort") as pool:
         futures = {cohort: pool.submit(_build_cohort, cohort, raw_dir, processed_dir, reports_dir, min_count,
-                                       round_to, jobs, force, notebooks_dir, stops, with_steps) for cohort in cohorts}
+                                       round_to, jobs, force, notebooks_dir, stops, with_steps, compare_test)
+                   for cohort in cohorts}
         pending = set(futures.values())
         while pending:  # short waits: the main thread stays free to record a stop request at once
             _, pending = wait(pending, timeout=0.2)
@@ -1367,6 +1371,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rerun every step even if nothing changed")
     parser.add_argument("--with", dest="with_steps", action="append", default=[], choices=list(plan.ON_REQUEST),
                         help="also build this step, and keep it up to date in later runs (pdf, manuscript)")
+    parser.add_argument("--compare-test", action="store_true",
+                        help="Table 1 also tests the difference between cohorts (default: the SMD only)")
     parser.add_argument("--processed-dir", default=str(paths.PROCESSED_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--notebooks-dir", default=str(paths.NOTEBOOKS_DIR),
@@ -1376,11 +1382,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.all:
             run_all(args.raw_dir or paths.RAW_DIR, args.reports_dir, args.processed_dir, args.min_count,
                     args.round_to, jobs=args.jobs, force=args.force, notebooks_dir=args.notebooks_dir,
-                    with_steps=tuple(args.with_steps))
+                    with_steps=tuple(args.with_steps), compare_test=args.compare_test)
         else:
             run(args.cohort, args.raw_dir, args.processed_dir, args.reports_dir, args.min_count, args.round_to,
                 jobs=args.jobs, force=args.force, progress=sys.stderr.isatty(), notebooks_dir=args.notebooks_dir,
-                with_steps=tuple(args.with_steps))
+                with_steps=tuple(args.with_steps), compare_test=args.compare_test)
     except (InputError, PipelineError) as exc:
         print(f"\nERROR: {exc}", file=sys.stderr)
         return 1
