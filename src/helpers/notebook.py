@@ -125,6 +125,9 @@ class Run:
         if entry is plan.PAGE:
             target.write_text(value, encoding="utf-8")
             return target
+        if entry.kind == plan.DOCUMENT and isinstance(value, bytes):  # a file made whole, e.g. codebook.qdc
+            target.write_bytes(value)
+            return target
         raise TypeError(f"run.write cannot write {entry.kind} {entry.name!r}: draw a figure with figures.draw")
 
     def imports(self) -> dict:

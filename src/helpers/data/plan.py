@@ -138,6 +138,8 @@ THEME_PARTICIPANTS = table("theme_participants")
 AGREEMENT = table("agreement")
 COOCCURRENCE = table("cooccurrence")
 SATURATION = table("saturation")
+CODEBOOK = table("codebook", disclosure=CONTROLLED + "; exemplar quotes: " + TEXT)
+JOINT_DISPLAY = table("joint_display", disclosure=CONTROLLED + "; quotes: " + TEXT)
 TALLIES_IMPORTS = imports("03_thematic_tallies")
 # 04 figures: each drawn from the tables it names (the first is its source)
 ROLE_GROUPS_FIGURE = figure("role_groups", (PARTICIPANTS_BY_ROLE,))
@@ -154,6 +156,9 @@ FIGURES_IMPORTS = imports("04_figures")
 REPRODUCTION_CHECK = table("reproduction_check", disclosure=PUBLISHED_FIGURES)
 PAGE = Output("report", PAGE_KIND, ("report.html",), disclosure=BUILT_FROM)
 REPORT_IMPORTS = imports("05_report")
+# The codebook for coding tools: REFI-QDA's codebook exchange file, from tables/codebook.csv.
+CODEBOOK_QDC = Output("codebook.qdc", DOCUMENT, ("codebook.qdc",),
+                      disclosure="the codebook's themes, subthemes, codes and definitions: nothing from the data")
 # The data dictionary of the tables (Frictionless Data Package) and the folder's RO-Crate metadata.
 DATA_PACKAGE = Output("datapackage", RECORD, ("datapackage.json",), disclosure=ABOUT_THE_RUN)
 RO_CRATE = Output("ro-crate", RECORD, ("ro-crate-metadata.json",), disclosure=PROVENANCE.disclosure)
@@ -173,7 +178,7 @@ DESCRIBE = Step("02_describe.ipynb", reads=(CLEANED,),
 TALLIES = Step("03_thematic_tallies.ipynb", reads=(CLEANED,),
                writes=(TOTALS, THEME_TALLIES, SUBTHEME_TALLIES, THEME_SUMMARY, THEME_BY_ROLE_GROUP,
                        THEME_BY_SOURCE_TYPE, CODE_BY_SOURCE_TYPE, QUOTES, THEME_PARTICIPANTS, AGREEMENT, COOCCURRENCE,
-                       SATURATION, TALLIES_IMPORTS),
+                       SATURATION, CODEBOOK, JOINT_DISPLAY, TALLIES_IMPORTS),
                about="references, sources and participants per code, subtheme and theme")
 FIGURE_OUTPUTS = (ROLE_GROUPS_FIGURE, LIKERT_FIGURE, LIKERT_BY_ROLE_FIGURE, THEME_TALLIES_FIGURE, CODE_TALLIES_FIGURE,
                   THEME_BY_ROLE_GROUP_FIGURE, THEME_PARTICIPANTS_FIGURE, COOCCURRENCE_FIGURE, SATURATION_FIGURE)
@@ -183,7 +188,7 @@ FIGURES = Step("04_figures.ipynb",
 # The page shows every table and figure, the provenance and the input notes.
 REPORT = Step("05_report.ipynb",
               reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes if o is not CLEANED),
-              writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE),
+              writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE, CODEBOOK_QDC),
               about="one self-contained HTML page")
 PRINT_PDF = Step("report.pdf", reads=(PAGE,), writes=(PDF,), notebook=False, on_request=True,
                  function="helpers.report.pdf:step", about="the page printed to A4 by headless Chromium")

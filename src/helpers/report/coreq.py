@@ -182,11 +182,21 @@ def quotations(t: Tables) -> Answer | None:
     if quotes.empty:
         return None
     shown = [c for c in ("source_type", "role_group", "participant") if c in quotes]
-    words = {"source_type": "source type", "role_group": "role group", "participant": "participant pseudonym (PT-…)"}
-    return Answer(f"Yes: {len(quotes)} quotations across {quotes['theme'].nunique()} themes, each identified by "
+    words = {"source_type": "source type", "role_group": "role group (not named for a group of fewer than "
+             f"{outputs.SMALL_N})", "participant": "participant pseudonym (PT-…)"}
+    # Every quotation the report prints: the illustrative quotes, the codebook's exemplars and the
+    # joint display's; each is chosen to appear once, and the count is of distinct words.
+    elsewhere = [(name, column) for name, column in (("codebook", "exemplar"), ("joint_display", "quote"))
+                 if t.has(name)]
+    said = {name: [q for q in t(name)[column].fillna("").astype(str) if q.strip()] for name, column in elsewhere}
+    every = list(quotes["quote"].astype(str)) + [q for texts in said.values() for q in texts]
+    distinct = len(dict.fromkeys(" ".join(q.split()).casefold() for q in every))
+    parts = [f"{len(quotes)} illustrative quotations across {quotes['theme'].nunique()} themes"]
+    parts += [f"{len(texts)} in {t.cite(name)}" for name, texts in said.items() if texts]
+    return Answer(f"Yes: {distinct} quotations, each shown once ({'; '.join(parts)}), each identified by "
                   f"{', '.join(words[c] for c in shown)}"
                   + ("" if "participant" in quotes else " only (disclosure control on: no pseudonym or role group)")
-                  + ".", [t.cite("quotes")])
+                  + ".", [t.cite("quotes")] + [t.cite(name) for name in said if said[name]])
 
 
 def _theme_lines(t: Tables, summary: pd.DataFrame) -> list[str]:

@@ -41,7 +41,7 @@ from helpers.data import paths
 from helpers.data.store import read_table
 
 from . import coreq, figures, outputs, page, readings, repro
-from .tables import Row
+from .tables import TEXT_COLUMNS, Row
 
 FOLDER = "manuscript"
 FONT = "Arial"          # the one font of every document (Word's default sans; LibreOffice maps it)
@@ -197,9 +197,9 @@ def column_widths(columns: list[str], rows: list[Row | str], total: int) -> list
         for i, value in enumerate(row.cells):
             extra = 2 * row.level + len(row.note) if i == 0 else 0
             need[i] = max(need[i], len(str(value)) + extra)
-    # A long row header may wrap; a number with its interval should not: the first column gets at
-    # most FIRST_CHARS of room before the others do.
-    need = [min(n, FIRST_CHARS) if i == 0 else n for i, n in enumerate(need)]
+    # A long row header (or a definition, a quote) may wrap; a number with its interval should not:
+    # the first column and columns of words get at most FIRST_CHARS of room before the others do.
+    need = [min(n, FIRST_CHARS) if i == 0 or columns[i] in TEXT_COLUMNS else n for i, n in enumerate(need)]
     need = [n + 2 for n in need]  # the cell's own padding
     natural = sum(need) * CHAR_CM
     scale = total / Cm(natural) if natural else 1
@@ -232,8 +232,9 @@ def word_table(document, columns: list[str], rows: list[Row | str], widths: list
             continue
         header_text = ("" if str(row.cells[0]) in ("nan", "None") else str(row.cells[0])) + row.note
         _cell_text(cells[0], header_text, bold=row.bold, indent_cm=0.35 * row.level)
-        for cell, value in zip(cells[1:], row.cells[1:]):
-            _cell_text(cell, str(value), bold=row.bold, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        for cell, value, name in zip(cells[1:], row.cells[1:], columns[1:]):
+            _cell_text(cell, str(value), bold=row.bold,
+                       align=WD_ALIGN_PARAGRAPH.LEFT if name in TEXT_COLUMNS else WD_ALIGN_PARAGRAPH.RIGHT)
     # Word reads the cells' widths, LibreOffice the grid's: both are set, and the layout is fixed.
     for column, w in zip(table.columns, widths):
         column.width = w

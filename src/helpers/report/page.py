@@ -183,6 +183,14 @@ LAID_OUT = {"participant_characteristics", "likert_summary", "likert_by_role", "
             "theme_by_source_type", "theme_participants", "agreement", "cooccurrence", "saturation"}
 
 
+# Tables under "Further tables" that have a builder of their own (the others: pub.generic).
+FURTHER_LAYOUTS = {"codebook": pub.codebook, "joint_display": pub.joint_display}
+FURTHER_FOOTNOTES = {
+    "joint_display": f"Role groups of fewer than {pub.SMALL_N} people are not shown on their own (they are counted "
+                     "in all participants). \u2013: the item is paired with no theme.",
+}
+
+
 def table_blocks(tables: Path) -> dict:
     """Each numbered table of the list in the publication style, with its reading, by name."""
     number = outputs.numbering()
@@ -209,7 +217,10 @@ def table_blocks(tables: Path) -> dict:
     add("theme_tallies", pub.themes(read("theme_summary"), read("subtheme_tallies"), read("theme_tallies")),
         read("theme_summary"))
     sizes = read("participants_by_role").set_index("role_group")["n"].astype(str).to_dict()
-    add("theme_by_role_group", pub.crosstab(read("theme_by_role_group"), "role_group", "pct_of_role_group", sizes))
+    by_role = read("theme_by_role_group")
+    add("theme_by_role_group", pub.crosstab(by_role, "role_group", "pct_of_role_group", sizes),
+        by_role.assign(role_group_n=by_role["role_group"].map(sizes)),  # the reading headlines no small group
+        footnote=pub.SMALL_FOOTNOTE if any(pub.small(n) for n in sizes.values()) else "")
     add("theme_by_source_type", pub.crosstab(read("theme_by_source_type"), "source_type", "pct_of_source_type"))
     columns, rows, flagged = pub.theme_participants(read("theme_participants"))
     add("theme_participants", (columns, rows), footnote=pub.SMALL_FOOTNOTE if flagged else "")
@@ -232,7 +243,7 @@ def table_blocks(tables: Path) -> dict:
     # figure"): shown in the generic style under "Further tables", in list order.
     blocks["further"] = [entry.name for entry in outputs.tables() if entry.numbered and entry.name not in LAID_OUT]
     for name in blocks["further"]:
-        add(name, pub.generic(read(name)))
+        add(name, FURTHER_LAYOUTS.get(name, pub.generic)(read(name)), footnote=FURTHER_FOOTNOTES.get(name, ""))
     return blocks
 
 
