@@ -184,3 +184,44 @@ def test_coreq_counts_each_quote_the_report_shows_once(pooled, tmp_path):
     total = len(shown_quotes(quotes, book, display))
     assert answer.text.startswith(f"Yes: {total} quotations, each shown once ({len(quotes)} illustrative")
     assert f"{(book['exemplar'] != '').sum()} in Table" in answer.text
+
+
+# --- submission-ready Word ------------------------------------------------------------------------
+
+def test_word_table_writes_each_table_property_once_and_negatives_with_a_minus_sign():
+    from docx.oxml.ns import qn
+
+    from helpers.report import manuscript
+    from helpers.report.tables import Row
+
+    document = manuscript._document()
+    manuscript.word_table(document, ["Code", "Kappa", "Definition"],
+                          ["Group", Row(["Commitment to the profession", "-0.16", "Service-user talk, 2021-03-04"])])
+    properties = document.tables[0]._tbl.tblPr
+    tags = [child.tag for child in properties]
+    assert len(tags) == len(set(tags)) and tags.count(qn("w:tblLayout")) == 1
+    assert properties.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+    cells = [c.text for c in document.tables[0].rows[2].cells]
+    assert cells[1] == "\u22120.16" and cells[2] == "Service-user talk, 2021-03-04"
+
+
+def test_numbers_are_written_the_same_for_quarto_and_latex():
+    import re
+
+    import yaml
+
+    from helpers.report import manuscript
+
+    numbers = {"participants.largest_group": "data science", "participants.data_science_pct": "19.5",
+               "agreement.kappa_aa_rb": "-0.16", "agreement.coders_aa_rb": "AA & RB", "check.total": "13",
+               "themes.largest_theme": "50% of {all}_refs #1"}
+    parsed = yaml.safe_load(manuscript.quarto_variables(numbers))
+    flat = {f"{group}.{key}": value for group, values in parsed.items() for key, value in values.items()}
+    assert flat == {**numbers, "agreement.kappa_aa_rb": "\u22120.16"}  # strings all, negatives with a minus sign
+    macros = dict(re.findall(r"^\\newcommand\{\\(\w+)\}\{(.*)\}  % ", manuscript.latex_macros(numbers), re.M))
+    assert macros["nhsdaAgreementKappaAaRb"] == "$-$0.16"
+    assert macros["nhsdaAgreementCodersAaRb"] == r"AA \& RB"
+    assert macros["nhsdaThemesLargestTheme"] == r"50\% of \{all\}\_refs \#1"
+    assert macros["nhsdaParticipantsDataSciencePct"] == "19.5" and len(macros) == len(numbers)
+    assert all(re.fullmatch(r"[A-Za-z]+", name) for name in macros)  # TeX macro names: letters only
+    assert manuscript.latex_name("saturation.cohort1_n") == "nhsdaSaturationCohortOneN"
