@@ -113,7 +113,8 @@ def test_a_quote_from_a_role_group_under_small_n_does_not_name_the_group(pooled)
     sizes = pooled.participants["role_group"].value_counts()
     small = {g for g in pooled.role_groups if sizes.get(g, 0) < SMALL_N}
     assert small == {"other"}  # 2 people in the pooled cohorts
-    group_of = pooled.participants.set_index("participant_id")["role_group"]
+    labels = themes.participant_labels(pooled).set_index("label")["participant_id"]
+    group_of = labels.map(pooled.participants.set_index("participant_id")["role_group"])  # label -> role group
     quotes, book, display = published(pooled)
     spoken = []
     for table, prefix in ((quotes, ""), (book, "exemplar_"), (display, "quote_")):
@@ -225,3 +226,17 @@ def test_numbers_are_written_the_same_for_quarto_and_latex():
     assert macros["nhsdaParticipantsDataSciencePct"] == "19.5" and len(macros) == len(numbers)
     assert all(re.fullmatch(r"[A-Za-z]+", name) for name in macros)  # TeX macro names: letters only
     assert manuscript.latex_name("saturation.cohort1_n") == "nhsdaSaturationCohortOneN"
+
+
+def test_quotes_carry_short_stable_labels_and_the_key_stays_in_the_processed_folder(pooled):
+    from helpers.data import plan
+
+    labels = themes.participant_labels(pooled)
+    assert list(labels["label"]) == [f"P{i:02d}" for i in range(1, 42)]
+    # Numbered in pseudonym order: the same key and participants, the same labels.
+    assert list(labels["participant_id"]) == sorted(pooled.participants["participant_id"])
+    quotes, book, display = published(pooled)
+    said = set(quotes["participant"]) | set(book["exemplar_participant"]) | set(display["quote_participant"])
+    assert said - {""} and said - {""} <= set(labels["label"])
+    assert not any(str(v).startswith("PT-") for table in (quotes, book, display) for v in table.to_numpy().ravel())
+    assert plan.PARTICIPANT_LABELS.tree == plan.PROCESSED and plan.PARTICIPANT_LABELS not in plan.REPORT.reads

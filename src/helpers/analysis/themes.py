@@ -83,15 +83,27 @@ def small_groups(cleaned: Cleaned) -> set[str]:
     return {group for group in cleaned.role_groups if sizes.get(group, 0) < SMALL_N}
 
 
+def participant_labels(cleaned: Cleaned) -> pd.DataFrame:
+    """participant_labels.csv, the private key: each participant's short label (P01, P02...) as
+    quotes carry it, numbered in the order of the keyed pseudonyms, so the same key and the same
+    participants give the same labels. Kept in the processed folder, never published: a reader
+    of the report or the manuscript sees P07, never the pseudonym that other tables could join."""
+    ids = sorted(set(cleaned.participants["participant_id"]))
+    width = max(2, len(str(len(ids))))
+    return pd.DataFrame({"participant_id": ids, "label": [f"P{i:0{width}d}" for i in range(1, len(ids) + 1)]})
+
+
 def _attribution(chosen: pd.DataFrame, cleaned: Cleaned, rules: Disclosure, prefix: str = "") -> pd.DataFrame:
     """Who said a quote, as a reader may see it: the source type always; the role group unless
     it has fewer than SMALL_N people (a quote from the one member of a group names them) and
-    the participant's pseudonym, both only without disclosure control."""
+    the participant's short label (participant_labels), both only without disclosure control.
+    Unattributed focus-group talk has no label."""
     small = small_groups(cleaned)
+    labels = participant_labels(cleaned).set_index("participant_id")["label"]
     out = pd.DataFrame({f"{prefix}source_type": chosen["source_type"].to_numpy(),
                         f"{prefix}role_group": chosen["role_group"].where(~chosen["role_group"].isin(small), "")
                         .to_numpy(),
-                        f"{prefix}participant": chosen["participant_id"].to_numpy()})
+                        f"{prefix}participant": chosen["participant_id"].map(labels).fillna("").to_numpy()})
     if rules.active:
         out = out.drop(columns=[f"{prefix}role_group", f"{prefix}participant"])
     return out

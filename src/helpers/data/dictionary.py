@@ -93,7 +93,8 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "theme_by_source_type": (THEME, SOURCE_TYPE, *BY_SOURCE_TYPE),
     "code_by_source_type": (THEME, SUBTHEME, CODE, SOURCE_TYPE, *BY_SOURCE_TYPE),
     "quotes": (THEME, CODE, SOURCE_TYPE, _f("role_group", S, "speaker's role group", optional=True),
-               _f("participant", S, "speaker, as a keyed pseudonym", optional=True),
+               _f("participant", S, "speaker's short label (P01...; the key to pseudonyms stays in the processed "
+                                    "folder)", optional=True),
                _f("quote", S, "the coded text, scrubbed of identifiers")),
     "theme_participants": (THEME, ROLE_GROUP, _f("participants", INT, "participants of the role group raising it"),
                            _f("role_group_n", INT, "participants in the role group"),
@@ -124,7 +125,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
                  _f("exemplar_source_type", S, "kind of source of the exemplar"),
                  _f("exemplar_role_group", S, "speaker's role group (blank for a group of fewer than 5)",
                     optional=True),
-                 _f("exemplar_participant", S, "speaker, as a keyed pseudonym", optional=True)),
+                 _f("exemplar_participant", S, "speaker's short label (P01...)", optional=True)),
     "joint_display": (_f("item", S, "questionnaire item (a q_ column)"),
                       _f("theme", S, "theme the item speaks to (helpers.analysis.joint.ITEM_THEMES; blank: none)"),
                       _f("role_group", S, "role group of at least 5 participants, or all participants"),
@@ -138,7 +139,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
                       _f("quote_source_type", S, "kind of source of the quote"),
                       _f("quote_role_group", S, "speaker's role group (blank for a group of fewer than 5)",
                          optional=True),
-                      _f("quote_participant", S, "speaker, as a keyed pseudonym", optional=True)),
+                      _f("quote_participant", S, "speaker's short label (P01...)", optional=True)),
 }
 
 

@@ -140,6 +140,8 @@ COOCCURRENCE = table("cooccurrence")
 SATURATION = table("saturation")
 CODEBOOK = table("codebook", disclosure=CONTROLLED + "; exemplar quotes: " + TEXT)
 JOINT_DISPLAY = table("joint_display", disclosure=CONTROLLED + "; quotes: " + TEXT)
+PARTICIPANT_LABELS = Output("participant labels", DATA, ("participant_labels.csv",), tree=PROCESSED,
+                            disclosure="the key from the quotes' labels (P01...) to pseudonyms: never published")
 TALLIES_IMPORTS = imports("03_thematic_tallies")
 # 04 figures: each drawn from the tables it names (the first is its source)
 ROLE_GROUPS_FIGURE = figure("role_groups", (PARTICIPANTS_BY_ROLE,))
@@ -178,7 +180,7 @@ DESCRIBE = Step("02_describe.ipynb", reads=(CLEANED,),
 TALLIES = Step("03_thematic_tallies.ipynb", reads=(CLEANED,),
                writes=(TOTALS, THEME_TALLIES, SUBTHEME_TALLIES, THEME_SUMMARY, THEME_BY_ROLE_GROUP,
                        THEME_BY_SOURCE_TYPE, CODE_BY_SOURCE_TYPE, QUOTES, THEME_PARTICIPANTS, AGREEMENT, COOCCURRENCE,
-                       SATURATION, CODEBOOK, JOINT_DISPLAY, TALLIES_IMPORTS),
+                       SATURATION, CODEBOOK, JOINT_DISPLAY, PARTICIPANT_LABELS, TALLIES_IMPORTS),
                about="references, sources and participants per code, subtheme and theme")
 FIGURE_OUTPUTS = (ROLE_GROUPS_FIGURE, LIKERT_FIGURE, LIKERT_BY_ROLE_FIGURE, THEME_TALLIES_FIGURE, CODE_TALLIES_FIGURE,
                   THEME_BY_ROLE_GROUP_FIGURE, THEME_PARTICIPANTS_FIGURE, COOCCURRENCE_FIGURE, SATURATION_FIGURE)
@@ -187,7 +189,8 @@ FIGURES = Step("04_figures.ipynb",
                writes=FIGURE_OUTPUTS + (FIGURES_IMPORTS,), about="paper-ready PNG and SVG")
 # The page shows every table and figure, the provenance and the input notes.
 REPORT = Step("05_report.ipynb",
-              reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes if o is not CLEANED),
+              reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes
+                          if o.tree != PROCESSED),  # the cleaned data and the label key are not the page's
               writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE, CODEBOOK_QDC),
               about="one self-contained HTML page")
 PRINT_PDF = Step("report.pdf", reads=(PAGE,), writes=(PDF,), notebook=False, on_request=True,

@@ -183,7 +183,7 @@ def quotations(t: Tables) -> Answer | None:
         return None
     shown = [c for c in ("source_type", "role_group", "participant") if c in quotes]
     words = {"source_type": "source type", "role_group": "role group (not named for a group of fewer than "
-             f"{outputs.SMALL_N})", "participant": "participant pseudonym (PT-…)"}
+             f"{outputs.SMALL_N})", "participant": "short participant label (P01…)"}
     # Every quotation the report prints: the illustrative quotes, the codebook's exemplars and the
     # joint display's; each is chosen to appear once, and the count is of distinct words.
     elsewhere = [(name, column) for name, column in (("codebook", "exemplar"), ("joint_display", "quote"))
