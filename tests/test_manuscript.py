@@ -299,3 +299,21 @@ def test_coreq_leaves_to_the_authors_what_the_tables_cannot_answer(tmp_path: Pat
     assert len(coreq.ITEMS) == 32 and [i.number for i in coreq.ITEMS] == list(range(1, 33))
     # Every item without an answer function says what the authors must add.
     assert all(item.needed for item in coreq.ITEMS if item.answer is None)
+
+
+@pytest.mark.e2e
+def test_srqr_stands_beside_coreq_and_answers_what_the_data_hold_as_coreq_does(built):
+    from helpers.report import srqr
+
+    folder = built / "all" / "manuscript"
+    markdown = (folder / "srqr.md").read_text(encoding="utf-8")
+    assert all(f"**S{n}. " in markdown for n in range(1, 22)) and "**S22. " not in markdown
+    rows = _rows(Document(folder / "srqr.docx").tables[0])
+    assert [r[0].split(".")[0] for r in rows if r[0].startswith("S")] == [f"S{n}" for n in range(1, 22)]
+    drafted = {d.item.label: d for d in srqr.draft(built / "all" / "tables")}
+    answered = {label for label, d in drafted.items() if d.found}
+    assert {"S8", "S9", "S10", "S12", "S13", "S14", "S15", "S16", "S17"} <= answered
+    assert drafted["S1"].status == coreq.FOR_AUTHORS and coreq.AUTHORS in drafted["S21"].text
+    # The quotations standard and COREQ item 29 are one answer, so the two checklists cannot disagree.
+    coreq_29 = next(d for d in coreq.draft(built / "all" / "tables") if d.item.number == 29)
+    assert drafted["S17"].found.text == coreq_29.found.text

@@ -43,6 +43,11 @@ class Item:
     needed: str = ""               # what the authors must add; "" when the data answer it in full
     answer: Callable[[Tables], Answer | None] | None = None
     if_none: str = ""              # what the authors must add when the data hold nothing to answer with
+    prefix: str = ""               # before the number as the checklist prints it (SRQR's "S1")
+
+    @property
+    def label(self) -> str:
+        return f"{self.prefix}{self.number}"
 
     def draft(self, tables: Tables) -> Drafted:
         found = self.answer(tables) if self.answer else None
@@ -342,11 +347,15 @@ def draft(tables_folder: Path) -> list[Drafted]:
     return [item.draft(tables) for item in ITEMS]
 
 
-def markdown(drafted: list[Drafted], cohort: str, disclosure: str) -> str:
+TITLE = "COREQ checklist"
+ABOUT = ("Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual Health "
+         "Care 2007;19:349-57).")
+
+
+def markdown(drafted: list[Drafted], cohort: str, disclosure: str, title: str = TITLE, about: str = ABOUT) -> str:
     """The checklist as Markdown: by domain, each item with its answer, status and sources."""
-    lines = [f"# COREQ checklist, drafted from the data ({cohort})", "",
-             "Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual Health "
-             "Care 2007;19:349-57). Items the data answer cite the table each answer came from; the rest say "
+    lines = [f"# {title}, drafted from the data ({cohort})", "",
+             f"{about} Items the data answer cite the table each answer came from; the rest say "
              f"\"{AUTHORS}\" and what is needed. Disclosure control: {disclosure}.", ""]
     domain = group = None
     for entry in drafted:
@@ -356,8 +365,8 @@ def markdown(drafted: list[Drafted], cohort: str, disclosure: str) -> str:
             lines += [f"## {domain}", ""]
         if item.group != group:
             group = item.group
-            lines += [f"### {group}", ""]
-        lines += [f"**{item.number}. {item.topic}**: {item.question}", "",
+            lines += [f"### {group}", ""] if group else []
+        lines += [f"**{item.label}. {item.topic}**: {item.question}", "",
                   f"{entry.text}", "",
                   f"*Status: {entry.status}.*" + (f" *Source: {'; '.join(entry.sources)}.*" if entry.sources else ""),
                   ""]

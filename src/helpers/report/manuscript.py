@@ -40,7 +40,7 @@ from helpers.analysis.disclosure import Disclosure
 from helpers.data import paths
 from helpers.data.store import read_table
 
-from . import coreq, figures, outputs, page, readings, repro
+from . import coreq, figures, outputs, page, readings, repro, srqr
 from .tables import TEXT_COLUMNS, Row
 
 FOLDER = "manuscript"
@@ -377,12 +377,13 @@ def legends_docx(drawn: list[dict], target: Path, disclosure: str) -> None:
 
 # --- COREQ and numbers -------------------------------------------------------------------------
 
-def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosure: str) -> None:
+def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosure: str,
+               name: str = coreq.TITLE, about: str = coreq.ABOUT) -> None:
+    """coreq.docx (or, with SRQR's name and reference, srqr.docx): the drafted checklist as a table."""
     document = _document(landscape=True)
     title = _paragraph(document, space_after=4)
-    title.add_run(f"COREQ checklist, drafted from the data ({cohort}).").bold = True
-    title.add_run(" Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual "
-                  "Health Care 2007;19:349-57). Items the data answer cite the table each answer came from; the "
+    title.add_run(f"{name}, drafted from the data ({cohort}).").bold = True
+    title.add_run(f" {about} Items the data answer cite the table each answer came from; the "
                   f"rest say \u201c{coreq.AUTHORS}\u201d and what is needed. Fill in the page numbers of the "
                   "manuscript where each item is reported.")
     rows: list[Row | str] = []
@@ -391,7 +392,7 @@ def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosu
         if entry.item.domain != domain:
             domain = entry.item.domain
             rows.append(domain)
-        rows.append(Row([f"{entry.item.number}. {entry.item.topic}", entry.item.question, entry.text,
+        rows.append(Row([f"{entry.item.label}. {entry.item.topic}", entry.item.question, entry.text,
                          "; ".join(entry.sources) or "\u2013", ""], level=0))
     table = word_table(document, ["Item", "Guide question", "Answer", "Source", "Page"], rows,
                        widths=[0.14, 0.21, 0.43, 0.16, 0.06])
@@ -533,6 +534,11 @@ def write(folder: Path, cohort: str, rules: Disclosure = Disclosure()) -> Path:
     drafted = coreq.draft(tables)
     (target / "coreq.md").write_text(coreq.markdown(drafted, cohort, disclosure), encoding="utf-8")
     coreq_docx(drafted, target / "coreq.docx", cohort, disclosure)
+    # SRQR beside COREQ, answered by the same functions where the data answer it.
+    standards = srqr.draft(tables)
+    (target / "srqr.md").write_text(coreq.markdown(standards, cohort, disclosure, srqr.TITLE, srqr.ABOUT),
+                                    encoding="utf-8")
+    coreq_docx(standards, target / "srqr.docx", cohort, disclosure, srqr.TITLE, srqr.ABOUT)
     numbers = numbers_json(tables, cohort, disclosure)
     (target / "numbers.json").write_text(json.dumps(numbers, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     # The same numbers for a manuscript written in Quarto or in LaTeX.
