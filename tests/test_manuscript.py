@@ -19,6 +19,7 @@ from PIL import Image
 from helpers.data import paths
 from helpers.data.store import read_table
 from helpers.report import coreq, manuscript, outputs, readings
+from helpers.report.tables import TEXT_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -134,18 +135,31 @@ def test_word_tables_are_in_journal_style_with_their_footnotes(built):
     fonts = list(document.styles.element.iter(qn("w:rFonts"))) + list(document.element.body.iter(qn("w:rFonts")))
     assert fonts and all(f.get(qn("w:ascii")) == "Arial" and f.get(qn("w:asciiTheme")) is None for f in fonts)
     assert all(run.font.name in (None, "Arial") for p in document.paragraphs for run in p.runs)
-    # Numbers aligned: every cell but the row header is right-aligned, in every table.
+    # Numbers aligned: every cell but the row header is right-aligned, in every table; columns of
+    # words (definitions, quotes) are left-aligned.
     for table in document.tables:
+        words = [i for i, c in enumerate(table.rows[0].cells) if c.text in TEXT_COLUMNS]
         for row in table.rows[1:]:
             cells = row.cells
             if len({id(c._tc) for c in cells}) == 1:
                 continue  # a group heading across the row
-            assert all(c.paragraphs[0].alignment == 2 for c in cells[1:]), [c.text for c in cells]
-    # Footnotes: after each table, its definitions, the disclosure settings and its source file.
+            assert all(c.paragraphs[0].alignment == (0 if i in words else 2) for i, c in enumerate(cells) if i),\
+                [c.text for c in cells]
+    # Footnotes: after each table, its definitions; the files and the disclosure settings once, in the
+    # data and code availability paragraph at the end, naming each table's file.
     text = "\n".join(p.text for p in document.paragraphs)
-    assert text.count("Disclosure control: off (min_count = 0)") == len(document.tables)
-    assert text.count("Source: tables/") == len(document.tables)
+    assert "Source: tables/" not in text and "statsmodels" not in text
+    assert text.count("Small-number disclosure control: off (min_count = 0)") == 1
+    last = list(outputs.numbering().values())[-1]
+    assert text.index("Data and code availability") > text.index(f"Table {last}. ")
+    for name, number in outputs.numbering().items():
+        assert f"Table {number}: tables/{name}.csv" in text
     assert "95% CI: Wilson score interval" in text and "A reference is one distinct (segment, code) pair" in text
+    # Valid table XML: no property the schema allows once is written twice (w:tblLayout was).
+    for part in (document.element.body.iter(qn(f"w:{tag}")) for tag in ("tblPr", "trPr", "tcPr", "pPr", "rPr")):
+        for properties in part:
+            tags = [child.tag for child in properties if properties.tag != qn("w:trPr")]
+            assert len(tags) == len(set(tags)), properties.tag
 
 
 @pytest.mark.e2e
@@ -222,6 +236,17 @@ def test_numbers_json_holds_the_values_the_report_text_prints(built):
     assert numbers["check.exact"] == "8" and numbers["check.under_an_assumption"] == "6"
     assert numbers["agreement.coders_aa_rb"] == "AA & RB"
     assert len(numbers) > 40
+    # Each role group's n and %, as Table 1 prints them; every source named is a table of the report.
+    by_role = read_table(folder / "tables", "participants_by_role.csv").set_index("role_group")
+    for group, row in by_role.iterrows():
+        assert numbers[f"participants.{readings.slug(group)}_n"] == str(row["n"])
+        assert numbers[f"participants.{readings.slug(group)}_pct"] == f"{float(row['pct']):.1f}"
+    sources = json.loads((folder / "manuscript" / "numbers.json").read_text(encoding="utf-8"))["sources"]
+    assert sources["likert"] == "tables/likert_summary.csv"
+    assert all((folder / path).is_file() for path in sources.values()), sources
+    # The same numbers for Quarto and LaTeX, beside numbers.json.
+    assert (folder / "manuscript" / "_variables.yml").read_text(encoding="utf-8").count(": \"") == len(numbers)
+    assert (folder / "manuscript" / "numbers.tex").read_text(encoding="utf-8").count("\\newcommand") == len(numbers)
 
 
 @pytest.mark.e2e
@@ -274,3 +299,21 @@ def test_coreq_leaves_to_the_authors_what_the_tables_cannot_answer(tmp_path: Pat
     assert len(coreq.ITEMS) == 32 and [i.number for i in coreq.ITEMS] == list(range(1, 33))
     # Every item without an answer function says what the authors must add.
     assert all(item.needed for item in coreq.ITEMS if item.answer is None)
+
+
+@pytest.mark.e2e
+def test_srqr_stands_beside_coreq_and_answers_what_the_data_hold_as_coreq_does(built):
+    from helpers.report import srqr
+
+    folder = built / "all" / "manuscript"
+    markdown = (folder / "srqr.md").read_text(encoding="utf-8")
+    assert all(f"**S{n}. " in markdown for n in range(1, 22)) and "**S22. " not in markdown
+    rows = _rows(Document(folder / "srqr.docx").tables[0])
+    assert [r[0].split(".")[0] for r in rows if r[0].startswith("S")] == [f"S{n}" for n in range(1, 22)]
+    drafted = {d.item.label: d for d in srqr.draft(built / "all" / "tables")}
+    answered = {label for label, d in drafted.items() if d.found}
+    assert {"S8", "S9", "S10", "S12", "S13", "S14", "S15", "S16", "S17"} <= answered
+    assert drafted["S1"].status == coreq.FOR_AUTHORS and coreq.AUTHORS in drafted["S21"].text
+    # The quotations standard and COREQ item 29 are one answer, so the two checklists cannot disagree.
+    coreq_29 = next(d for d in coreq.draft(built / "all" / "tables") if d.item.number == 29)
+    assert drafted["S17"].found.text == coreq_29.found.text

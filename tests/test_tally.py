@@ -87,5 +87,5 @@ def test_illustrative_quotes_prefer_new_participants_and_are_scrubbed(tiny_raw):
     cleaned = clean.clean(load.load_inputs(tiny_raw, "tiny"), pooled=False)
     quotes = themes.illustrative_quotes(themes.references(cleaned), cleaned, [], per_theme=2)
     theme_one = quotes[quotes["theme"] == "Theme one"]
-    assert theme_one["participant"].tolist() == ["A", "B"]  # not A twice (S1 has Alpha and Beta)
+    assert theme_one["participant"].tolist() == ["P01", "P02"]  # A and B, not A twice (S1 has Alpha and Beta)
     assert theme_one["quote"].tolist() == ["quote one", "mail me: [email]"]

@@ -127,6 +127,11 @@ class Run:
         if entry is plan.PAGE:
             target.write_text(value, encoding="utf-8")
             return target
+        if entry.kind == plan.DATA and entry.tree == plan.PROCESSED and entry.file.endswith(".csv"):
+            return store.write_table(value, target.parent, target.name)  # a private table, e.g. the label key
+        if entry.kind == plan.DOCUMENT and isinstance(value, bytes):  # a file made whole, e.g. codebook.qdc
+            target.write_bytes(value)
+            return target
         raise TypeError(f"run.write cannot write {entry.kind} {entry.name!r}: draw a figure with figures.draw")
 
     def imports(self) -> dict:

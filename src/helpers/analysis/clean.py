@@ -266,6 +266,18 @@ def log_counts_table(log: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame
     return protect(log_counts(log), rules, {"rows_dropped": {}})
 
 
+def published_log(cleaned: Cleaned) -> pd.DataFrame:
+    """cleaning_log.csv as published: every dropped row with its file, row and reason, but no
+    pseudonym of a person who did not consent (on any row of theirs, their coded segments
+    included). A pseudonym is stable under the run's key, so printing it would say, of someone
+    who declined, that they answered. The processed folder's log keeps it, for the study team."""
+    log = cleaned.cleaning_log
+    declined = set(log.loc[log["reason"] == REASON_NO_CONSENT, "participant_id"])
+    declined -= set(cleaned.participants["participant_id"])  # a later submission that consented is kept
+    hide = (log["reason"] == REASON_NO_CONSENT) | log["participant_id"].isin(declined)
+    return log.assign(participant_id=log["participant_id"].where(~hide, ""))
+
+
 def prepare(inputs: RawInputs, raw_dir: Path, pooled: bool) -> Cleaned:
     """Notebook 01's rules after reading: clean, then pseudonymise with the run's key.
 

@@ -14,6 +14,10 @@ import numpy as np
 import pandas as pd
 
 REDACTED = "[REDACTED]"
+# Groups smaller than this are marked in tables and figures, never headlined by a reading,
+# and never named on a quote (a quote from the one "other" member names that person).
+# The analysis labels quotes by it, so it lives here, below the report that marks groups.
+SMALL_N = 5
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from helpers.data.contract import SOURCE_TYPES
 from helpers.data.store import Cleaned
 
 from . import agreement, bootstrap, cooccurrence, saturation, stats, tally
-from .disclosure import OFF, REDACTED, Disclosure, protect, round_counts
+from .disclosure import OFF, REDACTED, SMALL_N, Disclosure, protect, round_counts, shown_denominator
 from .rounding import pct_half_up
 
 QUOTES_PER_THEME = 3
@@ -73,38 +73,124 @@ def code_by_source_type(refs: pd.DataFrame, cleaned: Cleaned, rules: Disclosure 
     return _protect_crosstab(table, "source_type", rules, refs, level="code")
 
 
-def illustrative_quotes(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list[str],
-                        rules: Disclosure = OFF, per_theme: int = QUOTES_PER_THEME) -> pd.DataFrame:
-    """Up to `per_theme` quotes per theme, from different participants where possible,
-    in codebook order, scrubbed of contact details, NHS numbers and listed names.
-
-    With disclosure control on, quotes carry only their source type: a role group with
-    few members would otherwise point at a person.
-    """
+def _quotable(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list[str]) -> pd.DataFrame:
+    """The references that have words to quote, scrubbed, in codebook order, with `_key`: the
+    scrubbed words with their spacing folded, so the same words coded twice are one quote."""
     order = {code: i for i, code in enumerate(cleaned.codebook["code"])}
     quoted = refs[refs["text"].fillna("").str.strip() != ""].copy()
+    quoted["quote"] = privacy.scrub(quoted["text"], redact_names).to_numpy()
+    quoted["_key"] = quoted["quote"].str.split().str.join(" ").str.casefold()
     quoted["_order"] = quoted["code"].map(order)
-    quoted = quoted.sort_values(["_order", "segment_id"], kind="mergesort")
-    quoted = quoted.drop_duplicates(["theme", "text"])  # the same words are one quote
-    # Prefer a new participant, then a code not yet quoted, then codebook order.
-    quoted["_repeat_participant"] = quoted.groupby(["theme", "participant_id"]).cumcount()
-    quoted["_repeat_code"] = quoted.groupby(["theme", "code"]).cumcount()
-    quoted = quoted.sort_values(["_repeat_participant", "_repeat_code", "_order", "segment_id"], kind="mergesort")
-    chosen = quoted.groupby("theme", sort=False).head(per_theme)
-    theme_order = {t: i for i, t in enumerate(dict.fromkeys(cleaned.codebook["theme"]))}
-    chosen = chosen.assign(_theme=chosen["theme"].map(theme_order)).sort_values(
-        ["_theme", "_order", "segment_id"], kind="mergesort")
-    out = pd.DataFrame({
-        "theme": chosen["theme"].to_numpy(),
-        "code": chosen["code"].to_numpy(),
-        "source_type": chosen["source_type"].to_numpy(),
-        "role_group": chosen["role_group"].to_numpy(),
-        "participant": chosen["participant_id"].to_numpy(),
-        "quote": privacy.scrub(chosen["text"], redact_names).to_numpy(),
-    })
+    return quoted.sort_values(["_order", "segment_id"], kind="mergesort")
+
+
+def small_groups(cleaned: Cleaned) -> set[str]:
+    """Role groups with fewer than SMALL_N participants: never named on a quote."""
+    sizes = cleaned.participants["role_group"].value_counts()
+    return {group for group in cleaned.role_groups if sizes.get(group, 0) < SMALL_N}
+
+
+def participant_labels(cleaned: Cleaned) -> pd.DataFrame:
+    """participant_labels.csv, the private key: each participant's short label (P01, P02...) as
+    quotes carry it, numbered in the order of the keyed pseudonyms, so the same key and the same
+    participants give the same labels. Kept in the processed folder, never published: a reader
+    of the report or the manuscript sees P07, never the pseudonym that other tables could join."""
+    ids = sorted(set(cleaned.participants["participant_id"]))
+    width = max(2, len(str(len(ids))))
+    return pd.DataFrame({"participant_id": ids, "label": [f"P{i:0{width}d}" for i in range(1, len(ids) + 1)]})
+
+
+def _attribution(chosen: pd.DataFrame, cleaned: Cleaned, rules: Disclosure, prefix: str = "") -> pd.DataFrame:
+    """Who said a quote, as a reader may see it: the source type always; the role group unless
+    it has fewer than SMALL_N people (a quote from the one member of a group names them) and
+    the participant's short label (participant_labels), both only without disclosure control.
+    Unattributed focus-group talk has no label."""
+    small = small_groups(cleaned)
+    labels = participant_labels(cleaned).set_index("participant_id")["label"]
+    out = pd.DataFrame({f"{prefix}source_type": chosen["source_type"].to_numpy(),
+                        f"{prefix}role_group": chosen["role_group"].where(~chosen["role_group"].isin(small), "")
+                        .to_numpy(),
+                        f"{prefix}participant": chosen["participant_id"].map(labels).fillna("").to_numpy()})
     if rules.active:
-        out = out.drop(columns=["role_group", "participant"])
+        out = out.drop(columns=[f"{prefix}role_group", f"{prefix}participant"])
     return out
+
+
+def _rank(candidates: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Candidates for quotes within each `by`: a new participant first, then a code not yet
+    quoted, then codebook order."""
+    candidates = candidates.assign(_repeat_participant=candidates.groupby([by, "participant_id"]).cumcount(),
+                                   _repeat_code=candidates.groupby([by, "code"]).cumcount())
+    return candidates.sort_values(["_repeat_participant", "_repeat_code", "_order", "segment_id"], kind="mergesort")
+
+
+def _unused(quoted: pd.DataFrame, taken) -> pd.DataFrame:
+    keys = {" ".join(str(q).split()).casefold() for q in taken}
+    return quoted[~quoted["_key"].isin(keys)]
+
+
+def illustrative_quotes(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list[str],
+                        rules: Disclosure = OFF, per_theme: int = QUOTES_PER_THEME, taken=()) -> pd.DataFrame:
+    """Up to `per_theme` quotes per theme, from different participants where possible,
+    in codebook order, scrubbed of contact details, NHS numbers and listed names. Each quote
+    is shown once: words coded under two themes go to the first theme that picks them, and
+    the quotes in `taken` (shown elsewhere in the report) are not picked again.
+
+    A quote from a role group of fewer than SMALL_N people carries no role group; with
+    disclosure control on, quotes carry only their source type.
+    """
+    quoted = _unused(_quotable(refs, cleaned, redact_names), taken)
+    picked, used = [], set()
+    for theme in dict.fromkeys(cleaned.codebook["theme"]):
+        candidates = quoted[(quoted["theme"] == theme) & ~quoted["_key"].isin(used)].drop_duplicates("_key")
+        chosen = _rank(candidates, "theme").head(per_theme)
+        used |= set(chosen["_key"])
+        picked.append(chosen.sort_values(["_order", "segment_id"], kind="mergesort"))
+    chosen = pd.concat(picked) if picked else quoted.head(0)
+    who = _attribution(chosen, cleaned, rules)
+    out = pd.concat([pd.DataFrame({"theme": chosen["theme"].to_numpy(), "code": chosen["code"].to_numpy()}), who],
+                    axis=1)
+    out["quote"] = chosen["quote"].to_numpy()
+    return out
+
+
+def codebook_table(refs: pd.DataFrame, cleaned: Cleaned, redact_names: list[str], rules: Disclosure = OFF,
+                   taken=()) -> pd.DataFrame:
+    """codebook.csv: every code of the codebook with its theme, subtheme and definition, its
+    references and participants, and one exemplar quote, scrubbed and labelled as the
+    illustrative quotes are (no small role group; source type only under disclosure control)
+    and never one of the quotes in `taken` (those shown elsewhere in the report), so that each
+    quote appears once. A code with nothing left to quote has no exemplar."""
+    counts = tally.code_tallies(refs, cleaned.codebook).set_index("code")
+    book = cleaned.codebook
+    optional = {name: (book[name] if name in book else pd.Series("", index=book.index)).fillna("").astype(str)
+                for name in ("subtheme", "description")}
+    table = pd.DataFrame({"theme": book["theme"].to_numpy(), "subtheme": optional["subtheme"].to_numpy(),
+                          "code": book["code"].to_numpy(), "definition": optional["description"].to_numpy()})
+    table["references"] = table["code"].map(counts["references"]).fillna(0).astype(int).to_numpy()
+    table["participants"] = table["code"].map(counts["participants"]).fillna(0).astype(int).to_numpy()
+    quoted = _unused(_quotable(refs, cleaned, redact_names), taken).drop_duplicates("_key")
+    # One per code, each from a participant not yet used where possible; greedy in codebook order.
+    picked, used_keys, used_people = {}, set(), set()
+    for code in table["code"]:
+        candidates = quoted[(quoted["code"] == code) & ~quoted["_key"].isin(used_keys)]
+        if candidates.empty:
+            continue
+        fresh = candidates[~candidates["participant_id"].isin(used_people)]
+        row = (fresh if len(fresh) else candidates).iloc[0]
+        picked[code] = row
+        used_keys.add(row["_key"])
+        used_people.add(row["participant_id"])
+    chosen = pd.DataFrame([picked[c] for c in table["code"] if c in picked])
+    table = protect(table, rules, {"references": {}, "participants": {}})
+    table["exemplar"] = table["code"].map({c: r["quote"] for c, r in picked.items()}).fillna("")
+    if len(chosen):
+        who = _attribution(chosen, cleaned, rules, prefix="exemplar_").set_index(chosen["code"].to_numpy())
+    else:
+        who = _attribution(quoted.head(0), cleaned, rules, prefix="exemplar_")
+    for column in who.columns:
+        table[column] = table["code"].map(who[column]).fillna("").to_numpy() if len(who) else ""
+    return table
 
 
 def totals_table(cleaned: Cleaned, refs: pd.DataFrame, rules: Disclosure = OFF) -> pd.DataFrame:

@@ -107,7 +107,8 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "theme_by_source_type": (THEME, SOURCE_TYPE, *BY_SOURCE_TYPE),
     "code_by_source_type": (THEME, SUBTHEME, CODE, SOURCE_TYPE, *BY_SOURCE_TYPE),
     "quotes": (THEME, CODE, SOURCE_TYPE, _f("role_group", S, "speaker's role group", optional=True),
-               _f("participant", S, "speaker, as a keyed pseudonym", optional=True),
+               _f("participant", S, "speaker's short label (P01...; the key to pseudonyms stays in the processed "
+                                    "folder)", optional=True),
                _f("quote", S, "the coded text, scrubbed of identifiers")),
     "theme_participants": (THEME, ROLE_GROUP, _f("participants", INT, "participants of the role group raising it"),
                            _f("role_group_n", INT, "participants in the role group"),
@@ -146,6 +147,28 @@ TABLES: dict[str, tuple[Field, ...]] = {
                            _f("agrees", B, "whether the two agree"), _f("status", S, "how they agree"),
                            _f("assumption", S, "assumption behind the comparison, if any"),
                            _f("note", S, "note on the comparison")),
+    "codebook": (THEME, SUBTHEME, CODE, _f("definition", S, "the code's definition, as the codebook gives it"),
+                 REFERENCES, PARTICIPANTS,
+                 _f("exemplar", S, "one quote coded with it, scrubbed of identifiers, shown nowhere else in the "
+                                   "report (blank when none is left)"),
+                 _f("exemplar_source_type", S, "kind of source of the exemplar"),
+                 _f("exemplar_role_group", S, "speaker's role group (blank for a group of fewer than 5)",
+                    optional=True),
+                 _f("exemplar_participant", S, "speaker's short label (P01...)", optional=True)),
+    "joint_display": (_f("item", S, "questionnaire item (a q_ column)"),
+                      _f("theme", S, "theme the item speaks to (helpers.analysis.joint.ITEM_THEMES; blank: none)"),
+                      _f("role_group", S, "role group of at least 5 participants, or all participants"),
+                      _f("answered", INT, "answers given to the item"),
+                      _f("agree", INT, "answers of 4 or 5"), _f("pct_agree", N, "share answering 4 or 5, %"), *CI,
+                      _f("role_group_n", INT, "participants in the role group"),
+                      _f("raised", INT, "participants of the role group who raised the theme"),
+                      _f("pct_raised", N, "share of the role group who raised the theme, %"),
+                      _f("quote", S, "one illustrative quote from the theme, scrubbed, shown nowhere else in the "
+                                     "report (on the item's first row)"),
+                      _f("quote_source_type", S, "kind of source of the quote"),
+                      _f("quote_role_group", S, "speaker's role group (blank for a group of fewer than 5)",
+                         optional=True),
+                      _f("quote_participant", S, "speaker's short label (P01...)", optional=True)),
 }
 
 

@@ -139,6 +139,10 @@ THEME_PARTICIPANTS = table("theme_participants")
 AGREEMENT = table("agreement")
 COOCCURRENCE = table("cooccurrence")
 SATURATION = table("saturation")
+CODEBOOK = table("codebook", disclosure=CONTROLLED + "; exemplar quotes: " + TEXT)
+JOINT_DISPLAY = table("joint_display", disclosure=CONTROLLED + "; quotes: " + TEXT)
+PARTICIPANT_LABELS = Output("participant labels", DATA, ("participant_labels.csv",), tree=PROCESSED,
+                            disclosure="the key from the quotes' labels (P01...) to pseudonyms: never published")
 TALLIES_IMPORTS = imports("03_thematic_tallies")
 PROJECT_FOCUS = table("project_focus")
 DISAGREEMENTS = Output("disagreements", DATA, ("disagreements.csv",), tree=PROCESSED,
@@ -158,6 +162,9 @@ FIGURES_IMPORTS = imports("04_figures")
 REPRODUCTION_CHECK = table("reproduction_check", disclosure=PUBLISHED_FIGURES)
 PAGE = Output("report", PAGE_KIND, ("report.html",), disclosure=BUILT_FROM)
 REPORT_IMPORTS = imports("05_report")
+# The codebook for coding tools: REFI-QDA's codebook exchange file, from tables/codebook.csv.
+CODEBOOK_QDC = Output("codebook.qdc", DOCUMENT, ("codebook.qdc",),
+                      disclosure="the codebook's themes, subthemes, codes and definitions: nothing from the data")
 # The data dictionary of the tables (Frictionless Data Package) and the folder's RO-Crate metadata.
 DATA_PACKAGE = Output("datapackage", RECORD, ("datapackage.json",), disclosure=ABOUT_THE_RUN)
 RO_CRATE = Output("ro-crate", RECORD, ("ro-crate-metadata.json",), disclosure=PROVENANCE.disclosure)
@@ -177,7 +184,8 @@ DESCRIBE = Step("02_describe.ipynb", reads=(CLEANED,),
 TALLIES = Step("03_thematic_tallies.ipynb", reads=(CLEANED,),
                writes=(TOTALS, THEME_TALLIES, SUBTHEME_TALLIES, THEME_SUMMARY, THEME_BY_ROLE_GROUP,
                        THEME_BY_SOURCE_TYPE, CODE_BY_SOURCE_TYPE, QUOTES, THEME_PARTICIPANTS, AGREEMENT, COOCCURRENCE,
-                       SATURATION, TALLIES_IMPORTS, PROJECT_FOCUS, DISAGREEMENTS),
+                       SATURATION, TALLIES_IMPORTS, PROJECT_FOCUS, DISAGREEMENTS, CODEBOOK, JOINT_DISPLAY,
+                       PARTICIPANT_LABELS),
                about="references, sources and participants per code, subtheme and theme")
 FIGURE_OUTPUTS = (ROLE_GROUPS_FIGURE, LIKERT_FIGURE, LIKERT_BY_ROLE_FIGURE, THEME_TALLIES_FIGURE, CODE_TALLIES_FIGURE,
                   THEME_BY_ROLE_GROUP_FIGURE, THEME_PARTICIPANTS_FIGURE, COOCCURRENCE_FIGURE, SATURATION_FIGURE)
@@ -187,8 +195,8 @@ FIGURES = Step("04_figures.ipynb",
 # The page shows every table and figure, the provenance and the input notes.
 REPORT = Step("05_report.ipynb",
               reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes
-                          if o.tree != PROCESSED),  # the cleaned data and the coders' working lists stay out
-              writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE),
+                          if o.tree != PROCESSED),  # the cleaned data, the coders' working lists and the label key stay out
+              writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE, CODEBOOK_QDC),
               about="one self-contained HTML page")
 PRINT_PDF = Step("report.pdf", reads=(PAGE,), writes=(PDF,), notebook=False, on_request=True,
                  function="helpers.report.pdf:step", about="the page printed to A4 by headless Chromium")

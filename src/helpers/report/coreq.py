@@ -43,6 +43,11 @@ class Item:
     needed: str = ""               # what the authors must add; "" when the data answer it in full
     answer: Callable[[Tables], Answer | None] | None = None
     if_none: str = ""              # what the authors must add when the data hold nothing to answer with
+    prefix: str = ""               # before the number as the checklist prints it (SRQR's "S1")
+
+    @property
+    def label(self) -> str:
+        return f"{self.prefix}{self.number}"
 
     def draft(self, tables: Tables) -> Drafted:
         found = self.answer(tables) if self.answer else None
@@ -190,11 +195,21 @@ def quotations(t: Tables) -> Answer | None:
     if quotes.empty:
         return None
     shown = [c for c in ("source_type", "role_group", "participant") if c in quotes]
-    words = {"source_type": "source type", "role_group": "role group", "participant": "participant pseudonym (PT-…)"}
-    return Answer(f"Yes: {len(quotes)} quotations across {quotes['theme'].nunique()} themes, each identified by "
+    words = {"source_type": "source type", "role_group": "role group (not named for a group of fewer than "
+             f"{outputs.SMALL_N})", "participant": "short participant label (P01…)"}
+    # Every quotation the report prints: the illustrative quotes, the codebook's exemplars and the
+    # joint display's; each is chosen to appear once, and the count is of distinct words.
+    elsewhere = [(name, column) for name, column in (("codebook", "exemplar"), ("joint_display", "quote"))
+                 if t.has(name)]
+    said = {name: [q for q in t(name)[column].fillna("").astype(str) if q.strip()] for name, column in elsewhere}
+    every = list(quotes["quote"].astype(str)) + [q for texts in said.values() for q in texts]
+    distinct = len(dict.fromkeys(" ".join(q.split()).casefold() for q in every))
+    parts = [f"{len(quotes)} illustrative quotations across {quotes['theme'].nunique()} themes"]
+    parts += [f"{len(texts)} in {t.cite(name)}" for name, texts in said.items() if texts]
+    return Answer(f"Yes: {distinct} quotations, each shown once ({'; '.join(parts)}), each identified by "
                   f"{', '.join(words[c] for c in shown)}"
                   + ("" if "participant" in quotes else " only (disclosure control on: no pseudonym or role group)")
-                  + ".", [t.cite("quotes")])
+                  + ".", [t.cite("quotes")] + [t.cite(name) for name in said if said[name]])
 
 
 def _theme_lines(t: Tables, summary: pd.DataFrame) -> list[str]:
@@ -341,11 +356,15 @@ def draft(tables_folder: Path, rules: Disclosure = OFF) -> list[Drafted]:
     return [item.draft(tables) for item in ITEMS]
 
 
-def markdown(drafted: list[Drafted], cohort: str, disclosure: str) -> str:
+TITLE = "COREQ checklist"
+ABOUT = ("Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual Health "
+         "Care 2007;19:349-57).")
+
+
+def markdown(drafted: list[Drafted], cohort: str, disclosure: str, title: str = TITLE, about: str = ABOUT) -> str:
     """The checklist as Markdown: by domain, each item with its answer, status and sources."""
-    lines = [f"# COREQ checklist, drafted from the data ({cohort})", "",
-             "Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual Health "
-             "Care 2007;19:349-57). Items the data answer cite the table each answer came from; the rest say "
+    lines = [f"# {title}, drafted from the data ({cohort})", "",
+             f"{about} Items the data answer cite the table each answer came from; the rest say "
              f"\"{AUTHORS}\" and what is needed. Disclosure control: {disclosure}.", ""]
     domain = group = None
     for entry in drafted:
@@ -355,8 +374,8 @@ def markdown(drafted: list[Drafted], cohort: str, disclosure: str) -> str:
             lines += [f"## {domain}", ""]
         if item.group != group:
             group = item.group
-            lines += [f"### {group}", ""]
-        lines += [f"**{item.number}. {item.topic}**: {item.question}", "",
+            lines += [f"### {group}", ""] if group else []
+        lines += [f"**{item.label}. {item.topic}**: {item.question}", "",
                   f"{entry.text}", "",
                   f"*Status: {entry.status}.*" + (f" *Source: {'; '.join(entry.sources)}.*" if entry.sources else ""),
                   ""]

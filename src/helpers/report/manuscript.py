@@ -40,8 +40,8 @@ from helpers.analysis.disclosure import Disclosure
 from helpers.data import paths
 from helpers.data.store import read_table
 
-from . import coreq, figures, outputs, page, readings, repro
-from .tables import Row
+from . import coreq, figures, outputs, page, readings, repro, srqr
+from .tables import TEXT_COLUMNS, Row
 
 FOLDER = "manuscript"
 FONT = "Arial"          # the one font of every document (Word's default sans; LibreOffice maps it)
@@ -61,7 +61,7 @@ JOURNAL_RC = {
 REPORT_FONT_PT = 13.44  # figures.style()'s text size: seaborn "paper" (9.6 pt) x 1.4
 
 # What every table's footnotes define, by what the table shows.
-CI_NOTE = "95% CI: Wilson score interval (statsmodels), in percentage points."
+CI_NOTE = "95% CI: Wilson score interval, in percentage points."
 PCT_NOTE = "Percentages are rounded half-up to one decimal."
 REFERENCE_NOTE = ("A reference is one distinct (segment, code) pair: a segment coded the same way by two coders "
                   "counts once. Sources and participants count the distinct sources and named participants among "
@@ -78,6 +78,11 @@ NOTES = {
     "theme_participants": [PCT_NOTE, CI_NOTE],
     "agreement": ["Agreement, kappa and alpha to two decimals; \u2013: undefined (no variation in the decisions)."],
     "cooccurrence": [REFERENCE_NOTE],
+    "codebook": [REFERENCE_NOTE, "Exemplar: one quote coded with the code and shown in no other table, scrubbed of "
+                 "contact details, NHS numbers and listed names, followed by its kind of source, the speaker's role "
+                 "group (not given for a group of fewer than 5 people) and participant label."],
+    "joint_display": ["Agree: an answer of 4 or 5, of those who answered the item. Raised: participants with at least "
+                      "one reference to a code of the theme, of the group's participants.", PCT_NOTE, CI_NOTE],
 }
 # Where the report's readings (numbers.json) were read from: the table each is written from.
 READING_SOURCES = {"participants": "participants_by_role", "sources": "coding_by_source_type",
@@ -178,9 +183,19 @@ def _paragraph(cell_or_doc, text: str = "", bold: bool = False, italic: bool = F
     return paragraph
 
 
+# A hyphen-minus before a digit, not inside a word or a number ("Service-user", "2021-03"), is
+# a minus sign: journals set it as U+2212, which also keeps "-0.16" from breaking after the hyphen.
+MINUS = re.compile(r"(?<![\w.\u2013-])-(?=\d)")
+
+
+def true_minus(text: str) -> str:
+    """Negative numbers with the minus sign (U+2212) rather than a hyphen."""
+    return MINUS.sub("\u2212", text)
+
+
 def _cell_text(cell, text: str, **style) -> None:
     paragraph = cell.paragraphs[0]
-    _paragraph(paragraph, text, **style)
+    _paragraph(paragraph, true_minus(text), **style)
 
 
 FIRST_CHARS = 36
@@ -197,9 +212,9 @@ def column_widths(columns: list[str], rows: list[Row | str], total: int) -> list
         for i, value in enumerate(row.cells):
             extra = 2 * row.level + len(row.note) if i == 0 else 0
             need[i] = max(need[i], len(str(value)) + extra)
-    # A long row header may wrap; a number with its interval should not: the first column gets at
-    # most FIRST_CHARS of room before the others do.
-    need = [min(n, FIRST_CHARS) if i == 0 else n for i, n in enumerate(need)]
+    # A long row header (or a definition, a quote) may wrap; a number with its interval should not:
+    # the first column and columns of words get at most FIRST_CHARS of room before the others do.
+    need = [min(n, FIRST_CHARS) if i == 0 or columns[i] in TEXT_COLUMNS else n for i, n in enumerate(need)]
     need = [n + 2 for n in need]  # the cell's own padding
     natural = sum(need) * CHAR_CM
     scale = total / Cm(natural) if natural else 1
@@ -232,18 +247,17 @@ def word_table(document, columns: list[str], rows: list[Row | str], widths: list
             continue
         header_text = ("" if str(row.cells[0]) in ("nan", "None") else str(row.cells[0])) + row.note
         _cell_text(cells[0], header_text, bold=row.bold, indent_cm=0.35 * row.level)
-        for cell, value in zip(cells[1:], row.cells[1:]):
-            _cell_text(cell, str(value), bold=row.bold, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        for cell, value, name in zip(cells[1:], row.cells[1:], columns[1:]):
+            _cell_text(cell, str(value), bold=row.bold,
+                       align=WD_ALIGN_PARAGRAPH.LEFT if name in TEXT_COLUMNS else WD_ALIGN_PARAGRAPH.RIGHT)
     # Word reads the cells' widths, LibreOffice the grid's: both are set, and the layout is fixed.
     for column, w in zip(table.columns, widths):
         column.width = w
     for row in table.rows:
         for cell, w in zip(row.cells, widths):
             cell.width = w
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    later = next((c for c in table._tbl.tblPr if c.tag in {qn("w:tblCellMar"), qn("w:tblLook")}), None)
-    later.addprevious(layout) if later is not None else table._tbl.tblPr.append(layout)
+    # The fixed layout is `table.autofit = False` above: python-docx writes its one w:tblLayout in
+    # the schema's place (a second one, as once added here, makes the table's XML invalid).
     return table
 
 
@@ -284,11 +298,26 @@ def tables_docx(tables: Path, target: Path, disclosure: str) -> list[str]:
         for run in title.runs:
             run.font.size = Pt(10)
         word_table(document, table.columns, table.rows)
-        small = [table.footnote, block["note"]] + NOTES.get(name, [])
-        _footnotes(document, small + [f"Disclosure control: {disclosure}.", f"Source: tables/{entry.file}."])
-        done.append(number)
+        # What a reader needs under the table: its marks, definitions and intervals. Where its
+        # numbers are kept, and the disclosure settings, go once to the availability paragraph.
+        _footnotes(document, [table.footnote, block["note"]] + NOTES.get(name, []))
+        done.append((number, entry))
+    availability(document, [f"Table {number}: tables/{entry.file}" for number, entry in done], disclosure)
     document.save(target)
-    return done
+    return [number for number, _ in done]
+
+
+def availability(document, files: list[str], disclosure: str) -> None:
+    """The one "Data and code availability" paragraph: which file holds each table's or figure's
+    numbers, the codebook for coding tools, the disclosure settings and where the code is."""
+    _paragraph(document, "Data and code availability", bold=True, size=10, space_after=2).paragraph_format \
+        .space_before = Pt(12)
+    _paragraph(document, "The values of each table and figure are written by the analysis pipeline as CSV files "
+               "in the report folder (" + "; ".join(files) + "); the codebook is also given as codebook.qdc "
+               "(REFI-QDA codebook exchange format) for NVivo, ATLAS.ti, MAXQDA or QualCoder, and every number "
+               "quoted in the text is listed in numbers.json. The analysis code, its locked environment and the "
+               "synthetic data it was run on are in the project's repository (CITATION.cff). Small-number "
+               f"disclosure control: {disclosure}.", size=FONT_PT)
 
 
 # --- figures ----------------------------------------------------------------------------------
@@ -338,23 +367,23 @@ def legends_docx(drawn: list[dict], target: Path, disclosure: str) -> None:
         paragraph = _paragraph(document, space_after=8)
         paragraph.add_run(f"Figure {numbers[entry.name]}. {entry.title}.").bold = True
         beside = table_numbers.get(entry.beside)
-        paragraph.add_run(f" {plain(entry.caption)}" + (f" Drawn from Table {beside}." if beside else "")
-                          + f" Files: figures/{figure['files'][0]}, figures/{figure['files'][1]} "
-                          f"({figure['column']} column, {figure['width_mm']:.0f} mm wide).")
+        paragraph.add_run(f" {plain(entry.caption)}" + (f" Drawn from Table {beside}." if beside else ""))
         for run in paragraph.runs:
             run.font.size = Pt(10)
-    _paragraph(document, f"Disclosure control: {disclosure}.", size=FONT_PT)
+    availability(document, [f"Figure {numbers[f['name']]}: figures/{f['files'][0]}, figures/{f['files'][1]} "
+                            f"({f['column']} column, {f['width_mm']:.0f} mm wide)" for f in drawn], disclosure)
     document.save(target)
 
 
 # --- COREQ and numbers -------------------------------------------------------------------------
 
-def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosure: str) -> None:
+def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosure: str,
+               name: str = coreq.TITLE, about: str = coreq.ABOUT) -> None:
+    """coreq.docx (or, with SRQR's name and reference, srqr.docx): the drafted checklist as a table."""
     document = _document(landscape=True)
     title = _paragraph(document, space_after=4)
-    title.add_run(f"COREQ checklist, drafted from the data ({cohort}).").bold = True
-    title.add_run(" Consolidated criteria for reporting qualitative research (Tong, Sainsbury & Craig, Int J Qual "
-                  "Health Care 2007;19:349-57). Items the data answer cite the table each answer came from; the "
+    title.add_run(f"{name}, drafted from the data ({cohort}).").bold = True
+    title.add_run(f" {about} Items the data answer cite the table each answer came from; the "
                   f"rest say \u201c{coreq.AUTHORS}\u201d and what is needed. Fill in the page numbers of the "
                   "manuscript where each item is reported.")
     rows: list[Row | str] = []
@@ -363,7 +392,7 @@ def coreq_docx(drafted: list[coreq.Drafted], target: Path, cohort: str, disclosu
         if entry.item.domain != domain:
             domain = entry.item.domain
             rows.append(domain)
-        rows.append(Row([f"{entry.item.number}. {entry.item.topic}", entry.item.question, entry.text,
+        rows.append(Row([f"{entry.item.label}. {entry.item.topic}", entry.item.question, entry.text,
                          "; ".join(entry.sources) or "\u2013", ""], level=0))
     table = word_table(document, ["Item", "Guide question", "Answer", "Source", "Page"], rows,
                        widths=[0.14, 0.21, 0.43, 0.16, 0.06])
@@ -403,17 +432,87 @@ def report_numbers(tables: Path, rules: Disclosure = Disclosure()) -> dict[str, 
     return numbers
 
 
+def group_numbers(tables: Path) -> dict[str, str]:
+    """Each role group's n, % and 95% interval, as Table 1's cells print them: the numbers a
+    manuscript's text quotes group by group (`participants.<group>_n`, `_pct`, `_ci_low`, `_ci_high`)."""
+    from .tables import decimal1, number
+
+    numbers = {}
+    for row in read_table(tables, "participants_by_role.csv").itertuples():
+        group = readings.slug(row.role_group)
+        numbers.update({f"participants.{group}_n": number(row.n), f"participants.{group}_pct": decimal1(row.pct),
+                        f"participants.{group}_ci_low": decimal1(row.ci_low),
+                        f"participants.{group}_ci_high": decimal1(row.ci_high)})
+    return numbers
+
+
+def reading_source(prefix: str) -> str:
+    """The table a reading's values are read from: READING_SOURCES's exceptions, else the table of
+    the list that names that reading (likert -> likert_summary), else the reading's own name."""
+    if prefix in READING_SOURCES:
+        return READING_SOURCES[prefix]
+    return next((entry.name for entry in outputs.tables() if entry.reading == prefix), prefix)
+
+
 def numbers_json(tables: Path, cohort: str, disclosure: str, rules: Disclosure = Disclosure()) -> dict:
     numbers = report_numbers(tables, rules)
+    numbers.update(group_numbers(tables))
     sources = {}
     for name in numbers:
         prefix = name.split(".")[0]
-        sources[prefix] = f"tables/{READING_SOURCES.get(prefix, prefix)}.csv"
+        sources[prefix] = f"tables/{reading_source(prefix)}.csv"
+        if not (tables / sources[prefix].removeprefix("tables/")).is_file():  # a pointer must point somewhere
+            raise ManuscriptError(f"numbers.json would name {sources[prefix]} as the source of the {prefix}.* "
+                                  f"values, and the report has no such table: add {prefix!r} to READING_SOURCES "
+                                  f"in helpers/report/manuscript.py")
     return {"cohort": cohort, "disclosure_control": disclosure,
             "about": "Every value quoted in the text of report.html, by name, exactly as printed there "
                      "([REDACTED] where disclosure control hides it); 'sources' names the table each group of "
                      "values is read from.",
             "numbers": numbers, "sources": sources}
+
+
+def quarto_variables(numbers: dict[str, str]) -> str:
+    """The numbers as Quarto's _variables.yml: `{{< var participants.largest_group_n >}}` in a .qmd
+    prints the value. Nested by the name's dots; each value a double-quoted YAML string (JSON's
+    escapes are YAML's), so a value is never read as a number or a date; negatives with U+2212."""
+    tree: dict[str, dict[str, str]] = {}
+    for name, value in numbers.items():
+        group, _, key = name.partition(".")
+        tree.setdefault(group, {})[key] = value
+    lines = ["# Every number the report's text quotes (numbers.json), for Quarto: {{< var group.name >}}"]
+    for group, values in tree.items():
+        lines.append(f"{group}:")
+        lines += [f"  {key}: {json.dumps(true_minus(value), ensure_ascii=False)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+DIGITS = "Zero One Two Three Four Five Six Seven Eight Nine".split()
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_name(name: str) -> str:
+    """A macro name for a number: letters only, as TeX requires (participants.largest_group_n ->
+    \\nhsdaParticipantsLargestGroupN; digits spelled: kappa_aa_rb1 -> ...RbOne)."""
+    words = re.split(r"[^0-9A-Za-z]+", name)
+    spelled = "".join(re.sub(r"\d", lambda m: DIGITS[int(m.group())], w[:1].upper() + w[1:]) for w in words if w)
+    return "nhsda" + spelled
+
+
+def latex_macros(numbers: dict[str, str]) -> str:
+    """The numbers as LaTeX macros (\\newcommand), one per value, text escaped: \\input{numbers.tex}
+    and write \\nhsdaParticipantsLargestGroupN where the number goes."""
+    lines = ["% Every number the report's text quotes (numbers.json), as LaTeX macros: \\input{numbers.tex}"]
+    seen: dict[str, str] = {}
+    for name, value in numbers.items():
+        macro = latex_name(name)
+        if macro in seen:
+            raise ManuscriptError(f"numbers {seen[macro]!r} and {name!r} give the same LaTeX macro \\{macro}")
+        seen[macro] = name
+        text = MINUS.sub("$-$", "".join(LATEX_SPECIAL.get(ch, ch) for ch in value))  # a minus, not a hyphen
+        lines.append(f"\\newcommand{{\\{macro}}}{{{text}}}  % {name}")
+    return "\n".join(lines) + "\n"
 
 
 # --- the whole folder -----------------------------------------------------------------------------
@@ -435,8 +534,16 @@ def write(folder: Path, cohort: str, rules: Disclosure = Disclosure()) -> Path:
     drafted = coreq.draft(tables, rules)
     (target / "coreq.md").write_text(coreq.markdown(drafted, cohort, disclosure), encoding="utf-8")
     coreq_docx(drafted, target / "coreq.docx", cohort, disclosure)
-    (target / "numbers.json").write_text(json.dumps(numbers_json(tables, cohort, disclosure, rules), indent=1,
-                                                    ensure_ascii=False) + "\n", encoding="utf-8")
+    # SRQR beside COREQ, answered by the same functions where the data answer it.
+    standards = srqr.draft(tables, rules)
+    (target / "srqr.md").write_text(coreq.markdown(standards, cohort, disclosure, srqr.TITLE, srqr.ABOUT),
+                                    encoding="utf-8")
+    coreq_docx(standards, target / "srqr.docx", cohort, disclosure, srqr.TITLE, srqr.ABOUT)
+    numbers = numbers_json(tables, cohort, disclosure, rules)
+    (target / "numbers.json").write_text(json.dumps(numbers, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    # The same numbers for a manuscript written in Quarto or in LaTeX.
+    (target / "_variables.yml").write_text(quarto_variables(numbers["numbers"]), encoding="utf-8")
+    (target / "numbers.tex").write_text(latex_macros(numbers["numbers"]), encoding="utf-8")
     return target
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helpers.analysis import disclosure
 from helpers.data import plan
 
 
@@ -122,6 +123,18 @@ OUTPUTS: tuple[Output, ...] = (
     table(plan.SATURATION, "Saturation",
           "Codes found in each interview, in date order: the new ones and the running total.",
           reading="saturation"),
+    table(plan.CODEBOOK, "Codebook",
+          "Every code under its theme and subtheme: its definition, coded references and the participants among "
+          "them, and one exemplar quote, quoted nowhere else in the report (scrubbed as every quote is; no role "
+          "group of fewer than 5 people is named, and under disclosure control only the kind of source). The "
+          "same codebook for NVivo, ATLAS.ti, MAXQDA or QualCoder: <code>codebook.qdc</code> (REFI-QDA).",
+          reading="codebook"),
+    table(plan.JOINT_DISPLAY, "Joint display: questionnaire items beside themes",
+          "Each questionnaire item's result beside the theme it speaks to: answers agreeing (4 or 5), n of those "
+          "who answered (%) [95% Wilson interval], and participants who raised the theme, n of the group (%), for "
+          "all participants and each role group of at least 5 people, with one illustrative quote from the theme "
+          "that the report shows nowhere else. Which theme each item speaks to is declared once, in "
+          "<code>helpers/analysis/joint.py</code>.", reading="joint_display"),
     # Written for analysts and for the report's text, not shown as numbered tables: their
     # numbers are in the tables above (Table 1 holds the source counts and the cleaning flow;
     # the themes table holds every theme and subtheme).
@@ -178,7 +191,7 @@ OUTPUTS: tuple[Output, ...] = (
 # Groups smaller than this are marked in tables and figures and never headlined by a
 # reading: a share of 1 or 2 people reads as a finding it is not. Every step that shows
 # groups reads this module, so changing it rebuilds them.
-SMALL_N = 5
+SMALL_N = disclosure.SMALL_N  # declared with disclosure control: quotes are labelled by it too
 SMALL_MARK = "\u2020"  # dagger
 
 COOCCURRENCE_ROWS = 10  # pairs the report lists (its caption says so); all are in the CSV

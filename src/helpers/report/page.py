@@ -210,9 +210,14 @@ LAID_OUT = {"participant_characteristics", "likert_summary", "likert_by_role", "
             "theme_by_source_type", "theme_participants", "agreement", "cooccurrence", "saturation"}
 
 
-# Further tables with a layout of their own (shown under "Further tables", in list order).
-LAYOUTS = {"project_focus": pub.project_focus}
-FOOTNOTES = {"project_focus": {"footnote": pub.CLUSTER_CI_FOOTNOTE}}
+# Further tables with a layout of their own (shown under "Further tables", in list order; the
+# others: pub.generic), and their footnotes.
+LAYOUTS = {"project_focus": pub.project_focus, "codebook": pub.codebook, "joint_display": pub.joint_display}
+FOOTNOTES = {
+    "project_focus": pub.CLUSTER_CI_FOOTNOTE,
+    "joint_display": f"Role groups of fewer than {pub.SMALL_N} people are not shown on their own (they are counted "
+                     "in all participants). \u2013: the item is paired with no theme.",
+}
 
 
 def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
@@ -243,7 +248,10 @@ def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
     add("theme_tallies", pub.themes(read("theme_summary"), read("subtheme_tallies"), read("theme_tallies")),
         read("theme_summary"), footnote=pub.CLUSTER_CI_FOOTNOTE)
     sizes = read("participants_by_role").set_index("role_group")["n"].astype(str).to_dict()
-    add("theme_by_role_group", pub.crosstab(read("theme_by_role_group"), "role_group", "pct_of_role_group", sizes))
+    by_role = read("theme_by_role_group")
+    add("theme_by_role_group", pub.crosstab(by_role, "role_group", "pct_of_role_group", sizes),
+        by_role.assign(role_group_n=by_role["role_group"].map(sizes)),  # the reading headlines no small group
+        footnote=pub.SMALL_FOOTNOTE if any(pub.small(n) for n in sizes.values()) else "")
     add("theme_by_source_type", pub.crosstab(read("theme_by_source_type"), "source_type", "pct_of_source_type"))
     columns, rows, flagged = pub.theme_participants(read("theme_participants"))
     add("theme_participants", (columns, rows), footnote=pub.SMALL_FOOTNOTE if flagged else "")
@@ -269,7 +277,7 @@ def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
     # figure"): shown in the generic style under "Further tables", in list order.
     blocks["further"] = [entry.name for entry in outputs.tables() if entry.numbered and entry.name not in LAID_OUT]
     for name in blocks["further"]:
-        add(name, LAYOUTS.get(name, pub.generic)(read(name)), **FOOTNOTES.get(name, {}))
+        add(name, LAYOUTS.get(name, pub.generic)(read(name)), footnote=FOOTNOTES.get(name, ""))
     return blocks
 
 

@@ -73,10 +73,33 @@ def _ci(reading: str, row, prefix: str = "") -> str:
     return f"95% CI {low} to {high}"
 
 
+def _listed(names) -> str:
+    """Names as a sentence lists them: 'A', 'A and B', 'A, B and C'."""
+    names = [str(n) for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _leaders(table: pd.DataFrame, values: pd.Series, highest: bool = True) -> pd.DataFrame:
+    """The rows that share the highest (or lowest) value: more than one is a tie, and a reading
+    names it as one rather than headlining whichever row came first."""
+    best = values.max() if highest else values.min()
+    return table[values == best]
+
+
 def participants(table: pd.DataFrame) -> str:
     n = _shown(table, "n")
     if n.isna().all():
         return "Every role-group count is small enough to be redacted."
+    if not (n >= SMALL_N).any():  # a "largest" group of three people is not a finding, and points at them
+        return _say("participants", "Every role group has fewer than {small_n} participants, so none is singled "
+                    "out; with n this small, intervals are wide.", small_n=SMALL_N)
+    tied = _leaders(table, n)
+    if len(tied) > 1:
+        top = tied.iloc[0]
+        return _say("participants", "The largest role groups were {largest_groups}, tied at {largest_group_n} "
+                    "participants each ({largest_group_pct}%, {_ci}); with n this small, intervals are wide.",
+                    largest_groups=_listed(tied["role_group"]), largest_group_n=top["n"],
+                    largest_group_pct=f"{float(top['pct']):.1f}", _ci=_ci("participants", top, "largest_group_"))
     top = table.loc[n.idxmax()]
     return _say("participants", "The largest role group was {largest_group}: {largest_group_n} participants "
                 "({largest_group_pct}%, {_ci}); with n this small, intervals are wide.",
@@ -100,10 +123,19 @@ def likert(table: pd.DataFrame) -> str:
     if table.empty or agree.isna().all():
         return "No questionnaire item can be summarised."
     best, worst = table.loc[agree.idxmax()], table.loc[agree.idxmin()]
+    top, bottom = _leaders(table, agree), _leaders(table, agree, highest=False)
     missing = _shown(table, "missing")
     # A redacted cell is not a zero: a sum over it would state a false count.
     blank = (_say("likert", "{missing} answers were left blank and are counted as missing", missing=int(missing.sum()))
              if missing.notna().all() else "blank answers are counted as missing (their number is redacted)")
+    if len(top) > 1 or len(bottom) > 1:  # ties named as ties, never one of them picked silently
+        each = lambda rows: " each" if len(rows) > 1 else ""  # noqa: E731
+        return _say("likert", "Agreement was highest for {highest_item} ({highest_pct_agree}% agree{_each_high}) "
+                    "and lowest for {lowest_item} ({lowest_pct_agree}%{_each_low}); {_blank}.",
+                    highest_item=_listed(top["item"].str.replace("_", " ")),
+                    highest_pct_agree=f"{float(best['pct_agree']):.1f}", _each_high=each(top),
+                    lowest_item=_listed(bottom["item"].str.replace("_", " ")),
+                    lowest_pct_agree=f"{float(worst['pct_agree']):.1f}", _each_low=each(bottom), _blank=blank)
     return _say("likert", "Agreement was highest for {highest_item} ({highest_pct_agree}% agree, {_ci}) and lowest "
                 "for {lowest_item} ({lowest_pct_agree}%); {_blank}.",
                 highest_item=best["item"].replace("_", " "), highest_pct_agree=f"{float(best['pct_agree']):.1f}",
@@ -117,6 +149,13 @@ def likert_by_role(table: pd.DataFrame) -> str:
     if table.empty or agree.isna().all():
         return f"No role group gave {SMALL_N} or more answers to an item, so none is compared."
     low = table.loc[agree.idxmin()]
+    tied = _leaders(table, agree, highest=False)
+    if len(tied) > 1:
+        return _say("likert_by_role", "Among role groups with at least {small_n} answers, the least agreement, "
+                    "{lowest_pct_agree}%, is a tie between {lowest_tied}.", small_n=SMALL_N,
+                    lowest_pct_agree=f"{float(low['pct_agree']):.1f}",
+                    lowest_tied=_listed(f"{r.role_group} ({r.item.replace('_', ' ')}, n = {r.n})"
+                                        for r in tied.itertuples()))
     return _say("likert_by_role", "Among role groups with at least {small_n} answers, the least agreement was "
                 "{lowest_pct_agree}% ({lowest_role_group}, {lowest_item}, n = {lowest_n}).", small_n=SMALL_N,
                 lowest_pct_agree=f"{float(low['pct_agree']):.1f}", lowest_role_group=low["role_group"],
@@ -126,6 +165,12 @@ def likert_by_role(table: pd.DataFrame) -> str:
 def themes(table: pd.DataFrame) -> str:
     refs = _shown(table, "references")
     top = table.loc[refs.idxmax()]
+    tied = _leaders(table, refs)
+    if len(tied) > 1:
+        return _say("themes", "{largest_themes} tie for the most coded references ({largest_theme_references} each, "
+                    "{largest_theme_pct_references}% of all references).", largest_themes=_listed(tied["theme"]),
+                    largest_theme_references=top["references"],
+                    largest_theme_pct_references=f"{float(top['pct_references']):.1f}")
     return _say("themes", "{largest_theme} holds the most coded references ({largest_theme_references}, "
                 "{largest_theme_pct_references}% of all references).", largest_theme=top["theme"],
                 largest_theme_references=top["references"],
@@ -137,14 +182,33 @@ def theme_by_role_group(table: pd.DataFrame) -> str:
     share = _shown(table, "pct_of_role_group")
     if share.isna().all():
         return "The shares of each role group's references are redacted."
-    top = table.assign(_share=share).dropna(subset=["_share"]).sort_values("_share", ascending=False,
-                                                                          kind="mergesort")
-    top = top[pd.to_numeric(top["references"], errors="coerce") > 0].drop_duplicates("role_group")
+    if "role_group_n" in table:  # the page passes the groups' sizes: a group under SMALL_N is never headlined
+        small = _shown(table, "role_group_n") < SMALL_N
+        share = share.where(~small)
+        if share.isna().all():
+            return _say("theme_by_role_group", "Every role group has fewer than {small_n} participants, so none is "
+                        "compared.", small_n=SMALL_N)
+    ranked = table.assign(_share=share).dropna(subset=["_share"])
+    ranked = ranked[pd.to_numeric(ranked["references"], errors="coerce") > 0]
+    # A group whose largest share is held by two themes is named with both: a tie, not a pick.
+    best = ranked.groupby("role_group", sort=False)["_share"].transform("max")
+    ties = ranked[ranked["_share"] == best].groupby("role_group", sort=False)["theme"].agg(list)
+    tied = {group: themes for group, themes in ties.items() if len(themes) > 1}
+    top = ranked.sort_values("_share", ascending=False, kind="mergesort").drop_duplicates("role_group")
+    top = top[~top["role_group"].isin(tied)]
+    if tied:
+        parts = [f"{_named('theme_by_role_group', 'top_theme_' + '_'.join(slug(g) for g in rows['role_group']), theme)}"
+                 f" for {', '.join(rows['role_group'])}" for theme, rows in top.groupby("theme", sort=False)]
+        parts += [f"a tie between {_named('theme_by_role_group', 'tied_themes_' + slug(group), _listed(themes))} "
+                  f"for {group}" for group, themes in tied.items()]
+        return "The theme with the largest share of a role group's references is " + "; ".join(parts) + "."
     if top.empty:
         return "No attributed references to compare across role groups."
     if top["theme"].nunique() == 1:
-        return _say("theme_by_role_group", "{top_theme} holds the largest share of every role group's references "
-                    "({lowest_share}% to {highest_share}%).", top_theme=top["theme"].iloc[0],
+        compared = "every role group's" if share.notna().sum() == _shown(table, "pct_of_role_group").notna().sum() \
+            else f"every role group of at least {SMALL_N} people's"
+        return _say("theme_by_role_group", "{top_theme} holds the largest share of {_compared} references "
+                    "({lowest_share}% to {highest_share}%).", top_theme=top["theme"].iloc[0], _compared=compared,
                     lowest_share=f"{top['_share'].min():.1f}", highest_share=f"{top['_share'].max():.1f}")
     parts = [f"{_named('theme_by_role_group', 'top_theme_' + '_'.join(slug(g) for g in rows['role_group']), theme)} "
              f"for {', '.join(rows['role_group'])}"
@@ -296,3 +360,35 @@ def project_focus(table: pd.DataFrame) -> str:
                 "{top_high}).", top_code=top["code"], top_pct=f"{float(top['pct_of_dissertation_references']):.1f}",
                 dissertation_references=top["dissertation_references"], top_low=f"{float(top['ci_low']):.1f}",
                 top_high=f"{float(top['ci_high']):.1f}")
+
+
+def codebook(table: pd.DataFrame) -> str:
+    """How many codes the codebook holds, how many were used and quoted, and the most used."""
+    refs = _shown(table, "references")
+    quoted = int((table["exemplar"].fillna("").astype(str).str.strip() != "").sum())
+    text = _say("codebook", "The codebook holds {codes} codes under {themes} themes; {codes_with_exemplar} have an "
+                "exemplar quote that the report shows nowhere else.", codes=len(table),
+                themes=table["theme"].nunique(), codes_with_exemplar=quoted)
+    if refs.isna().all() or refs.max() == 0:
+        return text
+    tied = _leaders(table, refs)
+    return text + _say("codebook", " The most referenced {_code} {top_code} ({top_code_references} "
+                       "references{_each}).", _code="codes are" if len(tied) > 1 else "code is",
+                       top_code=_listed(tied["code"]), top_code_references=tied["references"].iloc[0],
+                       _each=" each" if len(tied) > 1 else "")
+
+
+def joint_display(table: pd.DataFrame) -> str:
+    """For all participants: each paired item's agreement beside the share raising its theme."""
+    overall = table[(table["role_group"] == "all participants") & (table["theme"].fillna("").astype(str) != "")]
+    if overall.empty:
+        return "No questionnaire item of this run is paired with a theme of its codebook."
+    parts = []
+    for row in overall.itertuples():
+        key = slug(row.item)
+        agree = _named("joint_display", f"{key}_pct_agree", row.pct_agree if str(row.pct_agree) == REDACTED
+                       else f"{float(row.pct_agree):.1f}")
+        raised = _named("joint_display", f"{key}_pct_raised", row.pct_raised if str(row.pct_raised) == REDACTED
+                        else f"{float(row.pct_raised):.1f}")
+        parts.append(f"{row.item.replace('_', ' ')}: {agree}% agreed, and {raised}% raised {row.theme}")
+    return "Across all participants, " + "; ".join(parts) + "."

@@ -90,6 +90,12 @@ def cell_html(text: str) -> str:
     return " ".join(f'<span class="nw">{escape(part if i == 0 else "[" + part)}</span>' for i, part in enumerate(parts))
 
 
+# Columns of words (definitions, quotes), by header: set left-aligned and free to wrap, in the
+# page and in Word, where every other cell is a number, right-aligned and kept whole.
+TEXT_COLUMNS = {"Definition", "Exemplar quote", "Illustrative quote"}
+TEXT_CLASS = ' class="text"'
+
+
 @dataclass
 class Row:
     cells: list[str]          # the first is the row's header
@@ -109,7 +115,8 @@ class Table:
     anchor: str = ""
 
     def html(self) -> str:
-        head = "".join(f'<th scope="col">{escape(c)}</th>' for c in self.columns)
+        head = "".join(f'<th scope="col"{TEXT_CLASS if c in TEXT_COLUMNS else ""}>{escape(c)}</th>'
+                       for c in self.columns)
         body = []
         for row in self.rows:
             if isinstance(row, str):
@@ -118,7 +125,8 @@ class Table:
                 continue
             header = "" if blank(row.cells[0]) else str(row.cells[0])
             first = escape(header) + (f'<span class="mark">{escape(row.note)}</span>' if row.note else "")
-            cells = "".join(f"<td>{cell_html(c)}</td>" for c in row.cells[1:])
+            cells = "".join(f'<td class="text">{escape(str(c))}</td>' if self.columns[i] in TEXT_COLUMNS
+                            else f"<td>{cell_html(c)}</td>" for i, c in enumerate(row.cells[1:], 1))
             kind = f"level{row.level}" + (" total" if row.bold else "")
             body.append(f'<tr class="{kind}"><th scope="row">{first}</th>{cells}</tr>')
         anchor = self.anchor or f"table-{self.number}"
@@ -301,7 +309,9 @@ def crosstab(frame: pd.DataFrame, column: str, pct: str, sizes: dict[str, str] |
              ) -> tuple[list[str], list[Row | str]]:
     """Rows themes, a column per category: `n (%)` of the category's references."""
     categories = list(dict.fromkeys(frame[column]))
-    header = [group_label(c) + (f" (n = {sizes[c]})" if sizes and c in sizes else "") for c in categories]
+    # A role group of fewer than SMALL_N people carries the mark in its header, as in every table.
+    header = [group_label(c) + (f" (n = {sizes[c]}){SMALL_MARK if small(sizes[c]) else ''}" if sizes and c in sizes
+                                else "") for c in categories]
     rows = []
     for theme, part in frame.groupby("theme", sort=False):
         by = part.set_index(column)
@@ -417,3 +427,60 @@ def project_focus(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
     total = number(frame["dissertation_references"].iloc[0]) if len(frame) else ""
     return ["Code", f"References in dissertations (of {total}), n (%) [95% CI]", "Dissertations",
             "Participants"], rows
+
+
+def _said_by(row, prefix: str) -> str:
+    """Who said a quote, as its table may show it: source type, role group, participant."""
+    parts = [str(row.get(f"{prefix}{c}", "")) for c in ("source_type", "role_group", "participant")]
+    parts = [group_label(p).lower() if i == 0 else p for i, p in enumerate(parts) if not blank(p)]
+    return " \u00b7 ".join(parts)
+
+
+def quote_cell(text, said_by: str) -> str:
+    """A quote in curly quotes, followed by who said it in parentheses; blank stays blank."""
+    if blank(text) or not str(text).strip():
+        return ""
+    return f"\u201c{text}\u201d" + (f" ({said_by})" if said_by else "")
+
+
+def codebook(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """Theme as a heading, subtheme as a row under it, each code with its definition, references,
+    participants and exemplar quote."""
+    rows: list[Row | str] = []
+    frame = frame.assign(subtheme=frame["subtheme"].map(lambda v: "" if blank(v) else str(v)))
+    for theme, part in frame.groupby("theme", sort=False):
+        rows.append(theme)
+        for subtheme, codes in part.groupby("subtheme", sort=False):
+            if subtheme:
+                rows.append(Row([subtheme, "", "", "", ""], level=1, bold=True))
+            rows += [Row([r["code"], "" if blank(r["definition"]) else str(r["definition"]), number(r["references"]),
+                          number(r["participants"]), quote_cell(r["exemplar"], _said_by(r, "exemplar_"))],
+                         level=2 if subtheme else 1) for _, r in codes.iterrows()]
+    return ["Theme, subtheme and code", "Definition", "References", "Participants", "Exemplar quote"], rows
+
+
+def joint_display(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
+    """An item and its theme as a heading; a row per group shown: agreement and the theme's reach
+    side by side, the quote on the item's first row."""
+    def agree(r) -> str:
+        if _redacted(r["agree"]):
+            return REDACTED
+        return f"{number(r['agree'])}/{number(r['answered'])}{NBSP}({decimal1(r['pct_agree'])}) " \
+               f"[{interval(r['ci_low'], r['ci_high'])}]"
+
+    def raised(r) -> str:
+        if blank(r["raised"]) or str(r["raised"]) == "":
+            return "\u2013"
+        if _redacted(r["raised"]):
+            return REDACTED
+        return f"{number(r['raised'])}/{number(r['role_group_n'])}{NBSP}({decimal1(r['pct_raised'])})"
+
+    rows: list[Row | str] = []
+    for item, part in frame.groupby("item", sort=False):
+        theme = part["theme"].iloc[0]
+        rows.append(f"{item_label(item)} \u2192 " + (theme if not blank(theme) and str(theme) else
+                                                      "no theme paired"))
+        rows += [Row([group_label(r["role_group"]), agree(r), raised(r), quote_cell(r["quote"], _said_by(r, "quote_"))],
+                     level=1) for _, r in part.iterrows()]
+    return ["Item and group", "Agree (4 or 5), n/N (%) [95% CI]", "Raised the paired theme, n/N (%)",
+            "Illustrative quote"], rows
