@@ -15,7 +15,7 @@ from helpers.data.contract import SOURCE_TYPES
 from helpers.data.store import Cleaned
 
 from . import agreement, bootstrap, cooccurrence, saturation, stats, tally
-from .disclosure import OFF, REDACTED, SMALL_N, Disclosure, protect, round_counts, shown_denominator
+from .disclosure import OFF, REDACTED, SMALL_N, Disclosure, protect, round_counts
 from .rounding import pct_half_up
 
 QUOTES_PER_THEME = 3

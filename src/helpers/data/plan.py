@@ -195,7 +195,8 @@ FIGURES = Step("04_figures.ipynb",
 # The page shows every table and figure, the provenance and the input notes.
 REPORT = Step("05_report.ipynb",
               reads=tuple(o for step in (CLEAN, DESCRIBE, TALLIES, FIGURES) for o in step.writes
-                          if o.tree != PROCESSED),  # the cleaned data, the coders' working lists and the label key stay out
+                          # the cleaned data, the coders' working lists and the label key stay out
+                          if o.tree != PROCESSED),
               writes=(REPRODUCTION_CHECK, REPORT_IMPORTS, DATA_PACKAGE, RO_CRATE, PAGE, CODEBOOK_QDC),
               about="one self-contained HTML page")
 PRINT_PDF = Step("report.pdf", reads=(PAGE,), writes=(PDF,), notebook=False, on_request=True,
