@@ -239,7 +239,7 @@ def test_numbers_json_holds_the_values_the_report_text_prints(built):
     # Each role group's n and %, as Table 1 prints them; every source named is a table of the report.
     by_role = read_table(folder / "tables", "participants_by_role.csv").set_index("role_group")
     for group, row in by_role.iterrows():
-        assert numbers[f"participants.{readings.slug(group)}_n"] == str(row["n"])
+        assert numbers[f"participants.{readings.slug(group)}_n"] == f"{float(row['n']):,.0f}"
         assert numbers[f"participants.{readings.slug(group)}_pct"] == f"{float(row['pct']):.1f}"
     sources = json.loads((folder / "manuscript" / "numbers.json").read_text(encoding="utf-8"))["sources"]
     assert sources["likert"] == "tables/likert_summary.csv"

@@ -161,7 +161,7 @@ def test_no_reading_headlines_a_group_under_small_n():
                             "references": [9, 3, 2, 0], "sources": [4, 2, 1, 0], "participants": [6, 2, 1, 0],
                             "pct_of_role_group": [75.0, 25.0, 100.0, 0.0], "role_group_n": [6, 6, 1, 1]})
     text = readings.theme_by_role_group(by_role)
-    assert "other" not in text and f"every role group of at least {SMALL_N} people" in text
+    assert "other" not in text and f"references of every role group of at least {SMALL_N} people" in text
 
 
 # --- the published cleaning log and COREQ -----------------------------------------------------------

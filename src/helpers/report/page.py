@@ -166,6 +166,17 @@ def embed_png(path: Path, max_width: int | None = None) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def reading_source(tables: Path, name: str) -> pd.DataFrame:
+    """The table a reading is written from, as written; theme_by_role_group with each group's size
+    (from participants_by_role), so that its reading, under the table or in a figure's alt text,
+    never headlines a group of fewer than SMALL_N people."""
+    frame = read_table(tables, f"{name}.csv")
+    if name == "theme_by_role_group":
+        sizes = read_table(tables, "participants_by_role.csv").set_index("role_group")["n"].astype(str)
+        frame = frame.assign(role_group_n=frame["role_group"].map(sizes))
+    return frame
+
+
 def figure_blocks(figures: Path, tables: Path, rules: Disclosure = Disclosure()) -> dict[str, list[dict]]:
     """Each figure drawn by step 04, numbered, embedded at its natural size, captioned and
     described (its alt text states the finding: the reading of the table it is drawn from), with
@@ -183,8 +194,8 @@ def figure_blocks(figures: Path, tables: Path, rules: Disclosure = Disclosure())
         # The alt text states the finding: the reading of the table drawn, else of the table beside.
         described = next(e for e in (outputs.get(entry.source), outputs.get(entry.beside)) if e.reading or
                          e.name == entry.beside)
-        finding = readings.read(described.reading, read_table(tables, described.file), rules) if described.reading \
-            else ""
+        finding = readings.read(described.reading, reading_source(tables, described.name), rules) \
+            if described.reading else ""
         width, height = natural_size(figures / entry.file)
         svg = Path(entry.file).with_suffix(".svg").name
         blocks.setdefault(entry.beside, []).append({
@@ -248,9 +259,8 @@ def table_blocks(tables: Path, rules: Disclosure = Disclosure()) -> dict:
     add("theme_tallies", pub.themes(read("theme_summary"), read("subtheme_tallies"), read("theme_tallies")),
         read("theme_summary"), footnote=pub.CLUSTER_CI_FOOTNOTE)
     sizes = read("participants_by_role").set_index("role_group")["n"].astype(str).to_dict()
-    by_role = read("theme_by_role_group")
-    add("theme_by_role_group", pub.crosstab(by_role, "role_group", "pct_of_role_group", sizes),
-        by_role.assign(role_group_n=by_role["role_group"].map(sizes)),  # the reading headlines no small group
+    add("theme_by_role_group", pub.crosstab(read("theme_by_role_group"), "role_group", "pct_of_role_group", sizes),
+        reading_source(tables, "theme_by_role_group"),  # with the groups' sizes: no small group headlined
         footnote=pub.SMALL_FOOTNOTE if any(pub.small(n) for n in sizes.values()) else "")
     add("theme_by_source_type", pub.crosstab(read("theme_by_source_type"), "source_type", "pct_of_source_type"))
     columns, rows, flagged = pub.theme_participants(read("theme_participants"))

@@ -205,9 +205,9 @@ def theme_by_role_group(table: pd.DataFrame) -> str:
     if top.empty:
         return "No attributed references to compare across role groups."
     if top["theme"].nunique() == 1:
-        compared = "every role group's" if share.notna().sum() == _shown(table, "pct_of_role_group").notna().sum() \
-            else f"every role group of at least {SMALL_N} people's"
-        return _say("theme_by_role_group", "{top_theme} holds the largest share of {_compared} references "
+        compared = "every role group" if share.notna().sum() == _shown(table, "pct_of_role_group").notna().sum() \
+            else f"every role group of at least {SMALL_N} people"
+        return _say("theme_by_role_group", "{top_theme} holds the largest share of the references of {_compared} "
                     "({lowest_share}% to {highest_share}%).", top_theme=top["theme"].iloc[0], _compared=compared,
                     lowest_share=f"{top['_share'].min():.1f}", highest_share=f"{top['_share'].max():.1f}")
     parts = [f"{_named('theme_by_role_group', 'top_theme_' + '_'.join(slug(g) for g in rows['role_group']), theme)} "
