@@ -87,7 +87,10 @@ def test_every_number_in_the_word_tables_equals_the_csv(built, cohort):
     checked = 0
     for _, row in characteristics[characteristics["section"] == "Role group"].iterrows():
         line = next(r for r in rows if r[0] == row["characteristic"].capitalize())
-        _same(line[1 + cohorts.index(row["cohort"])], row["n"], row["pct"], row["ci_low"], row["ci_high"])
+        cell = line[1 + cohorts.index(row["cohort"])]
+        # A group of fewer than SMALL_N people carries the small-group mark after its interval.
+        assert cell.endswith(outputs.SMALL_MARK) == (int(row["n"]) < outputs.SMALL_N), cell
+        _same(cell.removesuffix(outputs.SMALL_MARK), row["n"], row["pct"], row["ci_low"], row["ci_high"])
         checked += 1
     analysed = characteristics[characteristics["characteristic"] == "Participants analysed"]
     for _, row in analysed.iterrows():
@@ -119,7 +122,10 @@ def test_every_number_in_the_word_tables_equals_the_csv(built, cohort):
         line = rows[row["coders"]]
         assert (int(line[1]), int(line[2].replace(",", ""))) == (int(row["sources"]), int(row["units"]))
         assert float(line[3]) == round(float(row["agreement_pct"]), 1)
-        assert line[4] == f"{float(row['cohen_kappa']):.2f}" or (line[4] == "\u2013" and pd.isna(row["cohen_kappa"]))
+        assert float(line[4]) == round(float(row["prevalence_pct"]), 1)
+        assert line[5].startswith(f"{float(row['cohen_kappa']):.2f} [") or (
+            line[5] == "\u2013" and pd.isna(row["cohen_kappa"]))
+        assert line[8].startswith(f"{float(row['gwet_ac1']):.2f} [{float(row['gwet_ac1_low']):.2f} to ")
     assert len(pooled) >= 2
 
 

@@ -13,6 +13,12 @@ rows, so neither the input's row order nor the pseudonyms (which change with the
 change them.
 A share of 0 (or 100) references gets 0-0 (or 100-100): a bootstrap cannot see beyond
 the data, which the report's footnote says.
+
+With more than MAX_BOOTSTRAP_SOURCES sources (no interview study has them; generated cohorts
+for benchmarks do) 2,000 resamples would take minutes, and the bootstrap is then no better
+than its large-sample equivalent: the cluster-robust (linearisation) interval of a ratio,
+share +/- 1.96 standard errors with var = S/(S-1) sum_i (y_i - share n_i)^2 / N^2 over the S
+sources, y_i and n_i a source's references in the cell and in the denominator.
 """
 from __future__ import annotations
 
@@ -24,48 +30,86 @@ from .rounding import half_up_array
 SEED = 20220301  # any fixed number: what matters is that every run draws the same resamples
 RESAMPLES = 2000
 CLUSTER = "source_id"
+CELLS_PER_BLOCK = 4_000_000  # weights drawn at once (resamples x sources): about 32 MB
+MAX_BOOTSTRAP_SOURCES = 2_000
 METHOD = (f"95% percentile interval of a cluster bootstrap over sources ({RESAMPLES:,} resamples of the sources, "
           f"each with all its references; seed {SEED})")
 
 
 def share_intervals(refs: pd.DataFrame, keys: list[str], within: str | None = None,
-                    cluster: str = CLUSTER, resamples: int = RESAMPLES, seed: int = SEED) -> pd.DataFrame:
+                    cluster: str = CLUSTER, resamples: int = RESAMPLES, seed: int = SEED,
+                    max_bootstrap: int = MAX_BOOTSTRAP_SOURCES) -> pd.DataFrame:
     """(ci_low, ci_high) in percent, indexed by `keys`, of each cell's share of the references:
     of all references (within=None) or of the references of the cell's `within` category (a
     role group, a source type). Cells are the combinations of `keys` present in `refs`; a cell
     absent from a resample counts 0 there."""
-    index = pd.MultiIndex.from_frame(refs[keys].drop_duplicates()) if len(keys) > 1 else \
-        pd.Index(refs[keys[0]].drop_duplicates(), name=keys[0])
-    index = index.sort_values()  # cells, and below categories, in one order whatever the rows' order
     empty = pd.DataFrame({"ci_low": pd.Series(dtype=float), "ci_high": pd.Series(dtype=float)})
     if refs.empty:
         return empty
-    clusters = np.sort(refs[cluster].astype(str).unique())
-    position = pd.Index(clusters).get_indexer(refs[cluster].astype(str))
-    cell = index.get_indexer(pd.MultiIndex.from_frame(refs[keys]) if len(keys) > 1 else refs[keys[0]])
-    counts = np.zeros((len(clusters), len(index)))
-    np.add.at(counts, (position, cell), 1)
+    # Cells (and categories) sorted, sources in any order: they are put in the order of their
+    # counts below, so neither the rows' order nor the sources' names matter.
+    cells = refs.groupby(keys, sort=True, dropna=False)
+    cell, index = cells.ngroup().to_numpy(), cells.size().index
+    position, clusters = pd.factorize(refs[cluster])
+    counts = _tally(position, cell, len(clusters), len(index))
     if within is None:
         group_of_cell = np.zeros(len(index), dtype=int)
         totals = counts.sum(axis=1, keepdims=True)
     else:
-        groups = pd.Index(refs[within].drop_duplicates()).sort_values()
-        group_of_cell = groups.get_indexer(index.get_level_values(within) if len(keys) > 1 else index)
-        totals = np.zeros((len(clusters), len(groups)))
-        np.add.at(totals, (position, groups.get_indexer(refs[within])), 1)
+        group, groups = pd.factorize(refs[within], sort=True)
+        group_of_cell = pd.Index(groups).get_indexer(index.get_level_values(within) if len(keys) > 1 else index)
+        totals = _tally(position, group, len(clusters), len(groups))
+    if len(clusters) > max_bootstrap:
+        return _linearised(counts, totals, group_of_cell, index)
     # Sources in the order of their counts: identical sources are interchangeable, so the draw
     # depends on the data alone.
     order = np.lexsort(np.hstack([counts, totals]).T[::-1])
     counts, totals = counts[order], totals[order]
     rng = np.random.default_rng(seed)
-    weights = rng.multinomial(len(clusters), np.full(len(clusters), 1 / len(clusters)), size=resamples)
-    numerators = weights @ counts
-    denominators = (weights @ totals)[:, group_of_cell]
+    numerators = np.empty((resamples, counts.shape[1]))
+    sums = np.empty((resamples, totals.shape[1]))
+    # In blocks of resamples, so that memory stays bounded with many sources (the weights of one
+    # block are block x sources); each resample draws every source's count of copies at once.
+    block = max(1, min(resamples, CELLS_PER_BLOCK // max(1, len(clusters))))
+    for start in range(0, resamples, block):
+        size = min(block, resamples - start)
+        weights = _draws(rng, size, len(clusters))
+        numerators[start:start + size] = weights @ counts
+        sums[start:start + size] = weights @ totals
+    denominators = sums[:, group_of_cell]
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(denominators > 0, numerators / denominators * 100, np.nan)
     # A resample without any reference of the category has no share: left out of the percentiles.
     low, high = (np.nanpercentile(shares, q, axis=0) for q in (2.5, 97.5))
     return pd.DataFrame({"ci_low": half_up_array(low), "ci_high": half_up_array(high)}, index=index)
+
+
+def _tally(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> np.ndarray:
+    """n_rows x n_columns counts of the (row, column) pairs."""
+    flat = np.bincount(rows.astype(np.int64) * n_columns + columns, minlength=n_rows * n_columns)
+    return flat.reshape(n_rows, n_columns).astype(float)
+
+
+def _linearised(counts: np.ndarray, totals: np.ndarray, group_of_cell: np.ndarray, index) -> pd.DataFrame:
+    """The cluster-robust 95% interval of each cell's share (see the module's docstring)."""
+    sources = counts.shape[0]
+    denominators = totals[:, group_of_cell]
+    total = denominators.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = counts.sum(axis=0) / total
+        residuals = counts - share * denominators
+        se = np.sqrt(sources / (sources - 1) * (residuals ** 2).sum(axis=0)) / total
+    low, high = (np.clip(share + sign * 1.959964 * se, 0, 1) * 100 for sign in (-1, 1))
+    return pd.DataFrame({"ci_low": half_up_array(low), "ci_high": half_up_array(high)}, index=index)
+
+
+def _draws(rng: np.random.Generator, resamples: int, clusters: int) -> np.ndarray:
+    """resamples x clusters: how many times each source is drawn in each resample (sources drawn
+    with replacement, as many as there are): a multinomial draw, made by counting uniform picks,
+    which is much faster than numpy's multinomial sampler over thousands of sources."""
+    picks = rng.integers(0, clusters, size=(resamples, clusters))
+    picks += np.arange(resamples)[:, None] * clusters
+    return np.bincount(picks.ravel(), minlength=resamples * clusters).reshape(resamples, clusters).astype(float)
 
 
 def add_share_ci(table: pd.DataFrame, refs: pd.DataFrame, keys: list[str], count: str, within: str | None = None,

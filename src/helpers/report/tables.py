@@ -415,7 +415,8 @@ def counts(frame: pd.DataFrame, label: str, key: str, columns: dict[str, str]) -
 
 CLUSTER_CI_FOOTNOTE = ("95% CI of a share of references: a percentile interval of a cluster bootstrap over sources "
                        "(sources resampled with all their references, 2,000 resamples, fixed seed), since references "
-                       "are clustered within sources and participants; 0\u20130 where a share is 0.")
+                       "are clustered within sources and participants; 0\u20130 where a share is 0. (Over "
+                       "2,000 sources: the cluster-robust linearisation interval.)")
 
 
 def project_focus(frame: pd.DataFrame) -> tuple[list[str], list[Row | str]]:
