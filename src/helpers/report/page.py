@@ -297,7 +297,7 @@ def totals(tables: Path) -> dict[str, str]:
 
 
 def shown_in(cohort: str, figure: str) -> tuple[str, str]:
-    """("Table 10, Clinician engagement", its anchor) for a published figure whose computed value is
+    """("Table 12, Clinician engagement", its anchor) for a published figure whose computed value is
     a cell of a numbered table of the report; ("", "") for one that is not."""
     figures = repro.published_figures(cohort)
     row = figures[figures["figure"] == figure]
