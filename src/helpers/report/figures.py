@@ -143,7 +143,7 @@ def wrap(text: str, width_in: float, size: Size) -> str:
     lines: list[str] = []
     for paragraph in str(text).split("\n"):
         line = ""
-        for word in paragraph.split():
+        for word in (w for w in paragraph.split(" ") if w):  # a no-break space keeps its words together
             while text_width_in(word, size) > width_in and len(word) > 1:  # split a word wider than a line
                 cut = len(word) - 1
                 while cut > 1 and text_width_in(word[:cut], size) > width_in:
@@ -321,7 +321,7 @@ def role_groups(table: pd.DataFrame, size: Size = REPORT) -> plt.Figure:
     """Share of participants per role group with 95% Wilson intervals, labelled n (%)."""
     few = numeric(table["n"]) < SMALL_N
     return share_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], table["ci_low"],
-                      table["ci_high"], "Share of participants, % (95% CI)" + (f"; {SMALL_MARK} n < {SMALL_N}"
+                      table["ci_high"], "Share of participants, % (95% CI)" + (f"; {SMALL_MARK}\u00a0n\u00a0<\u00a0{SMALL_N}"
                                                                                 if few.any() else ""), few=few,
                       size=size)
 
@@ -354,8 +354,8 @@ def _keyed(names: list[str], room_in: float, size: Size, lines: int = 3) -> tupl
     """Column labels: the names, wrapped to room_in, when each fits in `lines` lines; otherwise
     numbers, with a key ("1 name; 2 name") to print under the chart."""
     wrapped = [wrap(n, room_in, size) for n in names]
-    if all(_lines(w) <= lines for w in wrapped) and all(
-            text_width_in(line, size) <= room_in for w in wrapped for line in w.split("\n")):
+    whole_words = all(text_width_in(word, size) <= room_in for n in names for word in n.split())
+    if whole_words and all(_lines(w) <= lines for w in wrapped):
         return wrapped, ""
     return [str(i) for i in range(1, len(names) + 1)], "; ".join(f"{i} {n}" for i, n in enumerate(names, 1))
 
@@ -367,10 +367,15 @@ def theme_role_heatmap(long: pd.DataFrame, themes: list[str], role_groups: list[
     cells = long.pivot(index="theme", columns="role_group", values="pct_of_role_group")
     cells = cells.reindex(index=themes, columns=role_groups)
     grid = cells.apply(numeric)
-    label_in = _label_width(themes, size)
+    names = [g.capitalize() for g in role_groups]
+    # The theme labels give up width (down to a fifth of the figure) until every group's
+    # longest word fits its column: "Management" whole rather than split.
+    longest_word = max((text_width_in(w, size) for n in names for w in n.split()), default=0) + 0.12
+    label_in = min(_label_width(themes, size),
+                   max(size.width_in - 0.35 - longest_word * len(names), 0.2 * size.width_in))
     rows = [wrap(t, label_in, size) for t in themes]
     cell_in = _data_width(size, label_in) / max(len(role_groups), 1)
-    columns, key = _keyed([g.capitalize() for g in role_groups], cell_in - 0.06, size)
+    columns, key = _keyed(names, cell_in - 0.06, size)
     key = wrap(f"Role groups: {key}", size.width_in - 0.1, size) if key else ""
     # One decimal when "100.0" fits a cell, whole percentages when the cells are narrower.
     decimals = 1 if text_width_in("100.0", size) + 0.08 < cell_in else 0
