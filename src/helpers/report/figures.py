@@ -320,10 +320,9 @@ def share_bars(labels, counts, pcts, low, high, xlabel: str, few=None, size: Siz
 def role_groups(table: pd.DataFrame, size: Size = REPORT) -> plt.Figure:
     """Share of participants per role group with 95% Wilson intervals, labelled n (%)."""
     few = numeric(table["n"]) < SMALL_N
+    note = f"; {SMALL_MARK}\u00a0n\u00a0<\u00a0{SMALL_N}" if few.any() else ""  # no-break: wraps whole
     return share_bars(table["role_group"].str.capitalize(), table["n"], table["pct"], table["ci_low"],
-                      table["ci_high"], "Share of participants, % (95% CI)" + (f"; {SMALL_MARK}\u00a0n\u00a0<\u00a0{SMALL_N}"
-                                                                                if few.any() else ""), few=few,
-                      size=size)
+                      table["ci_high"], "Share of participants, % (95% CI)" + note, few=few, size=size)
 
 
 def code_tallies(codes: pd.DataFrame, size: Size = REPORT) -> plt.Figure:
