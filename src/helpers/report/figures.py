@@ -461,17 +461,18 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, size: Size = REPORT) -> plt.Figur
     k = len(codes)
     label_in = _label_width([f"{i}. {c}" for i, c in enumerate(codes, 1)], size)
     rows = [wrap(f"{i}. {c}", label_in, size) for i, c in enumerate(codes, 1)]
-    # The lower triangle without its empty first row and last column: each pair once.
-    shown = matrix.iloc[1:, :-1]
-    mask = np.triu(np.ones(shown.shape, dtype=bool), k=1)
+    # The lower triangle without its empty last column: each pair once. The first row stays,
+    # blank, to name the code its column number stands for.
+    shown = matrix.iloc[:, :-1]
+    mask = np.triu(np.ones(shown.shape, dtype=bool))
     # Zeros left blank so the pairs that do co-occur stand out; R marks a redacted small count.
     labels = shown.map(lambda v: "R" if np.isnan(v) else ("" if v == 0 else f"{v:.0f}"))
     counts = shown.fillna(0)
     top = int(max(np.nanmax(counts.to_numpy(), initial=0), 1))
     cbar_label = "Segments coded with both" + ("; R: redacted" if (labels == "R").any().any() else "")
-    fig = _figure(size, _rows_height(rows[1:], size, 0.6) + 6.5 * size.line_in)
+    fig = _figure(size, _rows_height(rows, size, 0.6) + 6.5 * size.line_in)
     ax = fig.add_subplot()
-    mesh = _cells(ax, counts.to_numpy(dtype=float), labels.to_numpy(), [str(i) for i in range(1, k)], rows[1:],
+    mesh = _cells(ax, counts.to_numpy(dtype=float), labels.to_numpy(), [str(i) for i in range(1, k)], rows,
                   "Purples", top, mask)
     fig.colorbar(mesh, ax=ax, location="bottom", shrink=0.6, aspect=30, label=cbar_label,
                  ticks=matplotlib.ticker.MaxNLocator(nbins=min(top, 5), integer=True))
