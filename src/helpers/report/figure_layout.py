@@ -206,7 +206,7 @@ def problems(fig: Figure, box: Bbox, medium: Medium = REPORT, draw: bool = True)
     """Every broken rule of the figure as saved with bounding box `box` (inches) for `medium`.
     The figure is drawn first (draw=False when it has just been saved at its final size)."""
     if draw:
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # the layout and every artist's place, no pixels
     renderer = fig.canvas.get_renderer()
     t = TOLERANCE_PT * fig.dpi / 72  # the tolerance in pixels
     saved = Bbox.from_extents(*(np.asarray(box.extents) * fig.dpi))
