@@ -442,8 +442,8 @@ def likert_diverging(summary: pd.DataFrame, by: str | None = None, size: Size = 
             ax.set_title(titles[k], loc="left")
     axes[-1].set_xticks(range(-100, 101, 50), [f"{abs(t)}" for t in range(-100, 101, 50)])
     axes[-1].set_xlabel(xlabel)
-    handles, _ = axes[0].get_legend_handles_labels()
-    _bottom_legend(fig, handles, legend_labels, size)
+    handles, labels = axes[0].get_legend_handles_labels()
+    _bottom_legend(fig, handles, labels, size)
     return fig
 
 
@@ -514,8 +514,8 @@ def saturation_curve(table: pd.DataFrame, total_codes: int, size: Size = REPORT)
     ax.set_ylabel("Codes")
     ax.set_ylim(0, total_codes * 1.1 + 1)
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    handles, _ = ax.get_legend_handles_labels()
-    _bottom_legend(fig, handles, legend_labels, size)
+    handles, labels = ax.get_legend_handles_labels()  # matplotlib's order (lines before bars), with their labels
+    _bottom_legend(fig, handles, labels, size)
     return fig
 
 
