@@ -222,18 +222,21 @@ def _rows_height(labels, size: Size, gap_lines: float = 0.8) -> float:
     return len(labels) * (max((_lines(label) for label in labels), default=1) + gap_lines) * size.line_in
 
 
-def _bottom_legend(fig, handles, labels, size: Size, **kwargs):
-    """A legend under the axes, outside the data, in as many columns as fit the width."""
+def _legend_columns(labels, size: Size) -> tuple[list[str], int]:
+    """Legend labels wrapped to the width, and as many columns as fit it."""
     labels = [wrap(label, 0.9 * size.width_in - 0.4, size) for label in labels]
     widest = max(text_width_in(line, size) for label in labels for line in label.split("\n")) + 0.55
-    ncol = int(max(1, min(len(labels), size.width_in // widest)))
+    return labels, int(max(1, min(len(labels), size.width_in // widest)))
+
+
+def _bottom_legend(fig, handles, labels, size: Size, **kwargs):
+    """A legend under the axes, outside the data, in as many columns as fit the width."""
+    labels, ncol = _legend_columns(labels, size)
     return fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False, **kwargs)
 
 
 def _legend_height(labels, size: Size) -> float:
-    labels = [wrap(label, 0.9 * size.width_in - 0.4, size) for label in labels]
-    widest = max(text_width_in(line, size) for label in labels for line in label.split("\n")) + 0.55
-    ncol = int(max(1, min(len(labels), size.width_in // widest)))
+    labels, ncol = _legend_columns(labels, size)
     rows = -(-len(labels) // ncol)
     return (rows * max(_lines(label) for label in labels) * 1.25 + 0.6) * size.line_in
 
