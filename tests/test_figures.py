@@ -87,3 +87,21 @@ def test_numeric_reads_redacted_cells_as_missing_without_a_pandas_warning():
         assert values[0] == 3 and values[2] == 5 and values[1] != values[1]
         assert all(v != v for v in numeric(["[REDACTED]", "[REDACTED]"]))
         assert list(numeric([1.0, 2.5])) == [1.0, 2.5]
+
+
+def test_every_legend_names_what_it_draws():
+    """Each legend entry's label is the label of the artist it shows (a legend built from a
+    separate list of names can pair them wrongly when matplotlib orders lines before bars)."""
+    from matplotlib.colors import to_hex
+
+    table = pd.DataFrame({"order": [1, 2, 3], "new_codes": [3, 2, 0], "cumulative_codes": [3, 5, 5]})
+    fig = figures.saturation_curve(table, 9)
+    legend = fig.legends[0]
+    drawn = {text.get_text(): to_hex(handle.get_facecolor() if hasattr(handle, "get_width") else handle.get_color())
+             for handle, text in zip(legend.legend_handles, legend.get_texts())}
+    assert drawn == {"New codes in this interview": to_hex(figures.PALETTE[1]),
+                     "Codes found so far": to_hex(figures.PALETTE[0]), "Codes in the codebook (9)": to_hex("grey")}
+    summary = pd.DataFrame({"item": ["q_a"], "n": [10], **{f"n_{x}": [2] for x in range(1, 6)}})
+    fig = figures.likert_diverging(summary)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]

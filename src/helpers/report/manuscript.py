@@ -49,16 +49,13 @@ FONT_PT = 9             # tables and footnotes
 MM_PER_IN = 25.4
 COLUMN_MM = {"single": 84, "double": 174}   # widths most journals give (BMJ Open: 84 and 174 mm)
 TIFF_DPI = 300
-# Figure text at a journal's size: 7.5 pt (its "small" legends 6.25 pt), lines to match.
+# Figure text at a journal's size: every text 7.5 pt (at least 7 pt, as journals ask), lines in
+# proportion (helpers.report.figures.Size); fonts that are the same on every machine and embed.
+JOURNAL_FONT_PT = 7.5
 JOURNAL_RC = {
     "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"],  # bundled with matplotlib: same on every machine
-    "font.size": 7.5, "axes.labelsize": 7.5, "axes.titlesize": 7.5, "xtick.labelsize": 7, "ytick.labelsize": 7,
-    "legend.fontsize": 7, "legend.title_fontsize": 7.5,
-    "axes.linewidth": 0.6, "grid.linewidth": 0.5, "lines.linewidth": 1.0, "patch.linewidth": 0.5,
-    "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3, "ytick.major.size": 3,
     "pdf.fonttype": 42, "ps.fonttype": 42,  # TrueType fonts embedded, as journals ask (not Type 3)
 }
-REPORT_FONT_PT = 13.44  # figures.style()'s text size: seaborn "paper" (9.6 pt) x 1.4
 
 # What every table's footnotes define, by what the table shows.
 CI_NOTE = "95% CI: Wilson score interval, in percentage points."
@@ -322,12 +319,16 @@ def availability(document, files: list[str], disclosure: str) -> None:
 
 # --- figures ----------------------------------------------------------------------------------
 
-def _journal_size(fig: plt.Figure, width_in: float) -> None:
-    """The figure at the column's width and its text's size: heights follow the text (a bar per
-    row at 7.5 pt needs about half the height it needs at 13 pt); a square chart stays square."""
-    w, h = fig.get_size_inches()
-    height = width_in if abs(w - h) < 1e-6 else h * JOURNAL_RC["font.size"] / REPORT_FONT_PT * 1.1
-    fig.set_size_inches(width_in, max(height, 1.2))
+def journal_size(column: str) -> figures.Size:
+    """A figure's size in print: its journal column's width (helpers.report.outputs), 7.5 pt text."""
+    return figures.Size(COLUMN_MM[column] / MM_PER_IN, JOURNAL_FONT_PT)
+
+
+def journal_draw(name: str, tables) -> plt.Figure | None:
+    """One figure laid out for its journal column by the code that draws the report's (None: nothing
+    to draw). Call it inside plt.rc_context(JOURNAL_RC), which journal_figure does."""
+    entry = outputs.get(name, "figure")
+    return figures.figure_of(name, tables, journal_size(entry.column))
 
 
 def journal_figure(name: str, tables: Path, folder: Path) -> dict | None:
@@ -336,25 +337,22 @@ def journal_figure(name: str, tables: Path, folder: Path) -> dict | None:
     from PIL import Image
 
     entry = outputs.get(name, "figure")
-    width_in = COLUMN_MM[entry.column] / MM_PER_IN
     figures.style()
     with plt.rc_context(JOURNAL_RC):
-        fig = figures.figure_of(name, tables)
+        fig = journal_draw(name, tables)
         if fig is None:
             return None
-        _journal_size(fig, width_in)
-        tight = figures.fit_width(fig, width_in) or fig.get_tightbbox(fig.canvas.get_renderer())
-        box = tight.padded(0.1)
+        width_in, height_in = fig.get_size_inches()
         pdf, tif = folder / f"{name}.pdf", folder / f"{name}.tif"
-        fig.savefig(pdf, format="pdf", bbox_inches=box, metadata={"CreationDate": None, "Creator": None})
+        fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "Creator": None})
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=TIFF_DPI, bbox_inches=box, metadata={"Software": None})
+        fig.savefig(buffer, format="png", dpi=TIFF_DPI, metadata={"Software": None})
         plt.close(fig)
     buffer.seek(0)
     with Image.open(buffer) as image:
         image.convert("RGB").save(tif, format="TIFF", compression="tiff_lzw", dpi=(TIFF_DPI, TIFF_DPI))
-    return {"name": name, "files": [tif.name, pdf.name], "width_mm": round(box.width * MM_PER_IN, 1),
-            "height_mm": round(box.height * MM_PER_IN, 1), "column": entry.column}
+    return {"name": name, "files": [tif.name, pdf.name], "width_mm": round(width_in * MM_PER_IN, 1),
+            "height_mm": round(height_in * MM_PER_IN, 1), "column": entry.column}
 
 
 def legends_docx(drawn: list[dict], target: Path, disclosure: str) -> None:
