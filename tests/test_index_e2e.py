@@ -21,6 +21,7 @@ def test_index_links_every_cohort_and_compares_them(published, tmp_path):
     published.copy_to(tmp_path)
     # A disclosure-controlled report of cohort1 published earlier beside the full one (a copy
     # stands for it here: the index reads its folder name and tables).
+    (tmp_path / "reports" / "cohort1-min7-round5").unlink()  # the shared build's own (a link), replaced
     controlled = shutil.copytree(tmp_path / "reports" / "cohort1", tmp_path / "reports" / "cohort1-min7-round5")
     (controlled / "report.pdf").unlink(missing_ok=True)  # it stands for a report whose PDF was never asked for
     result = subprocess.run(

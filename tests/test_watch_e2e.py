@@ -55,8 +55,8 @@ def test_a_figure_cell_edit_is_rebuilt_on_save_with_kept_kernels_and_ctrl_c_stop
          "--processed-dir", str(out / "processed")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **EPOCH})
     seen: list[str] = []
+    lines = lines_of(process)
     try:
-        lines = lines_of(process)
         wait_for(lines, "Watching", seen)
         assert any(line.startswith("Up to date") for line in seen), seen  # the shared build is current
         time.sleep(1.0)  # a save within the same mtime tick would still be seen (size changes too)
@@ -65,7 +65,11 @@ def test_a_figure_cell_edit_is_rebuilt_on_save_with_kept_kernels_and_ctrl_c_stop
         wait_for(lines, "Watching", seen)
     finally:
         process.send_signal(signal.SIGINT)
-        remaining, _ = process.communicate(timeout=60)
+        process.wait(timeout=120)
+    remaining = []  # what the watcher printed after the last line read above
+    while (line := lines.get(timeout=10)) is not None:
+        remaining.append(line)
+    remaining = "\n".join(remaining)
     rebuild = "\n".join(seen)
     assert "04_figures.ipynb" in rebuild and "(changed: notebook)" in rebuild
     assert "05_report.ipynb" in rebuild and "reads the new output of 04_figures.ipynb" in rebuild
