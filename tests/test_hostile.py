@@ -771,7 +771,10 @@ def test_the_manuscript_of_a_controlled_report_keeps_every_redaction(hostile_run
     cells = [cell.text for table in document.tables for row in table.rows[1:] for cell in row.cells[1:]]
     redacted = sum(REDACTED in c for c in cells)
     assert redacted > 5
-    counts = [int(m) for c in cells for m in re.findall(r"(?<![\d.\[\u2013])(\d+)(?=\u00a0\()", c)]
+    # A count is a number before " (": "10 (38.5)"; a median before its quartiles, "3 (3\u20134)", is
+    # a point of the scale, not a count.
+    counts = [int(m) for c in cells
+              for m in re.findall(r"(?<![\d.\[\u2013])(\d+)(?=\u00a0\((?!\d+\u2013\d+\)))", c)]
     assert counts and all(n > 7 and n % 5 == 0 for n in counts), sorted(set(counts))[:10]
     text = "\n".join(p.text for p in document.paragraphs)
     assert text.count("Small-number disclosure control: counts of 7 or fewer") == 1  # in the availability paragraph
@@ -805,6 +808,9 @@ def _readable_text(path: Path) -> str | None:
     elif path.suffix == ".svg":
         text = html.unescape(re.sub(r"<[^>]+>", " ", " ".join(
             re.findall(r"<text[^>]*>(.*?)</text>", path.read_text(encoding="utf-8"), re.S))))
+    elif path.suffix == ".qdc":  # the codebook for coding tools: its code names and definitions
+        xml = path.read_text(encoding="utf-8")
+        text = html.unescape(" ".join(re.findall(r'name="([^"]*)"', xml) + re.findall(r">([^<]+)<", xml)))
     elif path.suffix in (".md", ".json", ".csv"):
         text = path.read_text(encoding="utf-8")
     elif path.suffix == ".docx":
