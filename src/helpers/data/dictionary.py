@@ -45,6 +45,13 @@ def _f(name: str, kind: str, text: str, **more) -> Field:
     return Field(name, kind, text, **more)
 
 
+def _said_by(what: str) -> tuple:
+    """Who said a published quote (`what`: exemplar or quote), as far as a reader may see it."""
+    return (_f(f"{what}_source_type", S, f"kind of source of the {what}"),
+            _f(f"{what}_role_group", S, "speaker's role group (blank for a group of fewer than 5)", optional=True),
+            _f(f"{what}_participant", S, "speaker's short label (P01...)", optional=True))
+
+
 S, INT, N, B = "string", "integer", "number", "boolean"
 THEME = _f("theme", S, "theme of the codebook")
 SUBTHEME = _f("subtheme", S, "subtheme of the codebook")
@@ -151,10 +158,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
                  REFERENCES, PARTICIPANTS,
                  _f("exemplar", S, "one quote coded with it, scrubbed of identifiers, shown nowhere else in the "
                                    "report (blank when none is left)"),
-                 _f("exemplar_source_type", S, "kind of source of the exemplar"),
-                 _f("exemplar_role_group", S, "speaker's role group (blank for a group of fewer than 5)",
-                    optional=True),
-                 _f("exemplar_participant", S, "speaker's short label (P01...)", optional=True)),
+                 *_said_by("exemplar")),
     "joint_display": (_f("item", S, "questionnaire item (a q_ column)"),
                       _f("theme", S, "theme the item speaks to (helpers.analysis.joint.ITEM_THEMES; blank: none)"),
                       _f("role_group", S, "role group of at least 5 participants, or all participants"),
@@ -165,10 +169,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
                       _f("pct_raised", N, "share of the role group who raised the theme, %"),
                       _f("quote", S, "one illustrative quote from the theme, scrubbed, shown nowhere else in the "
                                      "report (on the item's first row)"),
-                      _f("quote_source_type", S, "kind of source of the quote"),
-                      _f("quote_role_group", S, "speaker's role group (blank for a group of fewer than 5)",
-                         optional=True),
-                      _f("quote_participant", S, "speaker's short label (P01...)", optional=True)),
+                      *_said_by("quote")),
 }
 
 

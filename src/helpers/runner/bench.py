@@ -390,20 +390,13 @@ def table(results: dict) -> str:
          f"< {100 * t['figures_over_cold']:.0f}% of cold",
          verdict(results["figures_over_cold"], t["figures_over_cold"])),
     ]
-    if "figure_cell" in results:
-        cell = results["figure_cell"]["seconds"]
-        rows.append(("One figure's cell edited, `make report`",
-                     f"{cell:.1f} s = {100 * results['figure_cell_over_cold']:.0f}% of cold",
-                     f"< {t['figure_cell_seconds']:.0f} s and < {100 * t['figure_cell_over_cold']:.0f}% of cold",
-                     "met" if cell < t["figure_cell_seconds"] and results["figure_cell_over_cold"]
-                     < t["figure_cell_over_cold"] else "MISSED"))
-    if "figure_cell_watch" in results:
-        watched = results["figure_cell_watch"]["seconds"]
-        rows.append(("One figure's cell edited, `make watch` (kernels kept ready)",
-                     f"{watched:.1f} s = {100 * results['figure_cell_watch_over_cold']:.0f}% of cold",
-                     f"< {t['figure_cell_seconds']:.0f} s and < {100 * t['figure_cell_over_cold']:.0f}% of cold",
-                     "met" if watched < t["figure_cell_seconds"] and results["figure_cell_watch_over_cold"]
-                     < t["figure_cell_over_cold"] else "MISSED"))
+    for key, how in (("figure_cell", "`make report`"), ("figure_cell_watch", "`make watch` (kernels kept ready)")):
+        if key in results:
+            seconds, share = results[key]["seconds"], results[f"{key}_over_cold"]
+            rows.append((f"One figure's cell edited, {how}", f"{seconds:.1f} s = {100 * share:.0f}% of cold",
+                         f"< {t['figure_cell_seconds']:.0f} s and < {100 * t['figure_cell_over_cold']:.0f}% of cold",
+                         "met" if seconds < t["figure_cell_seconds"] and share < t["figure_cell_over_cold"]
+                         else "MISSED"))
     for key, what in (("bad_input", "a missing file"), ("missing_key", "real data, no pseudonym key")):
         if key in results:
             rows.append((f"Bad input -> message: {what}", f"{results[key]['seconds']:.2f} s",
