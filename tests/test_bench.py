@@ -40,6 +40,7 @@ def test_table_marks_each_target_met_or_missed():
     results = {
         "machine": {"date": "2026-11-26 08:00 UTC", "cpus": 2, "python": "3.11", "commit": "abc1234"},
         "repeat": 3, "floor": {"seconds": 12.0}, "cold_cohort1": {"seconds": 9.0}, "cold_over_floor": 0.75,
+        "papermill_chain": {"seconds": 20.0}, "cold_over_chain": 0.45,
         "noop": {"seconds": 0.2, "steps_run": []}, "figures_only": {"seconds": 6.0}, "figures_over_cold": 0.67,
         "figure_cell": {"seconds": 4.5}, "figure_cell_over_cold": 0.5, "figure_cell_watch": {"seconds": 2.0},
         "figure_cell_watch_over_cold": 0.22, "bad_input": {"seconds": 1.2}, "missing_key": {"seconds": 2.5},
@@ -48,6 +49,8 @@ def test_table_marks_each_target_met_or_missed():
     }
     text = bench.table(results)
     assert "| Cold `make report`, cohort1 | 9.0 s = 0.75x floor | <= 1.25x floor | met |" in text
+    assert "| Plain papermill chain: 5 papermill commands + nbconvert of the 5 | 20.0 s |  |  |" in text
+    assert "| Cold `make report` against the papermill chain | 0.45x | <= 0.5x | met |" in text
     assert "| No-op `make report` | 0.20 s, steps run: 0 | < 0.5 s | met |" in text
     assert "67% of cold | < 40% of cold | MISSED |" in text
     assert "edited, `make report` | 4.5 s = 50% of cold | < 5 s and < 25% of cold | MISSED |" in text

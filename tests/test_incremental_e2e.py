@@ -99,6 +99,8 @@ def test_a_figures_notebook_edit_reruns_the_report_only_when_a_figure_changed(bu
     result = run(out, notebooks)  # a heading: every figure comes out byte-identical
     assert steps_run(result) == ["04_figures.ipynb"], result.stdout
     assert "04_figures.ipynb" in result.stdout and "(changed: notebook)" in result.stdout
+    # Every figure's inputs are as when the shared build drew it: each is fetched from the memo.
+    assert "drew none, kept 9 figures drawn from the same inputs before" in result.stdout, result.stdout
     assert re.search(r"01_clean.ipynb +up to date", result.stdout)
     assert re.search(r"05_report.ipynb +up to date \(what it reads came out unchanged\)", result.stdout)
     assert stats(out / "reports" / "cohort1")["report.html"] == page
@@ -113,6 +115,7 @@ def test_a_figures_notebook_edit_reruns_the_report_only_when_a_figure_changed(bu
     result = run(out, notebooks)
     assert steps_run(result) == ["04_figures.ipynb", "05_report.ipynb"], result.stdout
     assert "reads the new output of 04_figures.ipynb" in result.stdout
+    assert "drew role_groups, kept 8 figures drawn from the same inputs before" in result.stdout, result.stdout
     assert figure.read_bytes() != before
     assert {k: v for k, v in tree_hash(out / "reports" / "cohort1" / "figures").items()
             if "role_groups" not in k} == others

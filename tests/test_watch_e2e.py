@@ -73,6 +73,7 @@ def test_a_figure_cell_edit_is_rebuilt_on_save_with_kept_kernels_and_ctrl_c_stop
     rebuild = "\n".join(seen)
     assert "04_figures.ipynb" in rebuild and "(changed: notebook)" in rebuild
     assert "05_report.ipynb" in rebuild and "reads the new output of 04_figures.ipynb" in rebuild
+    assert "drew role_groups, kept 8 figures" in rebuild  # the others' inputs are unchanged
     assert (figures / "role_groups.png").read_bytes() != before
     assert {k: v for k, v in tree_hash(figures).items() if "role_groups" not in k} == others
     assert process.returncode == 0 and "Stopped watching." in remaining, remaining

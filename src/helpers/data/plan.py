@@ -34,6 +34,10 @@ INPUTS = "file names and SHA-256 of the raw files; parameters, commit, lock hash
 ABOUT_THE_RUN = "names and versions of software, the commit; column names and meanings: nothing from the data"
 
 
+class PlanError(Exception):
+    """A notebook read or wrote something its step (or its figure) does not declare here."""
+
+
 @dataclass(frozen=True)
 class Output:
     """One thing a run writes, in one place."""

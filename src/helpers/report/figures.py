@@ -7,6 +7,7 @@ and with fixed SVG ids so that reruns give identical bytes.
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +21,9 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from helpers.analysis.disclosure import REDACTED  # noqa: E402
+from helpers.data import memo, plan  # noqa: E402
 from helpers.data.contract import LIKERT_LABELS, LIKERT_LEVELS  # noqa: E402
+from helpers.data.hashing import sha256_file  # noqa: E402
 
 from .outputs import SMALL_MARK, SMALL_N  # noqa: E402
 
@@ -591,10 +594,17 @@ def standard_chart(plot: tuple[str, ...], table: pd.DataFrame, size: Size = REPO
 
 class Drawn:
     """A figure as saved: JupyterLab shows the SVG file itself, so what an analyst sees in the
-    notebook is exactly what was written, without drawing it a second time for the screen."""
+    notebook is exactly what was written, without drawing it a second time for the screen.
+    `figure` is the matplotlib figure; for one fetched from the memo it is drawn when first asked for."""
 
-    def __init__(self, figure: plt.Figure, files: list[Path]):
-        self.figure, self.files = figure, files
+    def __init__(self, files: list[Path], figure: plt.Figure | None = None, redraw=None):
+        self.files, self._figure, self._redraw = files, figure, redraw
+
+    @property
+    def figure(self) -> plt.Figure:
+        if self._figure is None and self._redraw is not None:
+            self._figure = self._redraw()
+        return self._figure
 
     def _repr_svg_(self) -> str:
         return next(f for f in self.files if f.suffix == ".svg").read_text(encoding="utf-8")
@@ -604,14 +614,69 @@ class Drawn:
 
 
 def draw(run, entry) -> Drawn | None:
-    """Draw a figure of the plan (helpers.data.plan) in a notebook's run, from the tables its step
-    declares it reads, and save it as PNG and SVG where the plan puts it; return it (JupyterLab
-    shows it), or None when the run has nothing to draw in it."""
-    fig = figure_of(entry.name, run.read_by_name)
+    """Draw a figure of the plan (helpers.data.plan) in a notebook's run, from the tables the plan
+    says it is drawn from (reading another is refused), and save it as PNG and SVG where the plan
+    puts it; return it (JupyterLab shows it), or None when the run has nothing to draw in it.
+
+    Run by the pipeline, a figure whose every input is as when it was last drawn (memo_key) is
+    copied from the build's memo instead (helpers.data.memo): the same bytes, without drawing."""
+    read = declared_reader(run, entry)
+    folder = run.target(entry).parent
+    digest = memo_key(run, entry)
+    kept = memo.fetch(memo.FIGURE, digest) if digest else None
+    if kept is not None:
+        files = [folder / name for name in (f"{entry.name}.png", f"{entry.name}.svg")]
+        for file in files:
+            shutil.copyfile(kept[file.name], file)
+        return Drawn(files, redraw=lambda: figure_of(entry.name, read))
+    fig = figure_of(entry.name, read)
     if fig is None:
         print(f"Figure {entry.name!r} not drawn: this run has nothing to show in it.")
         return None
-    return Drawn(fig, save(fig, run.target(entry).parent, entry.name))
+    files = save(fig, folder, entry.name)
+    if digest:
+        memo.store(memo.FIGURE, digest, {f.name: f for f in files}, what=entry.name)
+    return Drawn(files, figure=fig)
+
+
+def declared_reader(run, entry):
+    """run.read_by_name, for the tables the plan says `entry` is drawn from, and no other: what
+    the figure reads is then what memo_key names."""
+    declared = {table.name for table in entry.reads}
+
+    def read(name: str):
+        if name not in declared:
+            raise plan.PlanError(f"figure {entry.name!r} read table {name!r}, which helpers/data/plan.py does not "
+                                 f"list among the tables it is drawn from ({', '.join(sorted(declared))}): add it "
+                                 f"to the figure's reads there.")
+        return run.read_by_name(name)
+
+    return read
+
+
+def memo_key(run, entry) -> str | None:
+    """Everything the figure's files are made from, as one SHA-256: its name, the bytes of the
+    tables it is drawn from, the helper package's files and its modules' state in this kernel (a
+    constant changed in a cell), the installed packages, and matplotlib's settings, colour maps and
+    fonts (an rc_context or style set in a cell). None when there is no memo (run by hand, or with
+    FORCE=1) or a helper's function was replaced by one defined in the notebook."""
+    if memo.folder() is None:
+        return None
+    # What drawing imports on the way (run.read's store): loaded now, so that the modules whose
+    # state is keyed are the same whether the figures before this one were drawn or fetched.
+    import helpers.data.store  # noqa: F401
+
+    try:
+        state = memo.helpers_state()
+    except memo.Unkeyable:
+        return None
+    from matplotlib import font_manager
+
+    tables = [[t.name, sha256_file(path) if (path := run.path(t)).is_file() else None] for t in entry.reads]
+    settings = [[name, repr(value)] for name, value in sorted(plt.rcParams.items())]
+    fonts = sorted(f.fname for f in font_manager.fontManager.ttflist)
+    return memo.key(memo.FIGURE, entry.name, tables, memo.code(), memo.environment(), state, settings,
+                    sorted(matplotlib.colormaps), fonts)
 
 
 def figure_of(name: str, tables, size: Size = REPORT) -> plt.Figure | None:

@@ -20,9 +20,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from helpers.analysis.disclosure import REDACTED, Disclosure
-from helpers.data import paths, plan, provenance
+from helpers.data import memo, paths, plan, provenance
 from helpers.data.contract import ALL_CODERS, POOLED
 from helpers.data.environment import DATE_ENV
+from helpers.data.hashing import sha256_file
 from helpers.data.store import read_table
 
 from . import crate, outputs, readings, repro
@@ -150,11 +151,18 @@ def natural_size(path: Path) -> tuple[int, int]:
 
 def embed_png(path: Path, max_width: int | None = None) -> str:
     """A figure as a data: URI, scaled down to `max_width` image pixels when it is wider (None:
-    to EMBED_DENSITY pixels per CSS pixel of its natural width), to keep the page light to e-mail."""
+    to EMBED_DENSITY pixels per CSS pixel of its natural width), to keep the page light to e-mail.
+    Run by the pipeline, a PNG embedded before with the same bytes, width, code and packages is
+    taken from the build's memo (helpers.data.memo): the same text, without encoding it again."""
     from PIL import Image
 
     if max_width is None:
         max_width = round(natural_size(path)[0] * EMBED_DENSITY)
+    digest = memo.key(memo.EMBEDDED, sha256_file(path), max_width, memo.code(), memo.environment()) \
+        if memo.folder() else None
+    kept = memo.fetch(memo.EMBEDDED, digest) if digest else None
+    if kept is not None:
+        return kept["uri"].read_text(encoding="ascii")
     with Image.open(path) as image:
         if image.width > max_width:
             height = round(image.height * max_width / image.width)
@@ -163,7 +171,10 @@ def embed_png(path: Path, max_width: int | None = None) -> str:
         image = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    if digest:
+        memo.store(memo.EMBEDDED, digest, {"uri": uri.encode("ascii")}, what=Path(path).name)
+    return uri
 
 
 def reading_source(tables: Path, name: str) -> pd.DataFrame:

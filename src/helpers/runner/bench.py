@@ -7,7 +7,11 @@ Measured in one run, each as a fresh process started the way a user starts it:
 - floor: papermill executing as many notebooks as the pipeline has, each holding only the
   imports of its real counterpart, then one nbconvert to HTML. Starting kernels and
   importing the libraries is a cost no papermill pipeline can avoid; the rest is ours.
-- cold `make report` on cohort1 (nothing built before), and its ratio to the floor;
+- a plain papermill chain: the same five notebooks run one after another by the papermill
+  command, each in a process and kernel of its own, then every executed notebook converted to
+  HTML by nbconvert, as a Makefile of papermill commands does;
+- cold `make report` on cohort1 (nothing built before), and its ratio to the floor and to
+  the papermill chain;
 - a no-op rebuild (nothing changed); a rebuild after editing the figures notebook's heading
   (every figure comes out the same: only that step reruns); a rebuild after editing one
   figure's cell (that figure changes, so the report is made again);
@@ -54,6 +58,7 @@ FIGURES_NOTEBOOK = plan.FIGURES.name
 # Targets from the speed issue: benchmark figures for a 2-core machine, not timed tests.
 TARGETS = {
     "cold_over_floor": 1.25,
+    "cold_over_chain": 0.5,
     "noop_seconds": 0.5,
     "figures_over_cold": 0.40,
     "figure_cell_over_cold": 0.25,
@@ -82,6 +87,27 @@ FLOOR_SCRIPT = textwrap.dedent("""
                                    cwd=str(folder), progress_bar=False, log_output=False)
     html, _ = HTMLExporter().from_filename(str(folder / "out" / books[-1].name))
     (folder / "out" / "last.html").write_text(html)
+""")
+
+
+# Run as its own process by the papermill-chain measurement: what a project without this runner
+# does, one papermill command per notebook in order, then nbconvert to HTML of what they ran.
+CHAIN_SCRIPT = textwrap.dedent("""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    notebooks, raw, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    executed = []
+    (out / "executed").mkdir(parents=True)
+    for name in sys.argv[4:]:
+        executed.append(out / "executed" / name)
+        subprocess.run([sys.executable, "-m", "papermill", "--no-progress-bar", "--cwd", str(notebooks),
+                        str(notebooks / name), str(executed[-1]), "-p", "cohort", "cohort1", "-p", "raw_dir", raw,
+                        "-p", "processed_dir", str(out / "processed"), "-p", "out_dir", str(out / "reports")],
+                       check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", *map(str, executed)],
+                   check=True, capture_output=True)
 """)
 
 
@@ -270,16 +296,21 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
     # benchmark moves both alike and their ratio stays fair.
     log(f"Floor (papermill over {len(plan.NOTEBOOKS)} import-only notebooks + one nbconvert) "
         f"and cold make report on cohort1, alternately ({repeat}x each)")
-    floor_runs, cold_runs = [], []
+    floor_runs, chain_runs, cold_runs = [], [], []
     for i in range(repeat):
         folder = root / f"floor-{i}"
         import_only_notebooks(folder)
         floor_runs.append(check(measure([python, "-c", FLOOR_SCRIPT, str(folder)]), "The floor run"))
+        chain = fresh_scratch(root, f"chain-{i}")
+        chain_runs.append(check(measure([python, "-c", CHAIN_SCRIPT, str(chain / "notebooks"), str(paths.RAW_DIR),
+                                         str(chain), *plan.NOTEBOOKS]), "The papermill chain"))
         scratch = fresh_scratch(root, "cohort1")
         cold_runs.append(check(measure(make_report(scratch, "cohort1")), "Cold make report"))
     results["floor"] = summary(floor_runs)
+    results["papermill_chain"] = summary(chain_runs)
     results["cold_cohort1"] = summary(cold_runs) | {"steps": step_seconds(cold_runs[-1])}
     results["cold_over_floor"] = results["cold_cohort1"]["seconds"] / results["floor"]["seconds"]
+    results["cold_over_chain"] = results["cold_cohort1"]["seconds"] / results["papermill_chain"]["seconds"]
 
     noop_repeat = max(repeat, 5)
     log(f"No-op make report ({noop_repeat}x)")
@@ -379,10 +410,14 @@ def table(results: dict) -> str:
     """The results as a Markdown table (printed, and pasted into docs/speed.md)."""
     t = TARGETS
     floor, cold = results["floor"]["seconds"], results["cold_cohort1"]["seconds"]
+    chain = results["papermill_chain"]["seconds"]
     rows = [
         ("Floor: 5 import-only notebooks + 1 nbconvert", f"{floor:.1f} s", "", ""),
+        ("Plain papermill chain: 5 papermill commands + nbconvert of the 5", f"{chain:.1f} s", "", ""),
         ("Cold `make report`, cohort1", f"{cold:.1f} s = {results['cold_over_floor']:.2f}x floor",
          f"<= {t['cold_over_floor']}x floor", verdict(results["cold_over_floor"], t["cold_over_floor"])),
+        ("Cold `make report` against the papermill chain", f"{results['cold_over_chain']:.2f}x",
+         f"<= {t['cold_over_chain']}x", verdict(results["cold_over_chain"], t["cold_over_chain"])),
         ("No-op `make report`", f"{results['noop']['seconds']:.2f} s, steps run: {len(results['noop']['steps_run'])}",
          f"< {t['noop_seconds']} s", verdict(results["noop"]["seconds"], t["noop_seconds"])),
         ("Figures notebook's heading edited, `make report`",

@@ -64,7 +64,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from helpers.data import paths, plan, safe_write
+from helpers.data import memo, paths, plan, safe_write
 from helpers.data.environment import PSEUDONYM_KEY_ENV
 from helpers.data.errors import InputError
 from helpers.data.hashing import sha256_file
@@ -79,6 +79,7 @@ STATE_VERSION = 3
 VERSIONS = "versions"   # published versions, in the build folder
 CURRENT = "current"     # symlink to the published version: the one switch of publishing
 SNAPSHOT = "raw"        # the copy of the raw files that the steps of a run read
+MEMO = "memo"           # drawn figures and embedded images by what made them (helpers.data.memo)
 # Cohorts built side by side by `make report-all` (each with its steps in parallel too).
 COHORTS_AT_ONCE = 2
 # The only symbolic link the build folder may hold: the pipeline's own.
@@ -356,7 +357,9 @@ class _Kernels:
     Kernels start in a session of their own, so Ctrl-C in the terminal does not reach them.
     """
 
-    def __init__(self):
+    def __init__(self, memo_dir: Path | None = None):
+        # Given to every kernel started here (helpers.data.memo); None: kernels make everything.
+        self.memo_dir = memo_dir
         self._lock = threading.Lock()
         self._managers: list = []
         self._processes: list = []
@@ -379,9 +382,14 @@ class _Kernels:
         from jupyter_client.manager import AsyncKernelManager
 
         registry = self
+        memo_dir = self.memo_dir
 
         class LoggingKernelManager(AsyncKernelManager):
             async def _async_launch_kernel(self, kernel_cmd, **kw):
+                kw["env"] = dict(kw.get("env") or os.environ)
+                kw["env"].pop(memo.MEMO_ENV, None)  # only this run's memo, or none (FORCE=1)
+                if memo_dir is not None:
+                    kw["env"][memo.MEMO_ENV] = str(memo_dir)
                 with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
                     kw["stderr"] = handle
                     await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -770,6 +778,31 @@ def _collect(build: Build, copied: dict[str, list[int]], name: str) -> list[str]
     return written
 
 
+def _warm_renderer() -> None:
+    from helpers.report import notebook_html
+
+    try:
+        notebook_html.warm()
+    except Exception:  # the step's own render will show any error
+        pass
+
+
+def memo_dir(build_root: Path) -> Path:
+    """The memo of a build folder (helpers.data.memo): figures drawn by its runs, by what made them."""
+    return build_root / MEMO
+
+
+def _memo_said(memo_dir: Path | None, since: float) -> str:
+    """What the step line adds when a step fetched figures from the memo: which it drew."""
+    if memo_dir is None:
+        return ""
+    fetched, stored = memo.used_since(memo_dir, memo.FIGURE, since)
+    if not fetched:
+        return ""
+    drawn = f"drew {', '.join(sorted(stored))}" if stored else "drew none"
+    return f"; {drawn}, kept {len(fetched)} figure{'s' * (len(fetched) != 1)} drawn from the same inputs before"
+
+
 class _StepFailed(Exception):
     def __init__(self, name: str, error: BaseException):
         super().__init__(name)
@@ -779,7 +812,8 @@ class _StepFailed(Exception):
 def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_dir: Path, jobs: int,
                progress: bool, signals: list[str], say, timings: dict[str, tuple[float, float]],
                fingerprints: dict[str, str] | None = None, inputs: dict[str, dict] | None = None,
-               reuse_html: frozenset[str] = frozenset(), prestarted: dict | None = None) -> dict[str, list[str]]:
+               reuse_html: frozenset[str] = frozenset(), prestarted: dict | None = None,
+               memo_dir: Path | None = None) -> dict[str, list[str]]:
     """Run the stale steps, each as soon as the steps it reads have finished; their outputs.
 
     `timings` receives each finished step's (start, end) on the perf_counter clock. When a step's
@@ -787,6 +821,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     the bytes of those files, and a step of build.waiting whose fingerprint comes out as the last
     build's is not run (early cutoff). `reuse_html`: steps whose kept notebook HTML may be reused.
     `prestarted`: kernels started ahead of this run (see `run`), taken by the steps they are for.
+    `memo_dir`: the memo the steps' kernels keep drawn figures in (None: draw every one).
     """
     fingerprints = {} if fingerprints is None else fingerprints
     inputs = {} if inputs is None else inputs
@@ -796,7 +831,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     announced = pending[0]  # `run` has said it is starting
     fresh: dict[str, list[str]] = {}
     running: dict[Future, tuple[str, dict, float]] = {}
-    kernels = _Kernels()
+    kernels = _Kernels(memo_dir)
     failure: BaseException | None = None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step")
     # Kernels for the next steps start while earlier steps run. At most jobs + 1 kernels
@@ -842,20 +877,21 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
                 bar = progress and not running
                 future = pool.submit(_execute, build, name, parameters, notebooks_dir, kernels, bar, warm.get(name),
                                      name in reuse_html)
-                running[future] = (name, copied, time.perf_counter())
+                running[future] = (name, copied, time.perf_counter(), time.time())
                 pending.remove(name)
                 if name != announced:
                     say(f"  {build.label(name):<32}  running...")
             finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
-                name, copied, start = running.pop(future)
+                name, copied, start, wall = running.pop(future)
                 if future.exception() is not None:
                     raise _StepFailed(name, future.exception())
                 fresh[name] = _collect(build, copied, name)
                 build.made[name] = {r: sha256_file(build.staging(name) / r) for r in fresh[name]}
                 timings[name] = (start, time.perf_counter())
                 reason = "" if stale[name] == "first build" else f"  ({stale[name]})"
-                say(f"  {build.label(name):<32} {time.perf_counter() - start:6.1f} s{reason}")
+                say(f"  {build.label(name):<32} {time.perf_counter() - start:6.1f} s{reason}"
+                    + _memo_said(memo_dir, wall))
     except BaseException as exc:
         failure = exc
         kernels.stop()  # end the other running steps now: this run will not be published
@@ -1175,6 +1211,8 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
             for step_name in build.names:
                 if step_name not in stale:
                     say(f"  {build.label(step_name):<32}  up to date")
+            if any(plan.step(n).notebook for n in stale):  # rendered when its step ends: ready by then
+                threading.Thread(target=_warm_renderer, daemon=True).start()
             # The step about to run (each later step gets a line when it starts, and one when it ends).
             first = next(iter(stale))
             say(f"  {build.label(first):<32}  " + ("starting kernels..." if plan.step(first).notebook
@@ -1188,7 +1226,8 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
             run_parameters = {**parameters, "raw_dir": str(snapshot_dir), "raw_source": str(raw_dir)}
             with _signals_as_exceptions(stops) as signals:
                 fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
-                                   timings, fingerprints, inputs, reuse_html, prestarted)
+                                   timings, fingerprints, inputs, reuse_html, prestarted,
+                                   None if force else memo_dir(build.root))
                 if signals:
                     raise Interrupted(signals[0])
                 try:

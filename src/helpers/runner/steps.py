@@ -27,6 +27,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from helpers.data import paths, plan
@@ -96,13 +97,16 @@ def _statements(nodes: list) -> Iterator[ast.AST]:
 _PARSING = threading.Lock()
 
 
-def _helper_imports(code: str, package: str) -> set[str]:
-    """Helper modules named by the import statements of `code` (a module of `package`)."""
+@lru_cache(maxsize=1024)
+def _helper_imports(code: str, package: str) -> frozenset[str]:
+    """Helper modules named by the import statements of `code` (a module of `package`). Kept by the
+    code's text: a run fingerprints twice (before and after copying the raw files), and `make
+    watch` at every save, and most files have not changed."""
     try:
         with _PARSING:
             tree = ast.parse(code)
     except SyntaxError:
-        return {"*"}  # cannot tell: depend on every helper
+        return frozenset({"*"})  # cannot tell: depend on every helper
     names: set[str] = set()
     for node in _statements(tree.body):
         if isinstance(node, ast.Import):
@@ -115,7 +119,7 @@ def _helper_imports(code: str, package: str) -> set[str]:
                 module = node.module or ""
             names.add(module)
             names.update(f"{module}.{alias.name}" for alias in node.names)  # from helpers import clean
-    return {name for name in names if name == PACKAGE or name.startswith(PACKAGE + ".")}
+    return frozenset(name for name in names if name == PACKAGE or name.startswith(PACKAGE + "."))
 
 
 def _module_file(name: str) -> Path | None:
@@ -165,7 +169,7 @@ class HelperGraph:
 
     def files_of_code(self, code: str) -> list[Path]:
         """The helper modules `code` imports, transitively, and the package data they name."""
-        todo, seen = _helper_imports(code, PACKAGE), {PACKAGE_DIR / "__init__.py"}
+        todo, seen = set(_helper_imports(code, PACKAGE)), {PACKAGE_DIR / "__init__.py"}
         while todo:
             name = todo.pop()
             if name == "*":

@@ -66,9 +66,9 @@ def imports_key(notebook: Path) -> str:
 class KeptKernels:
     """Kernels started between rebuilds, one per step of KEPT_FOR, each with the key it was started at."""
 
-    def __init__(self, notebooks_dir: Path):
+    def __init__(self, notebooks_dir: Path, memo_dir: Path | None = None):
         self.notebooks_dir = Path(notebooks_dir)
-        self.owner = pipeline._Kernels()
+        self.owner = pipeline._Kernels(memo_dir)  # the memo of the build they will run in
         self.logs = Path(tempfile.mkdtemp(prefix="nhsda-watch-"))
         self.ready: dict[str, tuple[str, object]] = {}
         self._threads: list[threading.Thread] = []
@@ -112,9 +112,11 @@ def watch(cohort: str, raw_dir: Path | None, min_count: int, round_to: int, note
           reports_dir: Path = paths.REPORTS_DIR, processed_dir: Path = paths.PROCESSED_DIR,
           rebuilds: int | None = None) -> None:
     """Rebuild now, then after every change, until Ctrl-C (or `rebuilds` rebuilds, for tests)."""
-    kept = KeptKernels(notebooks_dir)
-    raw_shown = raw_dir or pipeline.recorded_parameters(Path(reports_dir), plan.published_name(
-        cohort, min_count, round_to)).get("raw_dir") or paths.RAW_DIR
+    name = plan.published_name(cohort, min_count, round_to)
+    kept = KeptKernels(notebooks_dir, pipeline.memo_dir(Path(reports_dir) / pipeline.BUILD_DIR / name))
+    # nbconvert, imported once: each rebuild renders its executed notebooks without waiting for it.
+    threading.Thread(target=pipeline._warm_renderer, daemon=True).start()
+    raw_shown = raw_dir or pipeline.recorded_parameters(Path(reports_dir), name).get("raw_dir") or paths.RAW_DIR
     done = 0
     given: dict = {}
     try:
