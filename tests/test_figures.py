@@ -105,3 +105,26 @@ def test_every_legend_names_what_it_draws():
     fig = figures.likert_diverging(summary)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+
+
+def test_the_theme_is_seaborn_s_paper_whitegrid_theme_written_out():
+    """figures.THEME stands in for sns.set_theme(context="paper", style="whitegrid", font_scale=1.4),
+    so that drawing need not import seaborn: every setting it writes out is seaborn's own."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    with mpl.rc_context():
+        mpl.rcdefaults()
+        before = dict(mpl.rcParams)
+        sns.set_theme(context="paper", style="whitegrid", font_scale=1.4)
+        theirs = dict(mpl.rcParams)
+    for name, value in figures.THEME.items():
+        expected = theirs[name]
+        if name == "axes.prop_cycle":
+            value, expected = [mpl.colors.to_hex(c["color"]) for c in value], \
+                [mpl.colors.to_hex(c["color"]) for c in expected]
+        elif isinstance(value, float):
+            value, expected = round(value, 6), round(expected, 6)
+        assert value == expected, name
+    changed = {k for k, v in theirs.items() if repr(v) != repr(before[k])}
+    assert changed - set(figures.THEME) == {"image.cmap"}  # seaborn's own colour map: no figure uses it

@@ -18,7 +18,7 @@ matplotlib.use("Agg")  # no display: notebooks show the saved files (Drawn), pap
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from matplotlib import cycler  # noqa: E402
 
 from helpers.analysis.disclosure import REDACTED  # noqa: E402
 from helpers.data import memo, plan  # noqa: E402
@@ -72,9 +72,31 @@ REPORT = Size(WIDTH_IN, 10.0)
 LABEL_SHARE = 0.38   # category labels wrap to this share of the width, so the data keep the rest
 
 
+# seaborn's theme as `sns.set_theme(context="paper", style="whitegrid", font_scale=1.4)` sets it
+# (white ground, light grid behind the data, no tick marks, soft grey text), written out so that
+# the figures step need not import seaborn and, through it, scipy (0.8 s of every figures
+# kernel's start); tests/test_figures.py checks it against seaborn itself. Its sizes are
+# replaced by Size.rc; its colour cycle (the "deep" palette) colours only what no figure names a
+# colour for (the SVG's fill of an error bar's cap); its colour map is unused.
+THEME = {
+    "axes.prop_cycle": cycler(color=["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3",
+                                     "#8C8C8C", "#CCB974", "#64B5CD"]),
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
+    "axes.linewidth": 1.0, "grid.color": ".8", "lines.solid_capstyle": "round", "patch.edgecolor": "w",
+    "patch.force_edgecolor": True, "text.color": ".15", "xtick.bottom": False, "xtick.color": ".15",
+    "ytick.color": ".15", "ytick.left": False,
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 13.44, "axes.labelsize": 13.44, "axes.titlesize": 13.44, "legend.fontsize": 12.32,
+    "legend.title_fontsize": 13.44, "xtick.labelsize": 12.32, "ytick.labelsize": 12.32, "lines.linewidth": 1.2,
+    "lines.markersize": 4.8, "patch.linewidth": 0.8, "xtick.major.size": 4.8, "ytick.major.size": 4.8,
+    "xtick.major.width": 1.0, "ytick.major.width": 1.0, "xtick.minor.size": 3.2, "ytick.minor.size": 3.2,
+    "xtick.minor.width": 0.8, "ytick.minor.width": 0.8,
+}
+
+
 def style() -> None:
     """The theme and reproducible-output settings shared by every figure (sizes: Size.rc)."""
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.4)
+    plt.rcParams.update(THEME)
     plt.rcParams.update({
         "svg.hashsalt": "nhsda-eval",   # fixed SVG element ids
         "svg.fonttype": "none",         # text stays text in SVG (editable, smaller)

@@ -13,8 +13,9 @@ Measured in one run, each as a fresh process started the way a user starts it:
 - cold `make report` on cohort1 (nothing built before), and its ratio to the floor and to
   the papermill chain;
 - a no-op rebuild (nothing changed); a rebuild after editing the figures notebook's heading
-  (every figure comes out the same: only that step reruns); a rebuild after editing one
-  figure's cell (that figure changes, so the report is made again);
+  (every figure comes out the same: only that step reruns, and draws none, each kept in the
+  memo); a rebuild after editing one figure's cell (that figure alone is drawn, and the report
+  is made again), with `make report` and under `make watch`;
 - bad input answered: `make report` on a raw folder missing a file, and on real data without
   the pseudonym key, until the message (no kernel starts: the runner checks first);
 - cold runs on generated cohorts of N participants with 10 coded references each: wall
@@ -25,8 +26,9 @@ Times are medians over --repeat runs (one run per generated size), after one unt
 import of the libraries so that no measured run pays for a cold file cache. Everything is built in
 a scratch folder under reports/, never in reports/<cohort>, with a copy of the notebooks.
 Writes reports/bench.json and prints a table. Exits 1 when a no-op rebuild ran a step, a
-heading edit ran more than the figures, a figure-cell edit ran more than the figures and the
-report, or bad input did not stop the run with its message: those are broken builds, not slow ones.
+heading edit ran more than the figures or drew a figure, a figure-cell edit ran more than the
+figures and the report or drew another figure than its own, or bad input did not stop the run
+with its message: those are broken builds, not slow ones.
 Missed speed targets are reported, not failed, since the machine is shared.
 """
 from __future__ import annotations
@@ -70,6 +72,8 @@ TARGETS = {
     "growth_10x": 10.0,  # 10 times the participants: at most 10 times the time (linear)
 }
 STEP_LINE = re.compile(r"\[\d+/\d+\] (\S+\.ipynb) +(\d+\.\d) s")
+# What the figures step's line says it drew, when it kept others from the memo ("drew none").
+DREW = re.compile(r"\] 04_figures\.ipynb .*; drew (.+), kept (\d+) figures? drawn from the same inputs before")
 # Run as its own process by the floor measurement: papermill over the import-only
 # notebooks, then one nbconvert of the last to HTML, as a report step would.
 FLOOR_SCRIPT = textwrap.dedent("""
@@ -258,7 +262,7 @@ def watch_edits(scratch: Path, repeat: int) -> dict:
             if line.startswith(start):
                 return
 
-    runs, ran = [], set()
+    runs, ran, said = [], set(), []
     try:
         until("Watching")
         for i in range(repeat):
@@ -269,11 +273,13 @@ def watch_edits(scratch: Path, repeat: int) -> dict:
             until("Done in")
             runs.append(time.perf_counter() - started)
             ran |= {name for name, _ in STEP_LINE.findall("".join(seen[mark:]))}
+            said.append(Measured(stdout="".join(seen[mark:])))
             until("Watching")
     finally:
         os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: make and the watcher
         process.wait(timeout=120)
-    return {"seconds": median(runs), "runs": [round(r, 3) for r in runs], "steps_run": sorted(ran)}
+    return {"seconds": median(runs), "runs": [round(r, 3) for r in runs], "steps_run": sorted(ran),
+            "drew": drawn(said)}
 
 
 def median(values: list[float]) -> float:
@@ -325,10 +331,13 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
         edit_figures_notebook(scratch / "notebooks", i)
         figure_runs.append(check(measure(make_report(scratch, "cohort1")), "Figures-only make report"))
     ran = sorted({s for r in figure_runs for s in steps_run(r)})
-    results["figures_only"] = summary(figure_runs) | {"steps_run": ran, "steps": step_seconds(figure_runs[-1])}
+    results["figures_only"] = summary(figure_runs) | {"steps_run": ran, "steps": step_seconds(figure_runs[-1]),
+                                                      "drew": drawn(figure_runs)}
     results["figures_over_cold"] = results["figures_only"]["seconds"] / results["cold_cohort1"]["seconds"]
     if ran != [FIGURES_NOTEBOOK]:
         problems.append(f"a heading edit of the figures notebook ran {ran}")
+    if results["figures_only"]["drew"] != ["none"]:  # every figure's inputs are unchanged: all from the memo
+        problems.append(f"a heading edit of the figures notebook drew {results['figures_only']['drew']}")
 
     log(f"One figure's cell edited, make report ({repeat}x)")
     cell_runs = []
@@ -336,10 +345,13 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
         edit_figure_cell(scratch / "notebooks", i + 1)
         cell_runs.append(check(measure(make_report(scratch, "cohort1")), "Figure-cell make report"))
     ran = sorted({s for r in cell_runs for s in steps_run(r)})
-    results["figure_cell"] = summary(cell_runs) | {"steps_run": ran, "steps": step_seconds(cell_runs[-1])}
+    results["figure_cell"] = summary(cell_runs) | {"steps_run": ran, "steps": step_seconds(cell_runs[-1]),
+                                                   "drew": drawn(cell_runs)}
     results["figure_cell_over_cold"] = results["figure_cell"]["seconds"] / results["cold_cohort1"]["seconds"]
     if ran != [FIGURES_NOTEBOOK, plan.NOTEBOOKS[-1]]:
         problems.append(f"a figure-cell edit ran {ran}")
+    if results["figure_cell"]["drew"] != [EDITED_FIGURE.name]:
+        problems.append(f"a figure-cell edit of {EDITED_FIGURE.name} drew {results['figure_cell']['drew']}")
 
     log(f"One figure's cell edited under make watch, kernels kept ready ({repeat}x)")
     results["figure_cell_watch"] = watch_edits(scratch, repeat)
@@ -347,6 +359,8 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
         results["figure_cell_watch"]["seconds"] / results["cold_cohort1"]["seconds"]
     if results["figure_cell_watch"]["steps_run"] != [FIGURES_NOTEBOOK, plan.NOTEBOOKS[-1]]:
         problems.append(f"a figure-cell edit under make watch ran {results['figure_cell_watch']['steps_run']}")
+    if results["figure_cell_watch"]["drew"] != [EDITED_FIGURE.name]:
+        problems.append(f"a figure-cell edit under make watch drew {results['figure_cell_watch']['drew']}")
 
     for key, missing_key, expected in (("bad_input", False, f"cohort1/{paths.SOURCES}: file is missing"),
                                        ("missing_key", True, "PSEUDONYM_KEY=")):
@@ -387,6 +401,13 @@ def bench(sizes: list[int], repeat: int, root: Path, log=print) -> dict:
 def summary(runs: list[Measured]) -> dict:
     return {"seconds": median([r["seconds"] for r in runs]), "runs": [round(r["seconds"], 3) for r in runs],
             "peak_mb": max(r["peak_mb"] for r in runs)}
+
+
+def drawn(runs: list[Measured]) -> list[str]:
+    """The figures the runs' figures step drew ("none": every one came from the memo), in name order;
+    ["?"] when a run's line does not say (no memo: every figure was drawn)."""
+    said = [DREW.search(r["stdout"]) for r in runs]
+    return sorted({name.strip() for m in said for name in m.group(1).split(",")}) if all(said) else ["?"]
 
 
 def step_seconds(run: Measured) -> dict[str, float]:
