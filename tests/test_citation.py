@@ -3,7 +3,6 @@ the same way in every place a tool or a person reads them."""
 import json
 import tomllib
 
-import jsonschema
 import yaml
 
 from helpers.data import paths
@@ -19,6 +18,8 @@ def citation() -> dict:
 
 
 def test_citation_file_is_valid_cff_1_2_0():
+    import jsonschema  # (1.3 s to import with its format checkers: not at collection)
+
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     # CFF dates and DOIs are plain strings; YAML must not have turned anything into another type.
     jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(citation())

@@ -60,7 +60,9 @@ def layout_problems(name, read, column_mm=None):
         plt.close(fig)
 
 
-@pytest.mark.parametrize("label", list(COHORTS))
+# The generated 60-code cohorts take 3 s each: `make test` runs them, the fast loop the other four.
+@pytest.mark.parametrize("label", [pytest.param(label, marks=pytest.mark.slow) if "60 long-named" in label
+                                   else label for label in COHORTS])
 def test_every_figure_lays_itself_out_in_the_report_and_the_manuscript(cohort_tables, label):
     read = cohort_tables(label)
     found = {}

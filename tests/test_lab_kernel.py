@@ -3,7 +3,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
 
 from helpers.data import paths, plan
@@ -15,6 +14,8 @@ pytestmark = pytest.mark.e2e
 def test_every_notebook_runs_top_to_bottom_in_the_project_kernel(tmp_path, monkeypatch):
     """As an analyst runs them in JupyterLab, one after another: same kernel, default parameters
     but the output folders; the figures notebook shows each figure in its own cell."""
+    import papermill  # (2 s to import: not at collection, which the fast loop pays too)
+
     monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     executed = {}

@@ -100,8 +100,10 @@ def test_the_helpers_state_is_the_same_in_every_process():
     """Keys made in one kernel must be found by the next: no set order or address may enter them."""
     code = "import helpers.notebook, helpers.report.figures, helpers.report.page; " \
            "from helpers.data import memo; print(memo.helpers_state())"
-    states = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}) for seed in ("1", "2")]
+    states = {run.communicate()[0] for run in runs}
+    assert all(run.returncode == 0 for run in runs)
     assert len(states) == 1 and len(states.pop().strip()) == 64
 
 

@@ -234,6 +234,7 @@ def test_the_runner_says_what_it_starts_before_any_kernel_starts(tmp_path, monke
     assert first_kernel == 2, lines
 
 
+@pytest.mark.slow  # two cohorts run with stand-in steps: 3 s
 def test_report_all_shows_each_line_of_a_run_as_it_comes(tmp_path, monkeypatch):
     """Every cohort in this one process, each run's lines shown with its cohort while the run goes
     on: kernels are replaced by a step that notes what the terminal shows when it starts, then fails."""

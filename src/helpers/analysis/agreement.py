@@ -21,7 +21,6 @@ from itertools import combinations
 import krippendorff
 import numpy as np
 import pandas as pd
-from statsmodels.stats.inter_rater import cohens_kappa
 
 from helpers.data.contract import ALL_CODERS, POOLED
 
@@ -65,6 +64,9 @@ def decisions(segments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Cohen's kappa of two 0/1 decision vectors; NaN when chance agreement is total."""
+    # Imported here: statsmodels takes 0.9 s to import, and only the agreement table needs it.
+    from statsmodels.stats.inter_rater import cohens_kappa
+
     table = np.array([[np.sum((a == i) & (b == j)) for j in (0, 1)] for i in (0, 1)], dtype=float)
     expected = (table.sum(axis=1) @ table.sum(axis=0)) / table.sum() ** 2
     if table.sum() == 0 or np.isclose(expected, 1.0):
