@@ -114,8 +114,8 @@ def watch(cohort: str, raw_dir: Path | None, min_count: int, round_to: int, note
     """Rebuild now, then after every change, until Ctrl-C (or `rebuilds` rebuilds, for tests)."""
     name = plan.published_name(cohort, min_count, round_to)
     kept = KeptKernels(notebooks_dir, pipeline.memo_dir(Path(reports_dir) / pipeline.BUILD_DIR / name))
-    # nbconvert, imported once: each rebuild renders its executed notebooks without waiting for it.
-    threading.Thread(target=pipeline._warm_renderer, daemon=True).start()
+    # papermill and nbconvert, imported once: no rebuild waits for them.
+    threading.Thread(target=pipeline._warm_imports, daemon=True).start()
     raw_shown = raw_dir or pipeline.recorded_parameters(Path(reports_dir), name).get("raw_dir") or paths.RAW_DIR
     done = 0
     given: dict = {}
