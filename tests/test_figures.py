@@ -128,3 +128,17 @@ def test_the_theme_is_seaborn_s_paper_whitegrid_theme_written_out():
         assert value == expected, name
     changed = {k for k, v in theirs.items() if repr(v) != repr(before[k])}
     assert changed - set(figures.THEME) == {"image.cmap"}  # seaborn's own colour map: no figure uses it
+
+
+def test_an_svg_names_its_clip_boxes_and_markers_by_order_not_by_float_noise():
+    """matplotlib's SVG ids hash each clip box at full float precision; layout can move one by the
+    last bit between processes. Renamed in order of appearance, equal drawings give equal bytes."""
+    def svg(ids):
+        return (f'<clipPath id="{ids[0]}"><rect x="107.375"/></clipPath><path id="{ids[1]}" d="M 0 3"/>'
+                f'<g clip-path="url(#{ids[0]})"><use xlink:href="#{ids[1]}"/></g><text>{ids[0]}</text>')
+
+    one, other = svg(["p967874f500", "m0dffaf3fb6"]), svg(["p0cafbef670", "m451a356e83"])
+    assert one != other and figures.stable_ids(one) == figures.stable_ids(other)
+    assert figures.stable_ids(one) == ('<clipPath id="p0000000001"><rect x="107.375"/></clipPath><path '
+                                       'id="m0000000002" d="M 0 3"/><g clip-path="url(#p0000000001)"><use '
+                                       'xlink:href="#m0000000002"/></g><text>p967874f500</text>')

@@ -7,6 +7,7 @@ and with fixed SVG ids so that reruns give identical bytes.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
@@ -116,8 +117,27 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     # Laid out once: the SVG keeps the positions the PNG's layout found, rather than finding them again.
     fig.set_layout_engine("none")
     fig.savefig(svg, bbox_inches=bbox, metadata={"Date": None, "Creator": None})
+    svg.write_text(stable_ids(svg.read_text(encoding="utf-8")), encoding="utf-8")
     plt.close(fig)
     return [png, svg]
+
+
+# matplotlib names each clip box, marker and hatch of an SVG by a hash of its value at full float
+# precision (backend_svg's _make_id). Constrained layout can come out different in the last bits
+# of a float from one process to the next (it visits objects in memory order), which the file
+# prints rounded, identically, but which changes those names: renamed in order of appearance, a
+# figure's SVG bytes depend only on what it draws (tests/test_trustworthy_e2e.py builds twice).
+HASHED_ID = re.compile(r'\bid="([a-z])([0-9a-f]{10})"')
+
+
+def stable_ids(svg: str) -> str:
+    """The SVG text with matplotlib's hashed element ids renamed <letter><10 digits>, numbered in
+    order of first appearance, and every reference to them with them."""
+    names = {}
+    for letter, digest in HASHED_ID.findall(svg):
+        names.setdefault(letter + digest, f"{letter}{len(names) + 1:010d}")
+    return re.sub(r'(\bid="|url\(#|href="#)([a-z][0-9a-f]{10})\b',
+                  lambda m: m.group(1) + names.get(m.group(2), m.group(2)), svg)
 
 
 def saved_box(fig: plt.Figure):

@@ -88,11 +88,6 @@ OWN_LINKS = (CURRENT,)
 TREES = ("processed", "reports")
 # The kernel only talks to this process over loopback; its TCP notice is noise here.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
-# Every kernel and process a step runs in hashes strings the same way: matplotlib's constrained
-# layout sums some margins in an order that follows string hashing, so with Python's random seed
-# a figure's SVG could differ in the last bits of a clip box (and so in its id) from one run to
-# the next. Fixed, two runs write the same bytes (tests/test_trustworthy_e2e.py).
-FIXED_ENV = {"PYTHONHASHSEED": "0"}
 # Run-time stamps that papermill and nbclient write into executed notebooks.
 VOLATILE_METADATA = ("start_time", "end_time", "duration")
 
@@ -391,7 +386,7 @@ class _Kernels:
 
         class LoggingKernelManager(AsyncKernelManager):
             async def _async_launch_kernel(self, kernel_cmd, **kw):
-                kw["env"] = dict(kw.get("env") or os.environ, **FIXED_ENV)
+                kw["env"] = dict(kw.get("env") or os.environ)
                 kw["env"].pop(memo.MEMO_ENV, None)  # only this run's memo, or none (FORCE=1)
                 if memo_dir is not None:
                     kw["env"][memo.MEMO_ENV] = str(memo_dir)
@@ -746,8 +741,7 @@ def _execute_function(build: Build, step: plan.Step, parameters: dict, kernels: 
     process = subprocess.Popen(
         [sys.executable, "-m", "helpers.runner.tasks", step.function, str(folder), parameters["cohort"],
          str(parameters["min_count"]), str(parameters["round_to"])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, **FIXED_ENV})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     kernels.add_process(process)
     _, err = process.communicate()
     if process.returncode:
