@@ -124,7 +124,7 @@ TEST_JOBS ?= 2
 test: $(VENV)/.installed browser ## Run the whole test suite: unit tests, end-to-end runs with Jupyter kernels, browser checks
 	$(PY) -m pytest -n $(TEST_JOBS)
 
-test-fast: $(VENV)/.installed ## The quick loop while you work (under 40 s): every test that starts no kernel and no browser, but the few marked slow
+test-fast: $(VENV)/.installed ## The quick loop while you work (about 40 s on 2 cores): every test that starts no kernel and no browser, but the few marked slow
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not e2e and not browser and not slow" -q
 
 browser: ## Install Debian's chromium for the browser tests, if missing (needs root or sudo)
