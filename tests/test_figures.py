@@ -1,4 +1,7 @@
 """Figures keep the category order of their tables, and save reproducibly."""
+import hashlib
+import re
+
 import pandas as pd
 
 from helpers.report import figures
@@ -138,7 +141,11 @@ def test_an_svg_names_its_clip_boxes_and_markers_by_order_not_by_float_noise():
                 f'<g clip-path="url(#{ids[0]})"><use xlink:href="#{ids[1]}"/></g><text>p967874f500</text>')  # a label
 
     one, other = svg(["p967874f500", "m0dffaf3fb6"]), svg(["p0cafbef670", "m451a356e83"])
-    assert one != other and figures.stable_ids(one) == figures.stable_ids(other)
-    assert figures.stable_ids(one) == ('<clipPath id="p0000000001"><rect x="107.375"/></clipPath><path '
-                                       'id="m0000000002" d="M 0 3"/><g clip-path="url(#p0000000001)"><use '
-                                       'xlink:href="#m0000000002"/></g><text>p967874f500</text>')
+    assert one != other and figures.stable_ids(one, "likert") == figures.stable_ids(other, "likert")
+    scope = hashlib.sha256(b"likert").hexdigest()[:4]
+    assert figures.stable_ids(one, "likert") == (
+        f'<clipPath id="p{scope}000001"><rect x="107.375"/></clipPath><path id="m{scope}000002" d="M 0 3"/><g '
+        f'clip-path="url(#p{scope}000001)"><use xlink:href="#m{scope}000002"/></g><text>p967874f500</text>')
+    # Another figure's ids differ: two figures inline in one page never share one.
+    assert set(re.findall(r'id="(\w+)"', figures.stable_ids(one, "saturation"))).isdisjoint(
+        re.findall(r'id="(\w+)"', figures.stable_ids(one, "likert")))

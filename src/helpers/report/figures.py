@@ -7,6 +7,7 @@ and with fixed SVG ids so that reruns give identical bytes.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
     # Laid out once: the SVG keeps the positions the PNG's layout found, rather than finding them again.
     fig.set_layout_engine("none")
     fig.savefig(svg, bbox_inches=bbox, metadata={"Date": None, "Creator": None})
-    svg.write_text(stable_ids(svg.read_text(encoding="utf-8")), encoding="utf-8")
+    svg.write_text(stable_ids(svg.read_text(encoding="utf-8"), name), encoding="utf-8")
     plt.close(fig)
     return [png, svg]
 
@@ -130,12 +131,14 @@ def save(fig: plt.Figure, folder: Path, name: str) -> list[Path]:
 HASHED_ID = re.compile(r'\bid="([a-z])([0-9a-f]{10})"')
 
 
-def stable_ids(svg: str) -> str:
-    """The SVG text with matplotlib's hashed element ids renamed <letter><10 digits>, numbered in
-    order of first appearance, and every reference to them with them."""
+def stable_ids(svg: str, scope: str) -> str:
+    """The SVG text with matplotlib's hashed element ids renamed, and every reference to them:
+    <letter><4 hex digits of `scope`, the figure's name><6 digits numbering them in order of first
+    appearance>. The scope keeps two figures shown inline in one page from sharing an id."""
+    prefix = hashlib.sha256(scope.encode("utf-8")).hexdigest()[:4]
     names = {}
     for letter, digest in HASHED_ID.findall(svg):
-        names.setdefault(letter + digest, f"{letter}{len(names) + 1:010d}")
+        names.setdefault(letter + digest, f"{letter}{prefix}{len(names) + 1:06d}")
     return re.sub(r'(\bid="|url\(#|href="#)([a-z][0-9a-f]{10})\b',
                   lambda m: m.group(1) + names.get(m.group(2), m.group(2)), svg)
 
