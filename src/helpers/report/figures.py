@@ -304,21 +304,29 @@ def _room_for(text_in: float, data_in: float, top: float) -> float:
     return top / (1 - share)
 
 
-def labelled_bars(labels, counts, pcts, xlabel: str, size: Size = REPORT) -> plt.Figure:
-    """Horizontal bars in the given order (first on top), each labelled `n (pct%)`;
-    a redacted count draws no bar and is labelled as redacted."""
-    values, shares = numeric(counts), numeric(pcts)
+def _bars(labels, values, xlabel: str, size: Size):
+    """What both bar charts start from: the labels wrapped to their share of the width, a figure
+    tall enough for them and the x label, and one bar per value, first on top, in palette order.
+    (figure, axes, bars, the data area's width in inches, the x label wrapped to it)."""
     label_in = _label_width(labels, size)
     ticks = [wrap(label, label_in, size) for label in labels]
-    texts = [REDACTED if np.isnan(n) else f"{n:.0f} ({pct:.1f}%)" for n, pct in zip(values, shares)]
     data_in = _data_width(size, label_in)
     xlabel = wrap(xlabel, data_in, size)
     fig = _figure(size, _rows_height(ticks, size) + (_lines(xlabel) + 2.5) * size.line_in)
     ax = fig.add_subplot()
     y = np.arange(len(values))
-    ax.barh(y, np.nan_to_num(values), color=[PALETTE[i % len(PALETTE)] for i in y])
+    bars = ax.barh(y, np.nan_to_num(values), color=[PALETTE[i % len(PALETTE)] for i in y])
     ax.set_yticks(y, ticks)
     ax.invert_yaxis()
+    return fig, ax, bars, data_in, xlabel
+
+
+def labelled_bars(labels, counts, pcts, xlabel: str, size: Size = REPORT) -> plt.Figure:
+    """Horizontal bars in the given order (first on top), each labelled `n (pct%)`;
+    a redacted count draws no bar and is labelled as redacted."""
+    values, shares = numeric(counts), numeric(pcts)
+    texts = [REDACTED if np.isnan(n) else f"{n:.0f} ({pct:.1f}%)" for n, pct in zip(values, shares)]
+    fig, ax, _, data_in, xlabel = _bars(labels, values, xlabel, size)
     top = max(np.nanmax(values, initial=0), 1)
     widest = max((text_width_in(t, size) for t in texts), default=0) + 0.1
     for yi, (n, label) in enumerate(zip(values, texts)):
@@ -337,15 +345,9 @@ def share_bars(labels, counts, pcts, low, high, xlabel: str, few=None, size: Siz
     share, lo, hi = numeric(pcts), numeric(low), numeric(high)
     few = np.zeros(len(share), dtype=bool) if few is None else np.asarray(few, dtype=bool)
     labels = [f"{label}{SMALL_MARK}" if is_few else str(label) for label, is_few in zip(labels, few)]
-    label_in = _label_width(labels, size)
-    ticks = [wrap(label, label_in, size) for label in labels]
     texts = [REDACTED if np.isnan(pct) else f"{n} ({pct:.1f}%)" for n, pct in zip(counts, share)]
-    data_in = _data_width(size, label_in)
-    xlabel = wrap(xlabel, data_in, size)
-    fig = _figure(size, _rows_height(ticks, size) + (_lines(xlabel) + 2.5) * size.line_in)
-    ax = fig.add_subplot()
+    fig, ax, bars, data_in, xlabel = _bars(labels, share, xlabel, size)
     y = np.arange(len(share))
-    bars = ax.barh(y, np.nan_to_num(share), color=[PALETTE[i % len(PALETTE)] for i in y])
     for bar, is_few in zip(bars, few):
         if is_few:
             bar.set_alpha(0.45)
@@ -354,8 +356,6 @@ def share_bars(labels, counts, pcts, low, high, xlabel: str, few=None, size: Siz
     capsize = 0.3 * size.font_pt
     ax.errorbar(share, y, xerr=np.vstack([share - lo, hi - share]), fmt="none", ecolor="black", capsize=capsize,
                 linewidth=1)
-    ax.set_yticks(y, ticks)
-    ax.invert_yaxis()
     # Each label starts clear of its whisker's cap (half the cap's width, and as much again).
     for yi, (label, end) in enumerate(zip(texts, hi)):
         ax.annotate(label, (0 if np.isnan(end) else end, yi), xytext=(capsize + 2, 0), textcoords="offset points",
