@@ -37,19 +37,27 @@ def memo_dir(tmp_path, monkeypatch):
     return folder
 
 
+def after_a_pause() -> float:
+    """A time after everything done so far and before what comes next, as file times see it: they
+    come from a coarser clock than time.time(), up to a few milliseconds behind it."""
+    import time
+
+    time.sleep(0.1)
+    return time.time() - 0.02
+
+
 def files_of(root) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((root / "figures").iterdir())}
 
 
 def test_a_figure_with_the_same_inputs_is_fetched_as_the_bytes_a_fresh_drawing_writes(memo_dir, tmp_path,
                                                                                         monkeypatch):
-    import time
 
     first = a_run(tmp_path / "first")
     drawn = figures.draw(first, FIGURE)
     assert drawn.figure is not None and memo.used_since(memo_dir, memo.FIGURE, 0) == ([], [FIGURE.name])
 
-    since = time.time()
+    since = after_a_pause()
     again = a_run(tmp_path / "again")
     fetched = figures.draw(again, FIGURE)
     assert memo.used_since(memo_dir, memo.FIGURE, since) == ([FIGURE.name], [])
@@ -126,12 +134,11 @@ def test_a_figure_reads_only_the_tables_the_plan_says_it_is_drawn_from(tmp_path)
 
 
 def test_the_page_embeds_a_figure_once_for_its_bytes(memo_dir, tmp_path):
-    import time
 
     figures.draw(a_run(tmp_path), FIGURE)
     png = tmp_path / "figures" / f"{FIGURE.name}.png"
     made = page.embed_png(png)
-    since = time.time()
+    since = after_a_pause()
     assert page.embed_png(png) == made and memo.used_since(memo_dir, memo.EMBEDDED, since)[0] == [png.name]
     assert page.embed_png(png, max_width=200) != made  # another width: another entry
 

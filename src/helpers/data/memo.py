@@ -153,7 +153,9 @@ def prune(home: Path, keep: int = KEEP) -> None:
 
 def used_since(root: Path, kind: str, since: float) -> tuple[list[str], list[str]]:
     """(fetched, stored): what the entries of `kind` fetched or stored since `since` (time.time())
-    say they are, for the runner's step line."""
+    say they are, for the runner's step line. File times come from a coarser clock, a few
+    milliseconds behind time.time(): the runner takes `since` when it starts a step, well before
+    the step's kernel fetches or stores anything."""
     fetched, stored = [], []
     for entry in sorted((root / kind).glob("*")) if (root / kind).is_dir() else []:
         try:
