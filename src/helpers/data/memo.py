@@ -68,8 +68,8 @@ def code() -> str:
 def environment() -> str:
     """SHA-256 of Python's version and every installed distribution's name and version (the
     names of the .dist-info folders on sys.path, which carry both: a listing, not a scan)."""
-    installed = sorted({f"{folder}/{name}" for folder in sys.path if os.path.isdir(folder)
-                        for name in os.listdir(folder) if name.endswith((".dist-info", ".egg-info", ".egg-link"))})
+    installed = sorted({f"{place}/{name}" for place in sys.path if os.path.isdir(place)
+                        for name in os.listdir(place) if name.endswith((".dist-info", ".egg-info", ".egg-link"))})
     return key(sys.version, sys.platform, installed)
 
 

@@ -791,7 +791,7 @@ def _warm_imports() -> None:
         pass
 
 
-def memo_dir(build_root: Path) -> Path:
+def memo_folder(build_root: Path) -> Path:
     """The memo of a build folder (helpers.data.memo): figures drawn by its runs, by what made them."""
     return build_root / MEMO
 
@@ -834,7 +834,7 @@ def _run_steps(build: Build, stale: dict[str, str], parameters: dict, notebooks_
     pending = [name for name in build.names if name in stale]
     announced = pending[0]  # `run` has said it is starting
     fresh: dict[str, list[str]] = {}
-    running: dict[Future, tuple[str, dict, float]] = {}
+    running: dict[Future, tuple[str, dict, float, float]] = {}  # name, inputs copied, start (perf, wall)
     kernels = _Kernels(memo_dir)
     failure: BaseException | None = None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step")
@@ -1236,7 +1236,7 @@ def run(cohort: str, raw_dir: Path | None = None, processed_dir: Path = paths.PR
             with _signals_as_exceptions(stops) as signals:
                 fresh = _run_steps(build, stale, run_parameters, notebooks_dir, jobs, progress, signals, say,
                                    timings, fingerprints, inputs, reuse_html, prestarted,
-                                   None if force else memo_dir(build.root))
+                                   None if force else memo_folder(build.root))
                 if signals:
                     raise Interrupted(signals[0])
                 try:

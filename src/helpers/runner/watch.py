@@ -113,7 +113,7 @@ def watch(cohort: str, raw_dir: Path | None, min_count: int, round_to: int, note
           rebuilds: int | None = None) -> None:
     """Rebuild now, then after every change, until Ctrl-C (or `rebuilds` rebuilds, for tests)."""
     name = plan.published_name(cohort, min_count, round_to)
-    kept = KeptKernels(notebooks_dir, pipeline.memo_dir(Path(reports_dir) / pipeline.BUILD_DIR / name))
+    kept = KeptKernels(notebooks_dir, pipeline.memo_folder(Path(reports_dir) / pipeline.BUILD_DIR / name))
     # papermill and nbconvert, imported once: no rebuild waits for them.
     threading.Thread(target=pipeline._warm_imports, daemon=True).start()
     raw_shown = raw_dir or pipeline.recorded_parameters(Path(reports_dir), name).get("raw_dir") or paths.RAW_DIR
