@@ -134,6 +134,21 @@ def store(kind: str, digest: str, files: dict[str, Path | bytes], what: str = ""
         return False
 
 
+def remembered(kind: str, parts: tuple, make, what: str = "") -> bytes:
+    """The bytes `make()` returns, kept under the key of `parts` (with the helper package's files
+    and the installed distributions): fetched when kept, made and kept otherwise; made every time
+    when there is no memo."""
+    if folder() is None:
+        return make()
+    digest = key(kind, *parts, code(), environment())
+    kept = fetch(kind, digest)
+    if kept is not None:
+        return kept["result"].read_bytes()
+    made = make()
+    store(kind, digest, {"result": made}, what=what)
+    return made
+
+
 def prune(home: Path, keep: int = KEEP) -> None:
     """Remove the entries of one kind beyond the `keep` used most recently."""
     def used(entry: Path) -> float:

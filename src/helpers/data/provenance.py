@@ -26,15 +26,9 @@ def _providers() -> dict[str, list[str]]:
 
     from . import memo
 
-    digest = memo.key(memo.PACKAGES, memo.environment()) if memo.folder() else None
-    kept = memo.fetch(memo.PACKAGES, digest) if digest else None
-    if kept is not None:
-        return json.loads(kept["providers.json"].read_text(encoding="utf-8"))
-    providers = metadata.packages_distributions()
-    if digest:
-        memo.store(memo.PACKAGES, digest, {"providers.json": json.dumps(providers, sort_keys=True).encode()},
-                   what="installed distributions")
-    return providers
+    scanned = memo.remembered(memo.PACKAGES, (), lambda: json.dumps(metadata.packages_distributions()).encode(),
+                              what="installed distributions")
+    return json.loads(scanned)
 
 
 def imported_packages() -> dict[str, str]:

@@ -158,23 +158,21 @@ def embed_png(path: Path, max_width: int | None = None) -> str:
 
     if max_width is None:
         max_width = round(natural_size(path)[0] * EMBED_DENSITY)
-    digest = memo.key(memo.EMBEDDED, sha256_file(path), max_width, memo.code(), memo.environment()) \
-        if memo.folder() else None
-    kept = memo.fetch(memo.EMBEDDED, digest) if digest else None
-    if kept is not None:
-        return kept["uri"].read_text(encoding="ascii")
-    with Image.open(path) as image:
-        if image.width > max_width:
-            height = round(image.height * max_width / image.width)
-            image = image.resize((max_width, height), Image.Resampling.LANCZOS)
-        # Charts use few colours: a 256-colour palette keeps them sharp at a third of the size.
-        image = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
-    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    if digest:
-        memo.store(memo.EMBEDDED, digest, {"uri": uri.encode("ascii")}, what=Path(path).name)
-    return uri
+
+    def encoded() -> bytes:
+        with Image.open(path) as image:
+            if image.width > max_width:
+                height = round(image.height * max_width / image.width)
+                image = image.resize((max_width, height), Image.Resampling.LANCZOS)
+            # Charts use few colours: a 256-colour palette keeps them sharp at a third of the size.
+            image = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                  dither=Image.Dither.NONE)
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", optimize=True)
+        return buffer.getvalue()
+
+    png = memo.remembered(memo.EMBEDDED, (sha256_file(path), max_width), encoded, what=Path(path).name)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def reading_source(tables: Path, name: str) -> pd.DataFrame:
