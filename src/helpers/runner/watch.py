@@ -103,7 +103,9 @@ class KeptKernels:
         return valid
 
     def stop(self, unused: dict | None = None) -> None:
-        """Stop every kept kernel (and those a rebuild was given but did not use)."""
+        """Stop every kept kernel (and those a rebuild was given but did not use), at once: a kernel
+        still starting is killed, not waited for (on a busy machine its imports can take a minute)."""
+        self.owner.stop()
         for manager in list((unused or {}).values()) + list(self.take().values()):
             pipeline._Kernels.shut(manager)
 
